@@ -1,0 +1,92 @@
+/* ha_config.h - pairs file parser of ha_pair (libxml2, no Kamailio headers). */
+
+#ifndef _HA_CONFIG_H_
+#define _HA_CONFIG_H_
+
+#include <stddef.h>
+
+#define HA_NAME_MAX 64
+#define HA_CHECK_MIN_MS 50
+#define HA_CHECK_MAX_MS 300000
+#define HA_FORCE_MIN_MS 50
+#define HA_FORCE_MAX_MS 32000
+#define HA_FILE_MAX_BYTES (16 * 1024 * 1024)
+#define HA_ERR_MAX 512
+
+typedef enum ha_transport {
+	HA_TR_UDP = 0,
+	HA_TR_TCP,
+	HA_TR_TLS,
+	HA_TR_COUNT
+} ha_transport_t;
+
+/* A member URI taken apart. host is the bare host (no brackets for IPv6);
+ * port is 0 when the URI gives none (then SRV/NAPTR or the default port
+ * applies); transport is UDP unless the URI says otherwise (sips: TLS). */
+typedef struct ha_uri {
+	char host[256];
+	int port;
+	ha_transport_t transport;
+	int transport_set; /* the URI names a transport itself */
+	int is_ipv6;	   /* host is an IPv6 literal */
+	int is_ip;		   /* host is an IPv4 or IPv6 literal */
+	int secure;		   /* sips: scheme */
+} ha_uri_t;
+
+typedef struct ha_cfg_pair {
+	char name[HA_NAME_MAX + 1];
+	char *uri[2]; /* [0] primary, [1] backup, as written */
+	ha_uri_t parsed[2];
+	int oos_check_ms;
+	int oos_force_ms;
+	char *alive_codes; /* NULL: module default */
+	char **domains;
+	int ndomains;
+	int line; /* line of <pair> in the file */
+} ha_cfg_pair_t;
+
+typedef struct ha_cfg {
+	ha_cfg_pair_t *pairs;
+	int npairs;
+} ha_cfg_t;
+
+typedef struct ha_cfg_defaults {
+	int oos_check_ms;
+	int oos_force_ms;
+} ha_cfg_defaults_t;
+
+/* Parse and validate the pairs file at path against the compiled-in schema
+ * and the rules of SPEC section 3. On success 0 is returned and *out owns a
+ * new configuration (free it with ha_cfg_free()). On failure a negative
+ * value is returned, *out is left NULL and err holds one line
+ * "<path>:<line>: <reason>" (line 0 when the fault has no line, e.g. an
+ * unreadable file). Never fetches from the network, never loads a DTD and
+ * refuses any DOCTYPE (so no entity can be expanded). */
+int ha_cfg_load(const char *path, const ha_cfg_defaults_t *defs,
+		ha_cfg_t **out, char *err, size_t errlen);
+
+/* Same, from a buffer; name is used in messages in place of a path. */
+int ha_cfg_load_mem(const char *buf, size_t len, const char *name,
+		const ha_cfg_defaults_t *defs, ha_cfg_t **out, char *err,
+		size_t errlen);
+
+void ha_cfg_free(ha_cfg_t *cfg);
+
+/* Parse a duration: a plain integer (ms), or a number followed by "ms" or
+ * "s" (seconds may have a fraction, e.g. "1.5s"). Returns 0 and the value
+ * in *ms, -1 when the text is not a duration, -2 when it is one but does
+ * not fit an int of milliseconds. */
+int ha_duration_parse(const char *s, int *ms);
+
+/* Take a member URI apart: sip: or sips:, an optional user part, a host
+ * (IPv4, [IPv6] or a host name), an optional port 1..65535 and parameters of
+ * which only transport=udp|tcp|tls is interpreted. Returns 0, or -1 with a
+ * reason in err. */
+int ha_uri_parse(const char *s, ha_uri_t *u, char *err, size_t errlen);
+
+/* Is name a valid pair name (1..64 of letters, digits, '-', '_', '.')? */
+int ha_name_valid(const char *name);
+
+extern const char *ha_transport_names[HA_TR_COUNT];
+
+#endif

@@ -1,0 +1,227 @@
+/* ha_fsm.h - the pure per-pair probing state machine of ha_pair. */
+
+#ifndef _HA_FSM_H_
+#define _HA_FSM_H_
+
+#include <stdint.h>
+
+/* Time is always passed in, as milliseconds of a monotonic clock; nothing
+ * here reads a clock, allocates, locks or logs. The caller holds the pair's
+ * lock around every call on a pair. Calls that change state append what
+ * the caller must do (send a probe, fire an event) to an ha_actions_t. */
+
+#define HA_MIN_ATTEMPT_GAP_MS 50 /* FORCE attempts start at least this apart */
+#define HA_T1_MAX_MS 500		 /* RFC 3261 T1, upper bound */
+#define HA_MAX_ADDRS 8			 /* resolved addresses kept per member */
+#define HA_SPLIT_ROUNDS 3		 /* both alive this often: split brain */
+#define HA_MAX_ACTIONS 8
+
+typedef enum ha_role
+{
+	HA_ROLE_NONE = -1,
+	HA_ROLE_PRIMARY = 0,
+	HA_ROLE_BACKUP = 1,
+	HA_ROLE_COUNT = 2
+} ha_role_t;
+
+typedef enum ha_state
+{
+	HA_ST_CHECK = 0,
+	HA_ST_FORCE,
+	HA_ST_COUNT
+} ha_state_t;
+
+typedef enum ha_mstate
+{
+	HA_MS_UNKNOWN = 0,
+	HA_MS_UP,
+	HA_MS_DOWN,
+	HA_MS_COUNT
+} ha_mstate_t;
+
+typedef enum ha_reason
+{
+	HA_RSN_NONE = 0,
+	HA_RSN_START,
+	HA_RSN_PROBE,
+	HA_RSN_PASSIVE,
+	HA_RSN_FAILOVER,
+	HA_RSN_MANUAL,
+	HA_RSN_COUNT
+} ha_reason_t;
+
+extern const char *ha_state_names[HA_ST_COUNT];
+extern const char *ha_mstate_names[HA_MS_COUNT];
+extern const char *ha_reason_names[HA_RSN_COUNT];
+/* "primary", "backup"; ha_role_name() also gives "none" */
+const char *ha_role_name(ha_role_t r);
+
+/* Which final replies mean "alive". Empty (any == 1): every final reply. */
+typedef struct ha_codes
+{
+	int any;
+	uint32_t bits[(600 + 31) / 32]; /* codes 100..699 */
+} ha_codes_t;
+
+/* Parse "2xx,404" (items: a code 100..699 or a class 1xx..6xx, spaces
+ * around items allowed). NULL or "" gives "any final reply". Returns 0, or
+ * -1 on a bad list (c is then "any"). */
+int ha_codes_parse(const char *s, ha_codes_t *c);
+/* Is code (a final reply, >= 200) alive under c? */
+int ha_codes_alive(const ha_codes_t *c, int code);
+
+/* A network address, protocol-neutral and comparable with memcmp. */
+typedef struct ha_addr
+{
+	uint8_t af; /* 4 or 6 */
+	uint8_t ip[16];
+} ha_addr_t;
+
+/* Does a packet from src (IP, port), received over a connection-oriented
+ * transport when reliable != 0, come from a member that has the addresses
+ * addrs[0..n) and the port port? The source port must match unless the
+ * transport is connection-oriented (TCP/TLS/WS use ephemeral ports). */
+int ha_addr_is_member(const ha_addr_t *addrs, int n, int port,
+		const ha_addr_t *src, int src_port, int reliable);
+
+typedef struct ha_probe
+{
+	uint32_t token;		 /* 0: no probe in flight */
+	int64_t sent_ms;	 /* first transmission */
+	int64_t deadline_ms; /* no answer by then: the member is not answering */
+	int64_t rtx_ms;		 /* next retransmission, 0: none */
+	int rtx_gap_ms;
+} ha_probe_t;
+
+typedef struct ha_mfsm
+{
+	ha_probe_t probe;
+	int reliable; /* connection-oriented: no retransmission */
+	ha_mstate_t state;
+	int last_code;		  /* last final reply, 0: none */
+	int last_rtt_ms;	  /* -1: none */
+	int64_t last_ok_ms;	  /* when it last answered alive, -1: never */
+	int64_t last_fail_ms; /* when it last failed a probe, -1: never */
+	uint64_t probes_sent; /* probes, not counting retransmissions */
+	uint64_t probes_unanswered;
+} ha_mfsm_t;
+
+typedef struct ha_fsm_cfg
+{
+	int oos_check_ms;
+	int oos_force_ms;
+	int probe_standby;
+	ha_codes_t alive;
+} ha_fsm_cfg_t;
+
+typedef struct ha_fsm
+{
+	ha_fsm_cfg_t cfg;
+	ha_state_t state;
+	ha_role_t active;	   /* HA_ROLE_NONE in FORCE */
+	ha_role_t last_active; /* the member active before FORCE */
+	int held;			   /* maintenance: no automatic switchover */
+	ha_mfsm_t m[HA_ROLE_COUNT];
+	int64_t next_probe_ms;	 /* CHECK: next probe of the active member */
+	int64_t next_standby_ms; /* next probe of the standby, -1: none due */
+	/* FORCE */
+	ha_reason_t force_reason; /* why FORCE began: reason of its switch */
+	ha_role_t hunt;			  /* member of the current or next attempt */
+	int attempt_open;		  /* an attempt is in progress */
+	int64_t attempt_ms;		  /* start of the last attempt */
+	int64_t next_attempt_ms;  /* earliest start of the next attempt */
+	int round_fails;		  /* attempts failed since FORCE began */
+	int down;				  /* "down" given, "up" not yet */
+	int split_rounds;		  /* rounds both members answered alive */
+	int split;				  /* "split" given for the current run */
+	uint32_t next_token;
+	/* reporting */
+	uint64_t switchovers;
+	ha_reason_t last_reason;
+	int64_t last_switch_ms; /* -1: never */
+} ha_fsm_t;
+
+typedef enum ha_act_type
+{
+	HA_ACT_SEND = 0, /* send (or resend) probe token to member */
+	HA_ACT_SWITCH,	 /* the active member changed: old -> new for reason */
+	HA_ACT_DOWN,	 /* a full FORCE round ended with no answer */
+	HA_ACT_UP,		 /* the pair left FORCE after a DOWN */
+	HA_ACT_SPLIT,	 /* both members alive HA_SPLIT_ROUNDS rounds */
+	HA_ACT_COUNT
+} ha_act_type_t;
+
+typedef struct ha_action
+{
+	ha_act_type_t type;
+	ha_role_t member; /* SEND */
+	uint32_t token;	  /* SEND */
+	int retransmit;	  /* SEND: a retransmission of the same request */
+	ha_role_t old_role, new_role;
+	ha_reason_t reason;
+} ha_action_t;
+
+typedef struct ha_actions
+{
+	int n;
+	ha_action_t a[HA_MAX_ACTIONS];
+} ha_actions_t;
+
+/* Start a pair at now: CHECK(primary), the primary probed at now and the
+ * backup probed once at the same moment. token_seed starts the pair's
+ * probe tokens (any value; 0 is skipped). Appends SWITCH(none -> primary,
+ * start). Can't fail. */
+void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
+		uint32_t token_seed, int64_t now, ha_actions_t *out);
+
+/* Change timings/codes of a running pair (reload): they apply from the
+ * next probe; the probes in flight keep their deadlines. Can't fail. */
+void ha_fsm_set_cfg(ha_fsm_t *f, const ha_fsm_cfg_t *cfg);
+
+/* Advance to now: expire deadlines, retransmit, start due probes. */
+void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out);
+
+/* The earliest time at which ha_fsm_tick() has something to do. */
+int64_t ha_fsm_next_due(const ha_fsm_t *f);
+
+/* A reply with status code to the probe token of member m, at now; the
+ * caller has checked that it came from the member's address. Returns 0
+ * when it matched the probe in flight, -1 when it did not (no probe, other
+ * token, too late): then nothing changed. 1xx only stop retransmission. */
+int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
+		int64_t now, ha_actions_t *out);
+
+/* The probe token to member m could not be sent (refused, reset, no
+ * route): it counts as not answered, now. Returns 0, or -1 when the token
+ * is not the probe in flight (nothing changed). */
+int ha_fsm_send_failed(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
+		ha_actions_t *out);
+
+/* Member m sent an out-of-dialog request: it has been promoted. Makes it
+ * active at once (unless held) and probes it now. Returns 1 when the
+ * active member changed, 0 otherwise. */
+int ha_fsm_passive(ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out);
+
+/* Make member m active now for reason (manual, failover, ...) and probe it
+ * now. Returns 1 when the active member changed, 0 when m already was the
+ * active member in CHECK (nothing changed). */
+int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
+		ha_actions_t *out);
+
+/* A transaction to the active member m failed (timeout, 503, transport
+ * error): go to FORCE at once, hunting from the other member. Returns the
+ * member to retry on (the other one) unless it is known not to answer (it
+ * failed a probe within its last oos-force), else HA_ROLE_NONE. Returns
+ * HA_ROLE_NONE and changes nothing when m is not the active member or the
+ * pair is held. */
+ha_role_t ha_fsm_failover(
+		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out);
+
+/* Hold (1) or release (0) the active member. Can't fail. */
+void ha_fsm_hold(ha_fsm_t *f, int on);
+
+/* Probe both members now, outside the schedule (members with a probe in
+ * flight keep it). Can't fail. */
+void ha_fsm_probe_now(ha_fsm_t *f, int64_t now);
+
+#endif

@@ -1,0 +1,56 @@
+/* ha_pair.h - what the Kamailio-side files of ha_pair share. */
+
+#ifndef _HA_PAIR_H_
+#define _HA_PAIR_H_
+
+#include "../../core/str.h"
+#include "../../core/parser/msg_parser.h"
+#include "../../core/counters.h"
+#include "../../core/atomic_ops.h"
+#include "../../core/rpc.h"
+
+#include "ha_store.h"
+
+/* module parameters */
+extern str _ha_pairs_file;
+extern int _ha_oos_check;
+extern int _ha_oos_force;
+extern str _ha_probe_from;
+extern str _ha_probe_socket;
+extern str _ha_alive_codes;
+extern int _ha_passive_switchover;
+extern int _ha_probe_standby;
+
+extern ha_codes_t _ha_alive;
+extern struct socket_info *_ha_probe_sock;
+
+/* statistics (group ha_pair) */
+extern stat_var *_ha_st_switchovers;
+extern stat_var *_ha_st_probes_sent;
+extern stat_var *_ha_st_probes_unanswered;
+extern stat_var *_ha_st_requests_routed;
+extern stat_var *_ha_st_requests_refused;
+
+/* The prober's state in shared memory: its earliest due time, and a flag
+ * that other processes raise when they made something due sooner. */
+typedef struct ha_prober_shm {
+	atomic_t wake;
+	volatile int64_t next_due_ms;
+} ha_prober_shm_t;
+extern ha_prober_shm_t *_ha_prober;
+
+/* ha_probe.c */
+int ha_probe_mod_init(void);
+int ha_probe_fork(void);
+int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param);
+/* After changing p's state machine (with p locked): refresh its due time
+ * and wake the prober when something is now due earlier. */
+void ha_pair_touched(ha_pair_t *p);
+/* Act on what a state machine call returned, outside the pair's lock:
+ * log, count, fire events. */
+void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts);
+
+/* ha_rpc.c */
+extern rpc_export_t ha_rpc_cmds[];
+
+#endif

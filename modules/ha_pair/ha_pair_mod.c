@@ -1,0 +1,470 @@
+/* ha_pair_mod.c - module exports of ha_pair: parameters, start-up, script
+ * and KEMI functions, statistics. */
+
+#include <string.h>
+#include <stdio.h>
+
+#include "../../core/sr_module.h"
+#include "../../core/dprint.h"
+#include "../../core/mod_fix.h"
+#include "../../core/script_cb.h"
+#include "../../core/socket_info.h"
+#include "../../core/resolve.h"
+#include "../../core/kemi.h"
+#include "../../core/rpc_lookup.h"
+#include "../../core/forward.h"
+#include "../../core/mem/shm_mem.h"
+#include "../../core/parser/parse_to.h"
+#include "../../core/parser/parse_uri.h"
+#include "../../core/parser/parse_methods.h"
+#include "../../modules/rr/api.h"
+
+#include "ha_pair.h"
+
+MODULE_VERSION
+
+#define HA_MAX_FROM 8 /* pairs one source address may belong to, reported */
+
+str _ha_pairs_file = STR_NULL;
+int _ha_oos_check = 5000;
+int _ha_oos_force = 5000;
+str _ha_probe_from = STR_NULL;
+str _ha_probe_socket = STR_NULL;
+str _ha_alive_codes = STR_NULL;
+int _ha_passive_switchover = 1;
+int _ha_probe_standby = 0;
+str _ha_event_callback = STR_NULL;
+str _ha_passive_methods = STR_NULL;
+
+ha_codes_t _ha_alive;
+struct socket_info *_ha_probe_sock = NULL;
+static unsigned int _ha_passive_mask = 0;
+static int _ha_rr_loaded = 0;
+static struct rr_binds _ha_rrb;
+static str _ha_tag_name = str_init("hapair");
+
+stat_var *_ha_st_switchovers = NULL;
+stat_var *_ha_st_probes_sent = NULL;
+stat_var *_ha_st_probes_unanswered = NULL;
+stat_var *_ha_st_requests_routed = NULL;
+stat_var *_ha_st_requests_refused = NULL;
+
+static int mod_init(void);
+static int child_init(int rank);
+static void mod_destroy(void);
+static int w_ha_route(struct sip_msg *msg, char *p1, char *p2);
+static int fixup_ha_route(void **param, int param_no);
+
+/* clang-format off */
+static stat_export_t mod_stats[] = {
+	{"switchovers", 0, &_ha_st_switchovers},
+	{"probes_sent", 0, &_ha_st_probes_sent},
+	{"probes_unanswered", 0, &_ha_st_probes_unanswered},
+	{"requests_routed", 0, &_ha_st_requests_routed},
+	{"requests_refused", 0, &_ha_st_requests_refused},
+	{0, 0, 0}
+};
+
+static cmd_export_t cmds[] = {
+	{"ha_route", (cmd_function)w_ha_route, 0, 0, 0, REQUEST_ROUTE},
+	{"ha_route", (cmd_function)w_ha_route, 1, fixup_ha_route,
+		fixup_free_spve_null, REQUEST_ROUTE},
+	{0, 0, 0, 0, 0, 0}
+};
+
+static param_export_t params[] = {
+	{"pairs_file", PARAM_STR, &_ha_pairs_file},
+	{"oos_check", PARAM_INT, &_ha_oos_check},
+	{"oos_force", PARAM_INT, &_ha_oos_force},
+	{"probe_from", PARAM_STR, &_ha_probe_from},
+	{"probe_socket", PARAM_STR, &_ha_probe_socket},
+	{"alive_codes", PARAM_STR, &_ha_alive_codes},
+	{"passive_switchover", PARAM_INT, &_ha_passive_switchover},
+	{"passive_methods", PARAM_STR, &_ha_passive_methods},
+	{"probe_standby", PARAM_INT, &_ha_probe_standby},
+	{"event_callback", PARAM_STR, &_ha_event_callback},
+	{0, 0, 0}
+};
+
+struct module_exports exports = {
+	"ha_pair",		 /* module name */
+	DEFAULT_DLFLAGS, /* dlopen flags */
+	cmds,			 /* cmd (cfg function) exports */
+	params,			 /* param exports */
+	0,				 /* RPC method exports (registered in mod_init) */
+	0,				 /* pseudo-variables exports */
+	0,				 /* response handling function */
+	mod_init,		 /* module init function */
+	child_init,		 /* per-child init function */
+	mod_destroy		 /* module destroy function */
+};
+/* clang-format on */
+
+/* The probes' From URI: the parameter, else sip:ha_pair@<first listen
+ * address>. Returns 0, or -1 when there is none to be had. */
+static int probe_from_init(void)
+{
+	static char buf[300];
+	struct socket_info *si;
+	int v6;
+
+	if(_ha_probe_from.len > 0)
+		return 0;
+	si = _ha_probe_sock ? _ha_probe_sock : get_first_socket();
+	if(si == NULL) {
+		LM_ERR("no listen socket to take the probes' From from; set "
+			   "probe_from\n");
+		return -1;
+	}
+	v6 = si->address.af == AF_INET6;
+	snprintf(buf, sizeof(buf), "sip:ha_pair@%s%.*s%s", v6 ? "[" : "",
+			si->address_str.len, si->address_str.s, v6 ? "]" : "");
+	_ha_probe_from.s = buf;
+	_ha_probe_from.len = strlen(buf);
+	return 0;
+}
+
+static int mod_init(void)
+{
+	ha_cfg_defaults_t defs;
+	ha_cfg_t *cfg = NULL;
+	char err[HA_ERR_MAX];
+
+	if(_ha_pairs_file.len <= 0) {
+		LM_ERR("the pairs_file parameter is required\n");
+		return -1;
+	}
+	if(_ha_oos_check < HA_CHECK_MIN_MS || _ha_oos_check > HA_CHECK_MAX_MS) {
+		LM_ERR("oos_check %d ms out of range (%d ms to %d s)\n", _ha_oos_check,
+				HA_CHECK_MIN_MS, HA_CHECK_MAX_MS / 1000);
+		return -1;
+	}
+	if(_ha_oos_force < HA_FORCE_MIN_MS || _ha_oos_force > HA_FORCE_MAX_MS) {
+		LM_ERR("oos_force %d ms out of range (%d ms to %d s)\n", _ha_oos_force,
+				HA_FORCE_MIN_MS, HA_FORCE_MAX_MS / 1000);
+		return -1;
+	}
+	if(ha_codes_parse(_ha_alive_codes.s, &_ha_alive) < 0) {
+		LM_ERR("bad alive_codes '%.*s': a list of codes (e.g. 404) or classes "
+			   "(e.g. 2xx)\n",
+				_ha_alive_codes.len, _ha_alive_codes.s);
+		return -1;
+	}
+	if(_ha_passive_methods.len > 0) {
+		if(parse_methods(&_ha_passive_methods, &_ha_passive_mask) < 0) {
+			LM_ERR("bad passive_methods '%.*s'\n", _ha_passive_methods.len,
+					_ha_passive_methods.s);
+			return -1;
+		}
+	} else {
+		_ha_passive_mask = ~(unsigned int)(METHOD_OPTIONS | METHOD_ACK
+											| METHOD_CANCEL);
+	}
+	if(_ha_probe_socket.len > 0) {
+		_ha_probe_sock = lookup_local_socket(&_ha_probe_socket);
+		if(_ha_probe_sock == NULL) {
+			LM_ERR("probe_socket '%.*s' is not a listen socket of this "
+				   "kamailio\n",
+					_ha_probe_socket.len, _ha_probe_socket.s);
+			return -1;
+		}
+	}
+	if(probe_from_init() < 0)
+		return -1;
+
+	if(register_module_stats("ha_pair", mod_stats) != 0) {
+		LM_ERR("cannot register statistics\n");
+		return -1;
+	}
+	if(rpc_register_array(ha_rpc_cmds) != 0) {
+		LM_ERR("cannot register RPC commands\n");
+		return -1;
+	}
+	/* the flag of a callback type is the bit (type - 1) */
+	if(register_script_cb(ha_probe_reply_cb,
+			   PRE_SCRIPT_CB | (1u << (ONREPLY_CB_TYPE - 1)), 0)
+			< 0) {
+		LM_ERR("cannot register the reply callback\n");
+		return -1;
+	}
+	if(find_export("load_rr", 0, 0) != NULL) {
+		if(load_rr_api(&_ha_rrb) < 0) {
+			LM_ERR("cannot bind the rr module's API\n");
+			return -1;
+		}
+		_ha_rr_loaded = 1;
+	} else {
+		LM_INFO("rr module not loaded: no pair tag in Record-Route\n");
+	}
+
+	defs.oos_check_ms = _ha_oos_check;
+	defs.oos_force_ms = _ha_oos_force;
+	if(ha_cfg_load(_ha_pairs_file.s, &defs, &cfg, err, sizeof(err)) < 0) {
+		LM_ERR("%s\n", err);
+		return -1;
+	}
+	_ha_table = ha_table_build(
+			cfg, &_ha_alive, _ha_probe_standby, 1, ha_now_ms(), err, sizeof(err));
+	ha_cfg_free(cfg);
+	if(_ha_table == NULL) {
+		LM_ERR("%.*s: %s\n", _ha_pairs_file.len, _ha_pairs_file.s, err);
+		return -1;
+	}
+	LM_INFO("%d pairs from %.*s\n", _ha_table->npairs, _ha_pairs_file.len,
+			_ha_pairs_file.s);
+	if(ha_probe_mod_init() < 0)
+		return -1;
+	return 0;
+}
+
+static int child_init(int rank)
+{
+	if(rank == PROC_MAIN)
+		return ha_probe_fork();
+	return 0;
+}
+
+static void mod_destroy(void)
+{
+	ha_table_free(_ha_table);
+	_ha_table = NULL;
+	if(_ha_prober) {
+		shm_free(_ha_prober);
+		_ha_prober = NULL;
+	}
+}
+
+/* The pair named by the hapair parameter of the proxy's own Route (after
+ * loose_route()), or NULL. */
+static ha_pair_t *pair_by_tag(struct sip_msg *msg, ha_table_t *t)
+{
+	str val = STR_NULL;
+
+	if(!_ha_rr_loaded || _ha_rrb.get_route_param(msg, &_ha_tag_name, &val) != 0
+			|| val.len <= 0)
+		return NULL;
+	return ha_table_by_name(t, &val);
+}
+
+/* The pair whose member has the address of uri (host:port), or NULL. */
+static ha_pair_t *pair_by_member_uri(ha_table_t *t, str *uri)
+{
+	struct sip_uri pu;
+	struct ip_addr *ip;
+	ha_addr_t a;
+	ha_pair_t *p[1];
+	int roles[1];
+
+	if(uri->len <= 0 || parse_uri(uri->s, uri->len, &pu) < 0)
+		return NULL;
+	ip = str2ip(&pu.host);
+	if(ip == NULL)
+		ip = str2ip6(&pu.host);
+	if(ip == NULL)
+		return NULL;
+	ha_addr_from_ip(&a, ip);
+	if(ha_table_by_addr(t, &a, GET_URI_PORT(&pu), 0, p, roles, 1) < 1)
+		return NULL;
+	return p[0];
+}
+
+/* Find the pair of a request that did not come from a member (SPEC 3):
+ * the pair tag, the R-URI host as a <domain> or a member address, $du as a
+ * member address (in-dialog), the only pair. */
+static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
+{
+	ha_pair_t *p;
+
+	p = pair_by_tag(msg, t);
+	if(p)
+		return p;
+	if(parse_sip_msg_uri(msg) == 0) {
+		p = ha_table_by_domain(t, &msg->parsed_uri.host);
+		if(p)
+			return p;
+		p = pair_by_member_uri(t, &msg->new_uri.len > 0 ? &msg->new_uri
+														 : &msg->first_line.u.request.uri);
+		if(p)
+			return p;
+	}
+	if(msg->dst_uri.len > 0) {
+		p = pair_by_member_uri(t, &msg->dst_uri);
+		if(p)
+			return p;
+	}
+	if(t->npairs == 1)
+		return &t->pairs[0];
+	return NULL;
+}
+
+/* A request from a member (the pair's outbound traffic): apply passive
+ * switchover where SPEC 2 says so. named is the pair the script or the
+ * pair tag names, or NULL. */
+static void from_member(struct sip_msg *msg, ha_pair_t **fp, int *froles,
+		int nf, ha_pair_t *named, int indialog)
+{
+	ha_pair_t *p = NULL;
+	ha_actions_t acts;
+	int i, role = -1;
+
+	if(!_ha_passive_switchover || indialog
+			|| !(msg->first_line.u.request.method_value & _ha_passive_mask))
+		return;
+	if(nf > HA_MAX_FROM)
+		nf = HA_MAX_FROM;
+	for(i = 0; i < nf; i++) {
+		if(named != NULL && fp[i] != named)
+			continue;
+		if(p != NULL && (fp[i] != p || froles[i] != role)) {
+			LM_DBG("request from an address of several pairs or members: no "
+				   "passive switchover\n");
+			return;
+		}
+		p = fp[i];
+		role = froles[i];
+	}
+	if(p == NULL)
+		return;
+	acts.n = 0;
+	lock_get(&p->lock);
+	ha_fsm_passive(&p->fsm, (ha_role_t)role, ha_now_ms(), &acts);
+	ha_pair_touched(p);
+	lock_release(&p->lock);
+	ha_actions_run(p, &acts);
+}
+
+/* ha_route() and ha_route(pair): SPEC 3. name is NULL without argument. */
+static int ha_route_helper(struct sip_msg *msg, str *name)
+{
+	ha_table_t *t = _ha_table;
+	ha_pair_t *p = NULL, *fp[HA_MAX_FROM];
+	int froles[HA_MAX_FROM];
+	ha_addr_t src;
+	ha_role_t active;
+	int nf, indialog;
+
+	if(t == NULL || msg->first_line.type != SIP_REQUEST)
+		return -3;
+	if(parse_headers(msg, HDR_TO_F, 0) < 0 || msg->to == NULL
+			|| get_to(msg) == NULL) {
+		LM_ERR("cannot parse the To header\n");
+		return -3;
+	}
+	indialog = get_to(msg)->tag_value.len > 0;
+
+	if(name != NULL) {
+		p = ha_table_by_name(t, name);
+		if(p == NULL) {
+			LM_DBG("no pair '%.*s'\n", name->len, name->s);
+			return -1;
+		}
+	}
+
+	ha_addr_from_ip(&src, &msg->rcv.src_ip);
+	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
+			msg->rcv.proto != PROTO_UDP, fp, froles, HA_MAX_FROM);
+	if(nf > 0) {
+		from_member(msg, fp, froles, nf, p ? p : pair_by_tag(msg, t),
+				indialog);
+		return 2;
+	}
+
+	if(p == NULL)
+		p = pair_of_request(msg, t);
+	if(p == NULL)
+		return -1;
+
+	lock_get(&p->lock);
+	active = p->fsm.state == HA_ST_CHECK ? p->fsm.active : HA_ROLE_NONE;
+	lock_release(&p->lock);
+	if(active == HA_ROLE_NONE) {
+		update_stat(_ha_st_requests_refused, 1);
+		return -2;
+	}
+	if(set_dst_uri(msg, &p->m[active].uri) < 0) {
+		LM_ERR("cannot set the destination URI\n");
+		return -3;
+	}
+	if(!indialog && _ha_rr_loaded
+			&& _ha_rrb.add_rr_param(msg, &p->rr_param) < 0)
+		LM_WARN("pair '%.*s': cannot add the pair tag to Record-Route\n",
+				p->name.len, p->name.s);
+	update_stat(_ha_st_requests_routed, 1);
+	return 1;
+}
+
+static int ki_ha_route(struct sip_msg *msg)
+{
+	return ha_route_helper(msg, NULL);
+}
+
+static int ki_ha_route_pair(struct sip_msg *msg, str *name)
+{
+	if(name == NULL || name->len <= 0) {
+		LM_ERR("ha_route_pair: empty pair name\n");
+		return -3;
+	}
+	return ha_route_helper(msg, name);
+}
+
+static int w_ha_route(struct sip_msg *msg, char *p1, char *p2)
+{
+	str name;
+
+	if(p1 == NULL)
+		return ki_ha_route(msg);
+	if(fixup_get_svalue(msg, (gparam_t *)p1, &name) < 0) {
+		LM_ERR("ha_route: cannot get the pair name\n");
+		return -3;
+	}
+	return ki_ha_route_pair(msg, &name);
+}
+
+/* ha_route(pair): a constant name must be a valid name of a configured
+ * pair; a variable is checked per request. */
+static int fixup_ha_route(void **param, int param_no)
+{
+	gparam_t *gp;
+
+	if(fixup_spve_null(param, param_no) < 0) {
+		LM_ERR("ha_route: bad argument '%s'\n", (char *)*param);
+		return -1;
+	}
+	gp = (gparam_t *)*param;
+	if(gp->type == GPARAM_TYPE_STR) {
+		if(!ha_name_valid(gp->v.str.s)) {
+			LM_ERR("ha_route: '%.*s' is not a pair name (1 to %d letters, "
+				   "digits, '-', '_' or '.')\n",
+					gp->v.str.len, gp->v.str.s, HA_NAME_MAX);
+			return -1;
+		}
+		if(ha_table_by_name(_ha_table, &gp->v.str) == NULL) {
+			LM_ERR("ha_route: no pair '%.*s' in %.*s\n", gp->v.str.len,
+					gp->v.str.s, _ha_pairs_file.len, _ha_pairs_file.s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* clang-format off */
+static sr_kemi_t sr_kemi_ha_pair_exports[] = {
+	{ str_init("ha_pair"), str_init("ha_route"),
+		SR_KEMIP_INT, ki_ha_route,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("ha_pair"), str_init("ha_route_pair"),
+		SR_KEMIP_INT, ki_ha_route_pair,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+};
+/* clang-format on */
+
+int mod_register(char *path, int *dlflags, void *p1, void *p2)
+{
+	sr_kemi_modules_add(sr_kemi_ha_pair_exports);
+	return 0;
+}

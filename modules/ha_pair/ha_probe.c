@@ -1,0 +1,322 @@
+/* ha_probe.c - the prober process of ha_pair: sends OPTIONS, enforces
+ * deadlines, and takes the replies out of the SIP workers' path. */
+
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "../../core/dprint.h"
+#include "../../core/forward.h"
+#include "../../core/timer_proc.h"
+#include "../../core/sr_module.h"
+#include "../../core/ip_addr.h"
+#include "../../core/socket_info.h"
+#include "../../core/mem/shm_mem.h"
+#include "../../core/parser/parse_via.h"
+
+#include "ha_pair.h"
+
+#define HA_BRANCH_PREFIX "z9hG4bKhap."
+#define HA_BRANCH_PREFIX_LEN (sizeof(HA_BRANCH_PREFIX) - 1)
+#define HA_PROBE_TICK_US 5000 /* prober wake-up, 5 ms */
+#define HA_PROBE_BUF 2048
+
+ha_prober_shm_t *_ha_prober = NULL;
+
+static const char *proto_via(int proto)
+{
+	switch(proto) {
+		case PROTO_TCP:
+			return "TCP";
+		case PROTO_TLS:
+			return "TLS";
+		default:
+			return "UDP";
+	}
+}
+
+void ha_pair_touched(ha_pair_t *p)
+{
+	p->due_ms = ha_fsm_next_due(&p->fsm);
+	if(_ha_prober != NULL && p->due_ms < _ha_prober->next_due_ms)
+		atomic_set(&_ha_prober->wake, 1);
+}
+
+void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
+{
+	const ha_action_t *a;
+	int i;
+
+	for(i = 0; i < acts->n; i++) {
+		a = &acts->a[i];
+		switch(a->type) {
+			case HA_ACT_SWITCH:
+				if(a->reason != HA_RSN_START)
+					update_stat(_ha_st_switchovers, 1);
+				LM_NOTICE("pair '%.*s': active member %s -> %s (%s)\n",
+						p->name.len, p->name.s, ha_role_name(a->old_role),
+						ha_role_name(a->new_role), ha_reason_names[a->reason]);
+				break;
+			case HA_ACT_DOWN:
+				LM_WARN("pair '%.*s': no member answers\n", p->name.len,
+						p->name.s);
+				break;
+			case HA_ACT_UP:
+				LM_NOTICE("pair '%.*s': %s answers again\n", p->name.len,
+						p->name.s, ha_role_name(a->new_role));
+				break;
+			case HA_ACT_SPLIT:
+				LM_WARN("pair '%.*s': both members answer as alive (split "
+						"brain?)\n",
+						p->name.len, p->name.s);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/* Build the OPTIONS of probe token to member role of pair p, sent from
+ * socket si. Returns its length, or -1 when buf is too small. The token
+ * goes into the Via branch (what the reply echoes) and the Call-ID. */
+static int probe_build(char *buf, int size, ha_pair_t *p, int role,
+		uint32_t token, struct socket_info *si)
+{
+	ha_member_t *m = &p->m[role];
+	str host = si->address_str;
+	str port = si->port_no_str;
+	int v6 = si->address.af == AF_INET6;
+	int n;
+
+	if(si->useinfo.name.len > 0) {
+		host = si->useinfo.name;
+		port = si->useinfo.port_no_str;
+		v6 = host.len > 0 && host.s[0] != '[' && memchr(host.s, ':', host.len);
+	}
+	n = snprintf(buf, size,
+			"OPTIONS %.*s SIP/2.0\r\n"
+			"Via: SIP/2.0/%s %s%.*s%s:%.*s;branch=" HA_BRANCH_PREFIX
+			"%x.%x.%d.%x;rport\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <%.*s>;tag=hap%x\r\n"
+			"To: <%.*s>\r\n"
+			"Call-ID: hap.%x.%x.%d.%x@%.*s\r\n"
+			"CSeq: 1 OPTIONS\r\n"
+			"Accept: application/sdp\r\n"
+			"User-Agent: kamailio ha_pair\r\n"
+			"Content-Length: 0\r\n\r\n",
+			m->uri.len, m->uri.s, proto_via(m->proto), v6 ? "[" : "",
+			host.len, host.s, v6 ? "]" : "", port.len, port.s, _ha_table->gen,
+			p->index, role, token, _ha_probe_from.len, _ha_probe_from.s,
+			token, m->uri.len, m->uri.s, _ha_table->gen, p->index, role,
+			token, host.len, host.s);
+	if(n < 0 || n >= size)
+		return -1;
+	return n;
+}
+
+/* Send probe token to member role of p. Returns 0, or -1 when it could not
+ * be sent at all (the caller counts it as not answered). */
+static int probe_send(ha_pair_t *p, int role, uint32_t token)
+{
+	static char buf[HA_PROBE_BUF];
+	ha_member_t *m = &p->m[role];
+	struct dest_info dst;
+	int len;
+
+	if(!m->resolved)
+		return -1;
+	init_dest_info(&dst);
+	dst.proto = m->proto;
+	dst.to = m->dst;
+	dst.send_sock = _ha_probe_sock;
+	if(dst.send_sock == NULL || dst.send_sock->proto != m->proto
+			|| dst.send_sock->address.af != m->dst.s.sa_family)
+		dst.send_sock = get_send_socket(0, &dst.to, dst.proto);
+	if(dst.send_sock == NULL) {
+		LM_ERR("pair '%.*s': no socket to send a %s probe to %.*s\n",
+				p->name.len, p->name.s, proto_via(m->proto), m->uri.len,
+				m->uri.s);
+		return -1;
+	}
+	len = probe_build(buf, sizeof(buf), p, role, token, dst.send_sock);
+	if(len < 0) {
+		LM_ERR("pair '%.*s': probe does not fit %d bytes\n", p->name.len,
+				p->name.s, HA_PROBE_BUF);
+		return -1;
+	}
+	if(msg_send(&dst, buf, len) < 0) {
+		LM_INFO("pair '%.*s': probe to %.*s could not be sent\n", p->name.len,
+				p->name.s, m->uri.len, m->uri.s);
+		return -1;
+	}
+	return 0;
+}
+
+/* The prober's tick, every HA_PROBE_TICK_US: runs every pair that is due
+ * (or all of them when another process raised the wake flag). */
+static void ha_prober_tick(unsigned int ticks, void *param)
+{
+	ha_table_t *t = _ha_table;
+	ha_pair_t *p;
+	ha_actions_t acts, facts;
+	int64_t now, next = INT64_MAX;
+	int i, j, woken;
+
+	(void)ticks;
+	(void)param;
+	if(t == NULL)
+		return;
+	now = ha_now_ms();
+	woken = atomic_get(&_ha_prober->wake);
+	if(!woken && now < _ha_prober->next_due_ms)
+		return;
+	atomic_set(&_ha_prober->wake, 0);
+	for(i = 0; i < t->npairs; i++) {
+		p = &t->pairs[i];
+		if(!woken && p->due_ms > now) {
+			if(p->due_ms < next)
+				next = p->due_ms;
+			continue;
+		}
+		acts.n = 0;
+		lock_get(&p->lock);
+		ha_fsm_tick(&p->fsm, now, &acts);
+		p->due_ms = ha_fsm_next_due(&p->fsm);
+		lock_release(&p->lock);
+
+		for(j = 0; j < acts.n; j++) {
+			if(acts.a[j].type != HA_ACT_SEND)
+				continue;
+			if(!acts.a[j].retransmit)
+				update_stat(_ha_st_probes_sent, 1);
+			if(probe_send(p, acts.a[j].member, acts.a[j].token) == 0)
+				continue;
+			facts.n = 0;
+			lock_get(&p->lock);
+			ha_fsm_send_failed(&p->fsm, acts.a[j].member, acts.a[j].token,
+					ha_now_ms(), &facts);
+			/* what the failure makes due is sent by a later tick */
+			p->due_ms = ha_fsm_next_due(&p->fsm);
+			lock_release(&p->lock);
+			ha_actions_run(p, &facts);
+		}
+		ha_actions_run(p, &acts);
+		if(p->due_ms < next)
+			next = p->due_ms;
+	}
+	_ha_prober->next_due_ms = next;
+}
+
+int ha_probe_mod_init(void)
+{
+	_ha_prober = shm_malloc(sizeof(*_ha_prober));
+	if(_ha_prober == NULL) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(_ha_prober, 0, sizeof(*_ha_prober));
+	atomic_set(&_ha_prober->wake, 1);
+	_ha_prober->next_due_ms = 0;
+	/* reserve the prober process */
+	register_basic_timers(1);
+	return 0;
+}
+
+int ha_probe_fork(void)
+{
+	if(fork_basic_utimer(PROC_TIMER, "ha_pair prober", 1 /* socks */,
+			   ha_prober_tick, NULL, HA_PROBE_TICK_US)
+			< 0) {
+		LM_ERR("cannot start the prober process\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Take "<hex>." from *s (of end e); returns 0 and the value, or -1. */
+static int take_hex(char **s, char *e, unsigned int *v, char stop)
+{
+	char *p = *s;
+	unsigned int x = 0;
+	int d, n = 0;
+
+	while(p < e && *p != stop) {
+		if(*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if(*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else
+			return -1;
+		if(++n > 8)
+			return -1;
+		x = (x << 4) | d;
+		p++;
+	}
+	if(n == 0 || (stop != 0 && (p >= e || *p != stop)))
+		return -1;
+	*v = x;
+	*s = p < e ? p + 1 : p;
+	return 0;
+}
+
+/* Pre-script callback for replies: a reply to one of our probes is handled
+ * here and dropped (returns 0) before any onreply_route or tm can see it;
+ * every other reply goes on (returns 1). */
+int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
+{
+	ha_table_t *t = _ha_table;
+	struct via_param *br;
+	unsigned int gen, idx, role, token;
+	ha_pair_t *p;
+	ha_member_t *m;
+	ha_addr_t src;
+	ha_actions_t acts;
+	char *s, *e;
+	int rc;
+
+	(void)flags;
+	(void)param;
+	if(msg->first_line.type != SIP_REPLY || msg->via1 == NULL)
+		return 1;
+	br = msg->via1->branch;
+	if(br == NULL || br->value.len <= (int)HA_BRANCH_PREFIX_LEN
+			|| memcmp(br->value.s, HA_BRANCH_PREFIX, HA_BRANCH_PREFIX_LEN)
+					   != 0)
+		return 1;
+	s = br->value.s + HA_BRANCH_PREFIX_LEN;
+	e = br->value.s + br->value.len;
+	if(take_hex(&s, e, &gen, '.') < 0 || take_hex(&s, e, &idx, '.') < 0
+			|| take_hex(&s, e, &role, '.') < 0
+			|| take_hex(&s, e, &token, 0) < 0 || role >= HA_ROLE_COUNT) {
+		LM_DBG("malformed probe branch, dropped\n");
+		return 0;
+	}
+	if(t == NULL || gen != t->gen || idx >= (unsigned int)t->npairs) {
+		LM_DBG("reply to a probe of another generation, dropped\n");
+		return 0;
+	}
+	p = &t->pairs[idx];
+	m = &p->m[role];
+	ha_addr_from_ip(&src, &msg->rcv.src_ip);
+	if(!ha_addr_is_member(m->addrs, m->naddrs, m->port, &src,
+			   msg->rcv.src_port, msg->rcv.proto != PROTO_UDP)) {
+		LM_INFO("pair '%.*s': reply to a probe of %.*s from another address "
+				"(%s:%d), ignored\n",
+				p->name.len, p->name.s, m->uri.len, m->uri.s,
+				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+		return 0;
+	}
+	acts.n = 0;
+	lock_get(&p->lock);
+	rc = ha_fsm_reply(&p->fsm, (ha_role_t)role, token,
+			msg->first_line.u.reply.statuscode, ha_now_ms(), &acts);
+	if(rc == 0)
+		ha_pair_touched(p);
+	lock_release(&p->lock);
+	if(rc < 0)
+		LM_DBG("pair '%.*s': late or stale reply from %.*s ignored\n",
+				p->name.len, p->name.s, m->uri.len, m->uri.s);
+	ha_actions_run(p, &acts);
+	return 0;
+}

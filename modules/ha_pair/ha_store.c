@@ -1,0 +1,366 @@
+/* ha_store.c - the shared-memory table of pairs of ha_pair. */
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../core/dprint.h"
+#include "../../core/mem/shm_mem.h"
+#include "../../core/resolve.h"
+#include "../../core/ip_addr.h"
+#include "../../core/ut.h"
+
+#include "ha_store.h"
+
+ha_table_t *_ha_table = NULL;
+
+int64_t ha_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ha_addr_from_ip(ha_addr_t *a, const struct ip_addr *ip)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = ip->af == AF_INET6 ? 6 : 4;
+	memcpy(a->ip, ip->u.addr, a->af == 6 ? 16 : 4);
+}
+
+static unsigned int hash_bytes(const void *p, int len, int nocase)
+{
+	const unsigned char *s = p;
+	unsigned int h = 2166136261u;
+	unsigned char c;
+	int i;
+
+	for(i = 0; i < len; i++) {
+		c = s[i];
+		if(nocase && c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static unsigned int hash_addr(const ha_addr_t *a)
+{
+	return hash_bytes(a->ip, a->af == 6 ? 16 : 4, 0);
+}
+
+static int ha_shm_strdup(str *dst, const char *src)
+{
+	int len = strlen(src);
+
+	dst->s = shm_malloc(len + 1);
+	if(dst->s == NULL) {
+		dst->len = 0;
+		return -1;
+	}
+	memcpy(dst->s, src, len + 1);
+	dst->len = len;
+	return 0;
+}
+
+void ha_table_free(ha_table_t *t)
+{
+	int i, j;
+	ha_pair_t *p;
+
+	if(t == NULL)
+		return;
+	if(t->pairs) {
+		for(i = 0; i < t->npairs; i++) {
+			p = &t->pairs[i];
+			if(p->name.s)
+				shm_free(p->name.s);
+			if(p->rr_param.s)
+				shm_free(p->rr_param.s);
+			for(j = 0; j < HA_ROLE_COUNT; j++) {
+				if(p->m[j].uri.s)
+					shm_free(p->m[j].uri.s);
+				if(p->m[j].host.s)
+					shm_free(p->m[j].host.s);
+			}
+			if(p->domains) {
+				for(j = 0; j < p->ndomains; j++)
+					if(p->domains[j].s)
+						shm_free(p->domains[j].s);
+				shm_free(p->domains);
+			}
+		}
+		shm_free(t->pairs);
+	}
+	if(t->name_buckets)
+		shm_free(t->name_buckets);
+	if(t->addr_buckets)
+		shm_free(t->addr_buckets);
+	if(t->addr_ents)
+		shm_free(t->addr_ents);
+	if(t->dom_buckets)
+		shm_free(t->dom_buckets);
+	if(t->dom_ents)
+		shm_free(t->dom_ents);
+	shm_free(t);
+}
+
+static int proto_of(ha_transport_t tr)
+{
+	switch(tr) {
+		case HA_TR_TCP:
+			return PROTO_TCP;
+		case HA_TR_TLS:
+			return PROTO_TLS;
+		default:
+			return PROTO_UDP;
+	}
+}
+
+static void member_add_addr(ha_member_t *m, const struct ip_addr *ip)
+{
+	ha_addr_t a;
+	int i;
+
+	ha_addr_from_ip(&a, ip);
+	for(i = 0; i < m->naddrs; i++)
+		if(memcmp(&m->addrs[i], &a, sizeof(a)) == 0)
+			return;
+	if(m->naddrs < HA_MAX_ADDRS)
+		m->addrs[m->naddrs++] = a;
+}
+
+/* Resolve a member: an IP literal directly; a host name through Kamailio's
+ * resolver, with SRV/NAPTR (RFC 3263) when the URI gives no port. All the
+ * host's addresses are kept for recognising requests from the member.
+ * Returns 0, or -1 with err filled. */
+static int member_resolve(ha_member_t *m, const ha_uri_t *u, char *err,
+		size_t errlen)
+{
+	str host = {(char *)u->host, strlen(u->host)};
+	struct ip_addr *ip;
+	struct ip_addr hip;
+	struct hostent *he;
+	char proto = m->proto;
+	int i;
+
+	ip = str2ip(&host);
+	if(ip == NULL)
+		ip = str2ip6(&host);
+	if(ip != NULL) {
+		m->port = u->port ? u->port : (m->proto == PROTO_TLS ? 5061 : 5060);
+		init_su(&m->dst, ip, m->port);
+		member_add_addr(m, ip);
+		m->resolved = 1;
+		return 0;
+	}
+	if(sip_hostport2su(&m->dst, &host, (unsigned short)u->port, &proto) < 0) {
+		snprintf(err, errlen, "cannot resolve host '%s'", u->host);
+		return -1;
+	}
+	m->port = su_getport(&m->dst);
+	su2ip_addr(&hip, &m->dst);
+	member_add_addr(m, &hip);
+	he = resolvehost((char *)u->host);
+	if(he != NULL) {
+		for(i = 0; he->h_addr_list[i] != NULL; i++) {
+			hostent2ip_addr(&hip, he, i);
+			member_add_addr(m, &hip);
+		}
+	}
+	m->resolved = 1;
+	return 0;
+}
+
+ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
+		int probe_standby, unsigned int gen, int64_t now_ms, char *err,
+		size_t errlen)
+{
+	ha_table_t *t;
+	ha_pair_t *p;
+	const ha_cfg_pair_t *cp;
+	ha_fsm_cfg_t fc;
+	ha_actions_t acts;
+	int reliable[HA_ROLE_COUNT];
+	char merr[256];
+	unsigned int nb, h;
+	int i, j, k, n;
+
+	t = shm_malloc(sizeof(*t));
+	if(t == NULL)
+		goto oom;
+	memset(t, 0, sizeof(*t));
+	t->gen = gen;
+	for(nb = 16; nb < (unsigned int)cfg->npairs * 2; nb <<= 1)
+		;
+	t->nbuckets = nb;
+	t->name_buckets = shm_malloc(nb * sizeof(int));
+	t->addr_buckets = shm_malloc(nb * sizeof(int));
+	t->dom_buckets = shm_malloc(nb * sizeof(int));
+	if(!t->name_buckets || !t->addr_buckets || !t->dom_buckets)
+		goto oom;
+	for(h = 0; h < nb; h++)
+		t->name_buckets[h] = t->addr_buckets[h] = t->dom_buckets[h] = -1;
+	if(cfg->npairs > 0) {
+		t->pairs = shm_malloc(cfg->npairs * sizeof(ha_pair_t));
+		if(t->pairs == NULL)
+			goto oom;
+		memset(t->pairs, 0, cfg->npairs * sizeof(ha_pair_t));
+	}
+	t->npairs = cfg->npairs;
+
+	n = 0; /* domains in all */
+	for(i = 0; i < cfg->npairs; i++) {
+		cp = &cfg->pairs[i];
+		p = &t->pairs[i];
+		p->index = i;
+		if(ha_shm_strdup(&p->name, cp->name) < 0)
+			goto oom;
+		snprintf(merr, sizeof(merr), ";hapair=%s", cp->name);
+		if(ha_shm_strdup(&p->rr_param, merr) < 0)
+			goto oom;
+		for(j = 0; j < HA_ROLE_COUNT; j++) {
+			if(ha_shm_strdup(&p->m[j].uri, cp->uri[j]) < 0
+					|| ha_shm_strdup(&p->m[j].host, cp->parsed[j].host) < 0)
+				goto oom;
+			p->m[j].proto = proto_of(cp->parsed[j].transport);
+			reliable[j] = p->m[j].proto != PROTO_UDP;
+			if(member_resolve(&p->m[j], &cp->parsed[j], merr, sizeof(merr))
+					< 0) {
+				snprintf(err, errlen, "pair '%s' %s: %s", cp->name,
+						ha_role_name(j), merr);
+				goto error;
+			}
+		}
+		if(cp->ndomains > 0) {
+			p->domains = shm_malloc(cp->ndomains * sizeof(str));
+			if(p->domains == NULL)
+				goto oom;
+			memset(p->domains, 0, cp->ndomains * sizeof(str));
+			p->ndomains = cp->ndomains;
+			for(j = 0; j < cp->ndomains; j++)
+				if(ha_shm_strdup(&p->domains[j], cp->domains[j]) < 0)
+					goto oom;
+			n += cp->ndomains;
+		}
+		if(lock_init(&p->lock) == NULL) {
+			snprintf(err, errlen, "cannot init a lock");
+			goto error;
+		}
+		fc.oos_check_ms = cp->oos_check_ms;
+		fc.oos_force_ms = cp->oos_force_ms;
+		fc.probe_standby = probe_standby;
+		fc.alive = *alive;
+		if(cp->alive_codes && ha_codes_parse(cp->alive_codes, &fc.alive) < 0) {
+			snprintf(err, errlen, "pair '%s': bad alive-codes '%s'", cp->name,
+					cp->alive_codes);
+			goto error;
+		}
+		acts.n = 0;
+		ha_fsm_init(&p->fsm, &fc, reliable,
+				(uint32_t)(now_ms * 2654435761u) ^ ((uint32_t)i << 20)
+						^ (uint32_t)getpid(),
+				now_ms, &acts);
+		h = hash_bytes(p->name.s, p->name.len, 0) & (nb - 1);
+		p->next_by_name = t->name_buckets[h];
+		t->name_buckets[h] = i;
+	}
+
+	/* address index: every resolved address of every member */
+	t->addr_ents = shm_malloc(
+			(cfg->npairs * HA_ROLE_COUNT * HA_MAX_ADDRS + 1)
+			* sizeof(ha_addr_ent_t));
+	if(t->addr_ents == NULL)
+		goto oom;
+	for(i = 0; i < t->npairs; i++) {
+		p = &t->pairs[i];
+		for(j = 0; j < HA_ROLE_COUNT; j++) {
+			for(k = 0; k < p->m[j].naddrs; k++) {
+				ha_addr_ent_t *e = &t->addr_ents[t->naddr_ents];
+				e->addr = p->m[j].addrs[k];
+				e->port = p->m[j].port;
+				e->pair = i;
+				e->role = j;
+				h = hash_addr(&e->addr) & (nb - 1);
+				e->next = t->addr_buckets[h];
+				t->addr_buckets[h] = t->naddr_ents++;
+			}
+		}
+	}
+	t->dom_ents = shm_malloc((n + 1) * sizeof(ha_dom_ent_t));
+	if(t->dom_ents == NULL)
+		goto oom;
+	for(i = 0; i < t->npairs; i++) {
+		p = &t->pairs[i];
+		for(j = 0; j < p->ndomains; j++) {
+			ha_dom_ent_t *e = &t->dom_ents[t->ndom_ents];
+			e->domain = p->domains[j];
+			e->pair = i;
+			h = hash_bytes(e->domain.s, e->domain.len, 1) & (nb - 1);
+			e->next = t->dom_buckets[h];
+			t->dom_buckets[h] = t->ndom_ents++;
+		}
+	}
+	return t;
+
+oom:
+	snprintf(err, errlen, "out of shared memory");
+error:
+	ha_table_free(t);
+	return NULL;
+}
+
+ha_pair_t *ha_table_by_name(ha_table_t *t, const str *name)
+{
+	int i;
+
+	if(t == NULL || name == NULL || name->len <= 0)
+		return NULL;
+	i = t->name_buckets[hash_bytes(name->s, name->len, 0) & (t->nbuckets - 1)];
+	for(; i >= 0; i = t->pairs[i].next_by_name) {
+		if(t->pairs[i].name.len == name->len
+				&& memcmp(t->pairs[i].name.s, name->s, name->len) == 0)
+			return &t->pairs[i];
+	}
+	return NULL;
+}
+
+ha_pair_t *ha_table_by_domain(ha_table_t *t, const str *host)
+{
+	ha_dom_ent_t *e;
+	int i;
+
+	if(t == NULL || host == NULL || host->len <= 0)
+		return NULL;
+	i = t->dom_buckets[hash_bytes(host->s, host->len, 1) & (t->nbuckets - 1)];
+	for(; i >= 0; i = e->next) {
+		e = &t->dom_ents[i];
+		if(e->domain.len == host->len
+				&& strncasecmp(e->domain.s, host->s, host->len) == 0)
+			return &t->pairs[e->pair];
+	}
+	return NULL;
+}
+
+int ha_table_by_addr(ha_table_t *t, const ha_addr_t *ip, int port,
+		int reliable, ha_pair_t **pairs, int *roles, int max)
+{
+	ha_addr_ent_t *e;
+	int i, n = 0;
+
+	if(t == NULL)
+		return 0;
+	i = t->addr_buckets[hash_addr(ip) & (t->nbuckets - 1)];
+	for(; i >= 0; i = e->next) {
+		e = &t->addr_ents[i];
+		if(!ha_addr_is_member(&e->addr, 1, e->port, ip, port, reliable))
+			continue;
+		if(n < max) {
+			pairs[n] = &t->pairs[e->pair];
+			roles[n] = e->role;
+		}
+		n++;
+	}
+	return n;
+}

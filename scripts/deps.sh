@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Install what ha_pair needs from Debian and unpack Debian's source package of
+# the installed kamailio version into build/, without touching the system's
+# apt configuration (a private deb-src list under build/apt/ is used instead).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build="$top/build"
+pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
+	sip-tester sipsak pkg-config dpkg-dev build-essential bison flex
+	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps)
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	SUDO=sudo
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}"
+fi
+
+# Debian's package starts kamailio as a service where systemd runs; it would
+# hold port 5060 and is not what our tests run.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q kamailio 2>/dev/null; then
+	echo "deps: note: the system's kamailio service is running and holds its ports"
+fi
+
+ver=$(dpkg-query -W -f='${Version}' kamailio)
+upver=${ver%-*}
+upver=${upver#*:}
+src="$build/kamailio-$upver"
+stamp="$build/.kamailio-src-$ver"
+if [ ! -f "$stamp" ]; then
+	echo "deps: fetching Debian's source of kamailio $ver"
+	mkdir -p "$build/apt/sources.list.d" "$build/apt/lists/partial" "$build/apt/src"
+	# deb-src entries from the system's deb entries, in a private list
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+	cat >"$build/apt/sources.list.d/ha_pair-src.sources" <<EOF
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $codename $codename-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: $codename-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+	aptopts=(-o Dir::Etc::SourceList=/dev/null
+		-o "Dir::Etc::SourceParts=$build/apt/sources.list.d"
+		-o "Dir::State::Lists=$build/apt/lists"
+		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
+	apt-get "${aptopts[@]}" update -qq
+	rm -rf "$build/apt/src" "$src"
+	mkdir -p "$build/apt/src"
+	(cd "$build/apt/src" &&
+		apt-get "${aptopts[@]}" source -qq --only-source "kamailio=$ver")
+	d=$(find "$build/apt/src" -maxdepth 1 -mindepth 1 -type d -name 'kamailio-*' | head -n 1)
+	[ -n "$d" ] || {
+		echo "deps: apt-get source gave no kamailio folder" >&2
+		exit 1
+	}
+	mv "$d" "$src"
+	rm -rf "$build/apt/src"
+	echo "deps: configuring kamailio's build (as Debian's rules do)"
+	make -s -C "$src/src" cfg prefix=/usr FLAVOUR=kamailio \
+		CC_EXTRA_OPTS=-DVERSION_NODATE >/dev/null
+	ln -sfn "kamailio-$upver" "$build/kamailio"
+	touch "$stamp"
+fi
+echo "deps: ok (kamailio $ver, source in build/kamailio)"

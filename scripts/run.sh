@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make run: Debian's kamailio with ha_pair on 127.0.0.1:5060 in front of a
+# simulated pair (sipp) on 127.0.0.2:5060 (primary) and 127.0.0.3:5060
+# (backup). Ctrl-C stops all of it.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+rundir="$top/run"
+mkdir -p "$rundir"
+ctl="unix:$rundir/kamailio_ctl"
+pids=()
+
+port_busy() { # ip port
+	ss -Hlnu "src $1:$2" 2>/dev/null | grep -q . ||
+		ss -Hlnu "src 0.0.0.0:$2" 2>/dev/null | grep -q .
+}
+
+for ip in 127.0.0.1 127.0.0.2 127.0.0.3; do
+	if port_busy "$ip" 5060; then
+		echo "make run: UDP port $ip:5060 is already taken by:" >&2
+		ss -Hlnup "sport = :5060" >&2
+		echo "Stop that program first (a kamailio service: systemctl stop kamailio)." >&2
+		exit 1
+	fi
+done
+
+stop() {
+	trap - INT TERM EXIT
+	echo
+	echo "stopping (pids ${pids[*]})"
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	sleep 0.5
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	exit 0
+}
+trap stop INT TERM EXIT
+
+for m in primary:127.0.0.2 backup:127.0.0.3; do
+	role=${m%%:*}
+	ip=${m#*:}
+	(cd "$rundir" && exec sipp -sf "$top/tests/sipp/peer.xml" -i "$ip" -p 5060 \
+		-nostdin -trace_err -error_file "$rundir/sipp-$role.err" \
+		>"$rundir/sipp-$role.log" 2>&1) &
+	pids+=($!)
+	echo "simulated $role: sipp on $ip:5060 (pid $!)"
+done
+
+sed -e 's/oos-check="[^"]*"/oos-check="1s"/' "$top/config/ha_pairs.xml" >"$rundir/ha_pairs.xml"
+kamailio -f "$top/config/kamailio.cfg" -DD -E -e \
+	-A "HA_PAIR_SO=\"$top/modules/ha_pair/ha_pair.so\"" \
+	-A "PAIRS_FILE=\"$rundir/ha_pairs.xml\"" \
+	-A "CTL_SOCKET=\"$ctl\"" -A OOS_CHECK=1000 -A OOS_FORCE=500 \
+	>"$rundir/kamailio.log" 2>&1 &
+kpid=$!
+pids+=($kpid)
+echo "kamailio with ha_pair on 127.0.0.1:5060 (pid $kpid), log: run/kamailio.log"
+
+for _ in $(seq 50); do
+	[ -S "$rundir/kamailio_ctl" ] && break
+	if ! kill -0 "$kpid" 2>/dev/null; then
+		echo "kamailio did not start; the end of its log:" >&2
+		tail -20 "$rundir/kamailio.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+sleep 1.5
+echo
+echo "== kamcmd -s $ctl ha_pair.list"
+kamcmd -s "$ctl" ha_pair.list
+cat <<EOF
+
+Try, from another terminal:
+  kamcmd -s $ctl ha_pair.list
+  sipsak -s sip:alice@127.0.0.1:5060 -vv         # a request through the proxy
+  kill -STOP ${pids[0]}                          # freeze the primary: watch the switch
+  kill -CONT ${pids[0]}                          # resume it: traffic stays on the backup
+Ctrl-C here stops everything.
+EOF
+wait "$kpid"

@@ -1,0 +1,273 @@
+"""End-to-end harness: Debian's kamailio with ha_pair, real sipp peers,
+kamcmd. Every process a test starts is stopped by PID when it ends."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+TOP = Path(__file__).resolve().parents[2]
+MODULE = TOP / "modules" / "ha_pair" / "ha_pair.so"
+CFG = TOP / "config" / "kamailio.cfg"
+SIPP = TOP / "tests" / "sipp"
+LOGS = TOP / "tests" / "e2e" / "logs"
+KAMAILIO = "/usr/sbin/kamailio"
+
+
+def port_free(ip, port, proto="udp"):
+    """Can ip:port be bound? (tells a busy port from a failure of ours)"""
+    fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+    s = socket.socket(fam, kind)
+    try:
+        s.bind((ip, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def require_free(ip, port, proto="udp"):
+    if not port_free(ip, port, proto):
+        pytest.fail(f"{proto} port {ip}:{port} is already taken by another "
+                    f"program (a kamailio service?): stop it and run again")
+
+
+def parse_kamcmd(text):
+    """kamcmd's print of RPC structs and arrays -> a list of dicts/lists."""
+    stack = [([], None)]  # (items, key of this container in its parent)
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "}":
+            items, key = stack.pop()
+            if items and all(k is not None for k, _ in items):
+                value = dict(items)
+            else:
+                value = [v for _, v in items]
+            stack[-1][0].append((key, value))
+        elif line == "{" or line.endswith(": {"):
+            stack.append(([], None if line == "{" else line[:-3]))
+        elif ":" in line:
+            k, _, v = line.partition(":")
+            stack[-1][0].append((k, v.strip()))
+        else:
+            stack[-1][0].append((None, line))
+    return [v for _, v in stack[0][0]]
+
+
+class Procs:
+    """Processes of one test, stopped by PID at its end."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, args, log, netns=None, cwd=None):
+        if netns:
+            args = ["ip", "netns", "exec", netns] + args
+        f = open(log, "ab")
+        p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, cwd=cwd,
+                             start_new_session=True)
+        f.close()
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, wait=5.0):
+        if p.poll() is not None:
+            return
+        for s in (signal.SIGCONT, sig):
+            try:
+                os.kill(p.pid, s)
+            except ProcessLookupError:
+                return
+        try:
+            p.wait(wait)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
+
+    def stop_all(self):
+        for p in reversed(self.procs):
+            self.stop(p)
+        # whatever the sessions left (kamailio's children) goes too
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+class Peer:
+    """A simulated SIP server (sipp) that logs every message it gets."""
+
+    def __init__(self, procs, logdir, name, ip, port=5060, scenario="peer.xml",
+                 transport="u1", netns=None):
+        self.procs, self.name, self.ip, self.port = procs, name, ip, port
+        self.msgs = logdir / f"peer-{name}-messages.log"
+        if self.msgs.exists():
+            self.msgs.unlink()
+        if not netns:
+            require_free(ip, port, "udp" if transport == "u1" else "tcp")
+        args = ["sipp", "-sf", str(SIPP / scenario), "-i", ip, "-p", str(port),
+                "-t", transport, "-nostdin", "-trace_msg", "-message_file",
+                str(self.msgs), "-trace_err", "-error_file",
+                str(logdir / f"peer-{name}-errors.log")]
+        self.proc = procs.start(args, logdir / f"peer-{name}.out", netns=netns,
+                                cwd=logdir)
+        deadline = time.time() + 5
+        while time.time() < deadline and not netns and port_free(ip, port):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"sipp {name} exited: see {logdir}")
+            time.sleep(0.02)
+
+    def freeze(self):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def kill(self):
+        self.procs.stop(self.proc, signal.SIGKILL)
+
+    def received(self, pattern):
+        """How many requests whose first line matches pattern it got."""
+        try:
+            text = self.msgs.read_text(errors="replace")
+        except FileNotFoundError:
+            return 0
+        return len(re.findall(r"^" + pattern, text, re.M))
+
+
+class Kamailio:
+    """Debian's /usr/sbin/kamailio with the example config and ha_pair."""
+
+    def __init__(self, procs, logdir, pairs_xml, defines=None, netns=None,
+                 listen="udp:127.0.0.1:5060", expect_start=True):
+        self.procs, self.logdir = procs, logdir
+        self.pairs = logdir / "ha_pairs.xml"
+        self.pairs.write_text(pairs_xml)
+        self.ctl = logdir / "ctl"
+        if self.ctl.exists():
+            self.ctl.unlink()
+        self.log = logdir / "kamailio.log"
+        if not netns:
+            m = re.match(r"udp:\[?([^\]]+?)\]?:(\d+)$", listen)
+            if m:
+                require_free(m.group(1), int(m.group(2)))
+        args = [KAMAILIO, "-f", str(CFG), "-DD", "-E", "-e",
+                "-A", f'HA_PAIR_SO="{MODULE}"',
+                "-A", f'PAIRS_FILE="{self.pairs}"',
+                "-A", f'CTL_SOCKET="unix:{self.ctl}"',
+                "-A", f"LISTEN={listen}"]
+        for k, v in (defines or {}).items():
+            args += ["-A", f"{k}={v}" if v is not None else k]
+        self.proc = procs.start(args, self.log, netns=netns, cwd=logdir)
+        if expect_start:
+            deadline = time.time() + 10
+            while not self.ctl.exists():
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("kamailio did not start:\n"
+                                       + self.log.read_text()[-3000:])
+                time.sleep(0.05)
+
+    def rpc(self, *args, check=True):
+        r = subprocess.run(["kamcmd", "-s", f"unix:{self.ctl}"]
+                           + [str(a) for a in args],
+                           capture_output=True, text=True, timeout=10)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"kamcmd {args}: {r.stdout}{r.stderr}")
+        return r
+
+    def show(self, name):
+        return parse_kamcmd(self.rpc("ha_pair.show", name).stdout)[0]
+
+    def wait(self, pred, timeout, step=0.02):
+        """Poll pred() until true; returns the seconds it took, or None."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if pred():
+                return time.monotonic() - t0
+            time.sleep(step)
+        return None
+
+    def stat(self, name):
+        out = self.rpc("stats.get_statistics", f"ha_pair:{name}").stdout
+        m = re.search(rf"ha_pair:{name} = (\d+)", out)
+        return int(m.group(1)) if m else None
+
+    def log_text(self):
+        return self.log.read_text(errors="replace")
+
+
+def send_request(procs, logdir, src_ip, src_port, method="MESSAGE",
+                 user="alice", ruri_host="127.0.0.1:5060",
+                 proxy="127.0.0.1:5060", netns=None, timeout=8):
+    """Send one request with sipp from src_ip:src_port; return the status
+    code of the final reply (None when none came)."""
+    tag = f"req-{method}-{src_ip}-{src_port}-{time.monotonic_ns()}"
+    msgs = logdir / f"{tag}.log"
+    sf = logdir / f"request-{method}.xml"
+    if not sf.exists():
+        sf.write_text((SIPP / "request.xml").read_text()
+                      .replace("@METHOD@", method))
+    args = ["sipp", "-sf", str(sf), "-i", src_ip,
+            "-p", str(src_port), "-m", "1", "-nostdin", "-s", user,
+            "-key", "ruri_host", ruri_host,
+            "-trace_msg", "-message_file", str(msgs), "-timeout",
+            f"{timeout}s", "-timeout_error", proxy]
+    p = procs.start(args, logdir / f"{tag}.out", netns=netns, cwd=logdir)
+    try:
+        p.wait(timeout + 5)
+    except subprocess.TimeoutExpired:
+        procs.stop(p, signal.SIGKILL)
+    try:
+        text = msgs.read_text(errors="replace")
+    except FileNotFoundError:
+        return None
+    codes = [int(c) for c in re.findall(r"^SIP/2\.0 (\d{3})", text, re.M)
+             if int(c) >= 200]
+    return codes[-1] if codes else None
+
+
+def pairs_xml(pairs):
+    """pairs: list of (name, primary_uri, backup_uri, attrs dict)"""
+    out = ["<ha_pairs>"]
+    for name, pri, bak, attrs in pairs:
+        a = "".join(f' {k}="{v}"' for k, v in attrs.items())
+        out.append(f'  <pair name="{name}"{a}>')
+        out.append(f'    <primary uri="{pri}"/>')
+        out.append(f'    <backup uri="{bak}"/>')
+        out.append("  </pair>")
+    out.append("</ha_pairs>")
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture
+def procs():
+    p = Procs()
+    yield p
+    p.stop_all()
+
+
+@pytest.fixture
+def logdir(request):
+    d = LOGS / request.node.name
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    return d
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _built():
+    if not MODULE.exists():
+        pytest.exit(f"{MODULE} is missing: run 'make test' (it builds)", 2)
