@@ -13,7 +13,8 @@
 #define HA_FILE_MAX_BYTES (16 * 1024 * 1024)
 #define HA_ERR_MAX 512
 
-typedef enum ha_transport {
+typedef enum ha_transport
+{
 	HA_TR_UDP = 0,
 	HA_TR_TCP,
 	HA_TR_TLS,
@@ -23,7 +24,8 @@ typedef enum ha_transport {
 /* A member URI taken apart. host is the bare host (no brackets for IPv6);
  * port is 0 when the URI gives none (then SRV/NAPTR or the default port
  * applies); transport is UDP unless the URI says otherwise (sips: TLS). */
-typedef struct ha_uri {
+typedef struct ha_uri
+{
 	char host[256];
 	int port;
 	ha_transport_t transport;
@@ -33,7 +35,8 @@ typedef struct ha_uri {
 	int secure;		   /* sips: scheme */
 } ha_uri_t;
 
-typedef struct ha_cfg_pair {
+typedef struct ha_cfg_pair
+{
 	char name[HA_NAME_MAX + 1];
 	char *uri[2]; /* [0] primary, [1] backup, as written */
 	ha_uri_t parsed[2];
@@ -45,12 +48,14 @@ typedef struct ha_cfg_pair {
 	int line; /* line of <pair> in the file */
 } ha_cfg_pair_t;
 
-typedef struct ha_cfg {
+typedef struct ha_cfg
+{
 	ha_cfg_pair_t *pairs;
 	int npairs;
 } ha_cfg_t;
 
-typedef struct ha_cfg_defaults {
+typedef struct ha_cfg_defaults
+{
 	int oos_check_ms;
 	int oos_force_ms;
 } ha_cfg_defaults_t;
@@ -62,8 +67,8 @@ typedef struct ha_cfg_defaults {
  * "<path>:<line>: <reason>" (line 0 when the fault has no line, e.g. an
  * unreadable file). Never fetches from the network, never loads a DTD and
  * refuses any DOCTYPE (so no entity can be expanded). */
-int ha_cfg_load(const char *path, const ha_cfg_defaults_t *defs,
-		ha_cfg_t **out, char *err, size_t errlen);
+int ha_cfg_load(const char *path, const ha_cfg_defaults_t *defs, ha_cfg_t **out,
+		char *err, size_t errlen);
 
 /* Same, from a buffer; name is used in messages in place of a path. */
 int ha_cfg_load_mem(const char *buf, size_t len, const char *name,

@@ -33,7 +33,6 @@ str _ha_probe_socket = STR_NULL;
 str _ha_alive_codes = STR_NULL;
 int _ha_passive_switchover = 1;
 int _ha_probe_standby = 0;
-str _ha_event_callback = STR_NULL;
 str _ha_passive_methods = STR_NULL;
 
 ha_codes_t _ha_alive;
@@ -82,7 +81,6 @@ static param_export_t params[] = {
 	{"passive_switchover", PARAM_INT, &_ha_passive_switchover},
 	{"passive_methods", PARAM_STR, &_ha_passive_methods},
 	{"probe_standby", PARAM_INT, &_ha_probe_standby},
-	{"event_callback", PARAM_STR, &_ha_event_callback},
 	{0, 0, 0}
 };
 

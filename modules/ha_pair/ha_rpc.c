@@ -25,9 +25,8 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 
 	if(rpc->add(ctx, "{", &st) < 0)
 		return -1;
-	if(rpc->struct_add(st, "Sssd", "name", &p->name, "state",
-			   ha_state_names[f.state], "active", ha_role_name(f.active),
-			   "held", f.held)
+	if(rpc->struct_add(st, "Sss", "name", &p->name, "state",
+			   ha_state_names[f.state], "active", ha_role_name(f.active))
 			< 0)
 		return -1;
 	if(f.active != HA_ROLE_NONE) {
@@ -42,10 +41,9 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 			   ha_reason_names[f.last_reason])
 			< 0)
 		return -1;
-	if(rpc->struct_add(st, "j", "last_switchover_ago_ms",
-			   (unsigned long)(f.last_switch_ms >= 0
-									   ? now - f.last_switch_ms
-									   : -1))
+	/* a pair's start counts as its first switch: never negative */
+	if(rpc->struct_add(st, "jd", "last_switchover_ago_ms",
+			   (unsigned long)(now - f.last_switch_ms), "held", f.held)
 			< 0)
 		return -1;
 	if(rpc->struct_add(st, "[", "members", &arr) < 0)
