@@ -25,6 +25,9 @@ def port_free(ip, port, proto="udp"):
     fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
     s = socket.socket(fam, kind)
+    if kind == socket.SOCK_STREAM:
+        # connections of an earlier test in TIME_WAIT do not make it busy
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((ip, port))
         return True

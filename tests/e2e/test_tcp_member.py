@@ -1,0 +1,46 @@
+"""A member over TCP: probed over a connection, and when it goes away a
+refused connect counts as "no answer" at once, not at the deadline."""
+
+import time
+
+from conftest import Kamailio, Peer, pairs_xml, send_request
+
+CHECK_MS, FORCE_MS = 2000, 1000
+PRI = "sip:127.0.0.2:5062;transport=tcp"
+PAIRS = pairs_xml([("tcppair", PRI, "sip:127.0.0.3:5060",
+                    {"oos-check": f"{CHECK_MS}ms",
+                     "oos-force": f"{FORCE_MS}ms"})])
+
+
+def test_tcp_refused_counts_at_once(procs, logdir):
+    pri = Peer(procs, logdir, "primary-tcp", "127.0.0.2", port=5062,
+               transport="t1")
+    bak = Peer(procs, logdir, "backup", "127.0.0.3")
+    kam = Kamailio(procs, logdir, PAIRS,
+                   defines={"WITH_TCP": None,
+                            "LISTEN_TCP": "tcp:127.0.0.1:5060"})
+    assert kam.wait(lambda: kam.show("tcppair")["members"][0]["state"]
+                    == "up", 3) is not None
+    assert send_request(procs, logdir, "127.0.0.10", 5090, user="t1") == 200
+    assert pri.received("MESSAGE sip:t1@") == 1
+
+    # the primary's process dies just after it answered a probe, so the
+    # next probe is about oos-check away: a refused connect is seen then,
+    # while waiting for the deadline would take another oos-check
+    sent = int(kam.show("tcppair")["members"][0]["probes_sent"])
+    assert kam.wait(lambda: int(kam.show("tcppair")["members"][0]
+                                ["probes_sent"]) > sent, 3, step=0.005)
+    pri.kill()
+    t0 = time.monotonic()
+    took = kam.wait(lambda: kam.show("tcppair")["active"] == "backup", 6,
+                    step=0.01)
+    assert took is not None, kam.show("tcppair")
+    with open(logdir.parent / "switch_times.txt", "a") as f:
+        f.write(f"tcp refused -> backup: {took * 1000:.0f} ms "
+                f"(oos-check {CHECK_MS})\n")
+    assert took <= CHECK_MS / 1000.0 + 0.3, took
+    p = kam.show("tcppair")
+    assert p["members"][0]["state"] == "down"
+    assert int(p["members"][0]["probes_unanswered"]) >= 1
+    assert send_request(procs, logdir, "127.0.0.10", 5090, user="t2") == 200
+    assert bak.received("MESSAGE sip:t2@") == 1
