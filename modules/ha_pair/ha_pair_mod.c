@@ -276,7 +276,7 @@ static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
 	p = pair_by_tag(msg, t);
 	if(p)
 		return p;
-	if(parse_sip_msg_uri(msg) == 0) {
+	if(parse_sip_msg_uri(msg) >= 0) {
 		p = ha_table_by_domain(t, &msg->parsed_uri.host);
 		if(p)
 			return p;

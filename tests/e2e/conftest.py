@@ -203,7 +203,7 @@ class Kamailio:
         return None
 
     def stat(self, name):
-        out = self.rpc("stats.get_statistics", f"ha_pair:{name}").stdout
+        out = self.rpc("stats.get_statistics", "ha_pair:").stdout
         m = re.search(rf"ha_pair:{name} = (\d+)", out)
         return int(m.group(1)) if m else None
 

@@ -1,0 +1,66 @@
+"""Which pair a request belongs to: by <domain>, by name (constant or
+variable), and a bad constant name refused at start-up."""
+
+from conftest import Kamailio, Peer, send_request
+
+PAIRS = """<ha_pairs>
+  <pair name="alpha" oos-check="1s" oos-force="500ms">
+    <primary uri="sip:127.0.0.2:5060"/>
+    <backup uri="sip:127.0.0.3:5060"/>
+    <domain>alpha.example.com</domain>
+  </pair>
+  <pair name="beta" oos-check="1s" oos-force="500ms">
+    <primary uri="sip:127.0.0.4:5060"/>
+    <backup uri="sip:127.0.0.6:5060"/>
+    <domain>beta.example.com</domain>
+  </pair>
+</ha_pairs>
+"""
+CLIENT = ("127.0.0.10", 5090)
+
+
+def peers(procs, logdir):
+    return {ip: Peer(procs, logdir, ip, ip)
+            for ip in ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.6")}
+
+
+def test_pair_by_domain(procs, logdir):
+    p = peers(procs, logdir)
+    kam = Kamailio(procs, logdir, PAIRS)
+    assert kam.wait(lambda: kam.show("beta")["members"][0]["state"] == "up",
+                    3) is not None
+    assert send_request(procs, logdir, *CLIENT, user="d1",
+                        ruri_host="beta.example.com") == 200
+    assert send_request(procs, logdir, *CLIENT, user="d2",
+                        ruri_host="ALPHA.example.com") == 200
+    assert p["127.0.0.4"].received("MESSAGE sip:d1@") == 1
+    assert p["127.0.0.2"].received("MESSAGE sip:d2@") == 1
+    # no domain, no member address, two pairs: no pair (404 in the config)
+    assert send_request(procs, logdir, *CLIENT, user="d3",
+                        ruri_host="other.example.com") == 404
+    assert kam.stat("requests_routed") == 2
+
+
+def test_pair_by_name_variable(procs, logdir):
+    p = peers(procs, logdir)
+    kam = Kamailio(procs, logdir, PAIRS,
+                   defines={"ROUTE_TO_PAIR": '"$rU"'})
+    assert kam.wait(lambda: kam.show("beta")["members"][0]["state"] == "up",
+                    3) is not None
+    assert send_request(procs, logdir, *CLIENT, user="beta") == 200
+    assert p["127.0.0.4"].received("MESSAGE sip:beta@") == 1
+    assert send_request(procs, logdir, *CLIENT, user="gamma") == 404
+
+
+def test_unknown_constant_pair_refused_at_startup(procs, logdir):
+    kam = Kamailio(procs, logdir, PAIRS, expect_start=False,
+                   defines={"ROUTE_TO_PAIR": '"gamma"'})
+    assert kam.proc.wait(10) != 0
+    assert "ha_route: no pair 'gamma'" in kam.log_text()
+
+
+def test_malformed_constant_pair_refused_at_startup(procs, logdir):
+    kam = Kamailio(procs, logdir, PAIRS, expect_start=False,
+                   defines={"ROUTE_TO_PAIR": '"bad name"'})
+    assert kam.proc.wait(10) != 0
+    assert "ha_route: 'bad name' is not a pair name" in kam.log_text()
