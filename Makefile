@@ -83,11 +83,14 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/kamailio-ha-pair
 	rm -rf $(DESTDIR)$(PREFIX)/share/kamailio-ha-pair
 
+SOURCES = $(filter-out $(MODDIR)/ha_xsd.h,$(wildcard $(MODDIR)/*.[ch])) \
+	$(wildcard tests/unit/*.c)
+
 format:
-	clang-format -i modules/ha_pair/*.c modules/ha_pair/*.h tests/unit/*.c
+	clang-format -i $(SOURCES)
 
 check-format:
-	@clang-format --dry-run --Werror modules/ha_pair/*.[ch] tests/unit/*.c
+	@clang-format --dry-run --Werror $(SOURCES)
 
 clean:
 	-[ -f $(COREPATH)/Makefile.defs ] && $(MAKE) -C $(MODDIR) COREPATH=$(COREPATH) clean

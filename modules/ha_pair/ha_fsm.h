@@ -164,8 +164,16 @@ typedef struct ha_action
 typedef struct ha_actions
 {
 	int n;
+	int unanswered; /* probes that ended without an alive answer */
 	ha_action_t a[HA_MAX_ACTIONS];
 } ha_actions_t;
+
+/* Empty an action list before a call that appends to it. */
+static inline void ha_actions_reset(ha_actions_t *acts)
+{
+	acts->n = 0;
+	acts->unanswered = 0;
+}
 
 /* Start a pair at now: CHECK(primary), the primary probed at now and the
  * backup probed once at the same moment. token_seed starts the pair's

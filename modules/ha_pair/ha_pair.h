@@ -33,7 +33,8 @@ extern stat_var *_ha_st_requests_refused;
 
 /* The prober's state in shared memory: its earliest due time, and a flag
  * that other processes raise when they made something due sooner. */
-typedef struct ha_prober_shm {
+typedef struct ha_prober_shm
+{
 	atomic_t wake;
 	volatile int64_t next_due_ms;
 } ha_prober_shm_t;

@@ -155,8 +155,8 @@ static int mod_init(void)
 			return -1;
 		}
 	} else {
-		_ha_passive_mask = ~(unsigned int)(METHOD_OPTIONS | METHOD_ACK
-											| METHOD_CANCEL);
+		_ha_passive_mask =
+				~(unsigned int)(METHOD_OPTIONS | METHOD_ACK | METHOD_CANCEL);
 	}
 	if(_ha_probe_socket.len > 0) {
 		_ha_probe_sock = lookup_local_socket(&_ha_probe_socket);
@@ -201,8 +201,8 @@ static int mod_init(void)
 		LM_ERR("%s\n", err);
 		return -1;
 	}
-	_ha_table = ha_table_build(
-			cfg, &_ha_alive, _ha_probe_standby, 1, ha_now_ms(), err, sizeof(err));
+	_ha_table = ha_table_build(cfg, &_ha_alive, _ha_probe_standby, 1,
+			ha_now_ms(), err, sizeof(err));
 	ha_cfg_free(cfg);
 	if(_ha_table == NULL) {
 		LM_ERR("%.*s: %s\n", _ha_pairs_file.len, _ha_pairs_file.s, err);
@@ -280,8 +280,9 @@ static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
 		p = ha_table_by_domain(t, &msg->parsed_uri.host);
 		if(p)
 			return p;
-		p = pair_by_member_uri(t, &msg->new_uri.len > 0 ? &msg->new_uri
-														 : &msg->first_line.u.request.uri);
+		p = pair_by_member_uri(t, &msg->new_uri.len > 0
+										  ? &msg->new_uri
+										  : &msg->first_line.u.request.uri);
 		if(p)
 			return p;
 	}
@@ -323,7 +324,7 @@ static void from_member(struct sip_msg *msg, ha_pair_t **fp, int *froles,
 	}
 	if(p == NULL)
 		return;
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	lock_get(&p->lock);
 	ha_fsm_passive(&p->fsm, (ha_role_t)role, ha_now_ms(), &acts);
 	ha_pair_touched(p);
@@ -362,8 +363,7 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
 			msg->rcv.proto != PROTO_UDP, fp, froles, HA_MAX_FROM);
 	if(nf > 0) {
-		from_member(msg, fp, froles, nf, p ? p : pair_by_tag(msg, t),
-				indialog);
+		from_member(msg, fp, froles, nf, p ? p : pair_by_tag(msg, t), indialog);
 		return 2;
 	}
 

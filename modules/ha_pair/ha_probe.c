@@ -47,6 +47,8 @@ void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 	const ha_action_t *a;
 	int i;
 
+	if(acts->unanswered > 0)
+		update_stat(_ha_st_probes_unanswered, acts->unanswered);
 	for(i = 0; i < acts->n; i++) {
 		a = &acts->a[i];
 		switch(a->type) {
@@ -105,11 +107,11 @@ static int probe_build(char *buf, int size, ha_pair_t *p, int role,
 			"Accept: application/sdp\r\n"
 			"User-Agent: kamailio ha_pair\r\n"
 			"Content-Length: 0\r\n\r\n",
-			m->uri.len, m->uri.s, proto_via(m->proto), v6 ? "[" : "",
-			host.len, host.s, v6 ? "]" : "", port.len, port.s, _ha_table->gen,
-			p->index, role, token, _ha_probe_from.len, _ha_probe_from.s,
-			token, m->uri.len, m->uri.s, _ha_table->gen, p->index, role,
-			token, host.len, host.s);
+			m->uri.len, m->uri.s, proto_via(m->proto), v6 ? "[" : "", host.len,
+			host.s, v6 ? "]" : "", port.len, port.s, _ha_table->gen, p->index,
+			role, token, _ha_probe_from.len, _ha_probe_from.s, token,
+			m->uri.len, m->uri.s, _ha_table->gen, p->index, role, token,
+			host.len, host.s);
 	if(n < 0 || n >= size)
 		return -1;
 	return n;
@@ -179,7 +181,7 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 				next = p->due_ms;
 			continue;
 		}
-		acts.n = 0;
+		ha_actions_reset(&acts);
 		lock_get(&p->lock);
 		ha_fsm_tick(&p->fsm, now, &acts);
 		p->due_ms = ha_fsm_next_due(&p->fsm);
@@ -192,7 +194,7 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 				update_stat(_ha_st_probes_sent, 1);
 			if(probe_send(p, acts.a[j].member, acts.a[j].token) == 0)
 				continue;
-			facts.n = 0;
+			ha_actions_reset(&facts);
 			lock_get(&p->lock);
 			ha_fsm_send_failed(&p->fsm, acts.a[j].member, acts.a[j].token,
 					ha_now_ms(), &facts);
@@ -281,14 +283,13 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 		return 1;
 	br = msg->via1->branch;
 	if(br == NULL || br->value.len <= (int)HA_BRANCH_PREFIX_LEN
-			|| memcmp(br->value.s, HA_BRANCH_PREFIX, HA_BRANCH_PREFIX_LEN)
-					   != 0)
+			|| memcmp(br->value.s, HA_BRANCH_PREFIX, HA_BRANCH_PREFIX_LEN) != 0)
 		return 1;
 	s = br->value.s + HA_BRANCH_PREFIX_LEN;
 	e = br->value.s + br->value.len;
 	if(take_hex(&s, e, &gen, '.') < 0 || take_hex(&s, e, &idx, '.') < 0
-			|| take_hex(&s, e, &role, '.') < 0
-			|| take_hex(&s, e, &token, 0) < 0 || role >= HA_ROLE_COUNT) {
+			|| take_hex(&s, e, &role, '.') < 0 || take_hex(&s, e, &token, 0) < 0
+			|| role >= HA_ROLE_COUNT) {
 		LM_DBG("malformed probe branch, dropped\n");
 		return 0;
 	}
@@ -299,15 +300,15 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 	p = &t->pairs[idx];
 	m = &p->m[role];
 	ha_addr_from_ip(&src, &msg->rcv.src_ip);
-	if(!ha_addr_is_member(m->addrs, m->naddrs, m->port, &src,
-			   msg->rcv.src_port, msg->rcv.proto != PROTO_UDP)) {
+	if(!ha_addr_is_member(m->addrs, m->naddrs, m->port, &src, msg->rcv.src_port,
+			   msg->rcv.proto != PROTO_UDP)) {
 		LM_INFO("pair '%.*s': reply to a probe of %.*s from another address "
 				"(%s:%d), ignored\n",
 				p->name.len, p->name.s, m->uri.len, m->uri.s,
 				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
 		return 0;
 	}
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	lock_get(&p->lock);
 	rc = ha_fsm_reply(&p->fsm, (ha_role_t)role, token,
 			msg->first_line.u.reply.statuscode, ha_now_ms(), &acts);

@@ -35,10 +35,9 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	} else if(rpc->struct_add(st, "s", "active_uri", "") < 0) {
 		return -1;
 	}
-	if(rpc->struct_add(st, "ddjs", "oos_check", f.cfg.oos_check_ms,
-			   "oos_force", f.cfg.oos_force_ms, "switchovers",
-			   (unsigned long)f.switchovers, "last_switchover_reason",
-			   ha_reason_names[f.last_reason])
+	if(rpc->struct_add(st, "ddjs", "oos_check", f.cfg.oos_check_ms, "oos_force",
+			   f.cfg.oos_force_ms, "switchovers", (unsigned long)f.switchovers,
+			   "last_switchover_reason", ha_reason_names[f.last_reason])
 			< 0)
 		return -1;
 	/* a pair's start counts as its first switch: never negative */
@@ -64,8 +63,7 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 }
 
 static const char *ha_rpc_list_doc[] = {
-		"List the pairs, or those whose name starts with the given prefix",
-		0};
+		"List the pairs, or those whose name starts with the given prefix", 0};
 
 static void ha_rpc_list(rpc_t *rpc, void *ctx)
 {
@@ -93,7 +91,8 @@ static void ha_rpc_list(rpc_t *rpc, void *ctx)
 	}
 }
 
-static const char *ha_rpc_show_doc[] = {"Show one pair: ha_pair.show <pair>", 0};
+static const char *ha_rpc_show_doc[] = {
+		"Show one pair: ha_pair.show <pair>", 0};
 
 static void ha_rpc_show(rpc_t *rpc, void *ctx)
 {

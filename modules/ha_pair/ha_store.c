@@ -135,8 +135,8 @@ static void member_add_addr(ha_member_t *m, const struct ip_addr *ip)
  * resolver, with SRV/NAPTR (RFC 3263) when the URI gives no port. All the
  * host's addresses are kept for recognising requests from the member.
  * Returns 0, or -1 with err filled. */
-static int member_resolve(ha_member_t *m, const ha_uri_t *u, char *err,
-		size_t errlen)
+static int member_resolve(
+		ha_member_t *m, const ha_uri_t *u, char *err, size_t errlen)
 {
 	str host = {(char *)u->host, strlen(u->host)};
 	struct ip_addr *ip;
@@ -257,7 +257,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 					cp->alive_codes);
 			goto error;
 		}
-		acts.n = 0;
+		ha_actions_reset(&acts);
 		ha_fsm_init(&p->fsm, &fc, reliable,
 				(uint32_t)(now_ms * 2654435761u) ^ ((uint32_t)i << 20)
 						^ (uint32_t)getpid(),
@@ -268,9 +268,8 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 	}
 
 	/* address index: every resolved address of every member */
-	t->addr_ents = shm_malloc(
-			(cfg->npairs * HA_ROLE_COUNT * HA_MAX_ADDRS + 1)
-			* sizeof(ha_addr_ent_t));
+	t->addr_ents = shm_malloc((cfg->npairs * HA_ROLE_COUNT * HA_MAX_ADDRS + 1)
+							  * sizeof(ha_addr_ent_t));
 	if(t->addr_ents == NULL)
 		goto oom;
 	for(i = 0; i < t->npairs; i++) {
@@ -343,8 +342,8 @@ ha_pair_t *ha_table_by_domain(ha_table_t *t, const str *host)
 	return NULL;
 }
 
-int ha_table_by_addr(ha_table_t *t, const ha_addr_t *ip, int port,
-		int reliable, ha_pair_t **pairs, int *roles, int max)
+int ha_table_by_addr(ha_table_t *t, const ha_addr_t *ip, int port, int reliable,
+		ha_pair_t **pairs, int *roles, int max)
 {
 	ha_addr_ent_t *e;
 	int i, n = 0;

@@ -12,18 +12,20 @@
 
 /* One member of a pair: fixed for the life of the table (a change of
  * address comes with a new table). */
-typedef struct ha_member {
-	str uri;		/* as configured: the probe R-URI and what $du becomes */
-	str host;		/* host part, for messages */
-	int port;		/* port probes go to (5060/5061 when none given) */
-	int proto;		/* PROTO_UDP, PROTO_TCP or PROTO_TLS */
-	int resolved;	/* dst is usable */
+typedef struct ha_member
+{
+	str uri;	  /* as configured: the probe R-URI and what $du becomes */
+	str host;	  /* host part, for messages */
+	int port;	  /* port probes go to (5060/5061 when none given) */
+	int proto;	  /* PROTO_UDP, PROTO_TCP or PROTO_TLS */
+	int resolved; /* dst is usable */
 	union sockaddr_union dst; /* where probes go */
 	ha_addr_t addrs[HA_MAX_ADDRS];
 	int naddrs;
 } ha_member_t;
 
-typedef struct ha_pair {
+typedef struct ha_pair
+{
 	gen_lock_t lock; /* guards fsm and the members' addresses */
 	str name;
 	str rr_param; /* ";hapair=<name>", the pair tag */
@@ -38,7 +40,8 @@ typedef struct ha_pair {
 
 /* An entry of the address index: member role of pair index has address
  * addr (on its port). */
-typedef struct ha_addr_ent {
+typedef struct ha_addr_ent
+{
 	ha_addr_t addr;
 	int port;
 	int pair;
@@ -46,13 +49,15 @@ typedef struct ha_addr_ent {
 	int next; /* hash chain, -1 ends */
 } ha_addr_ent_t;
 
-typedef struct ha_dom_ent {
+typedef struct ha_dom_ent
+{
 	str domain; /* points into the pair's domains */
 	int pair;
 	int next;
 } ha_dom_ent_t;
 
-typedef struct ha_table {
+typedef struct ha_table
+{
 	unsigned int gen; /* generation, part of every probe token */
 	int npairs;
 	ha_pair_t *pairs;
@@ -89,8 +94,8 @@ ha_pair_t *ha_table_by_domain(ha_table_t *t, const str *host);
  * Fills up to max entries of pairs[] / roles[] and returns how many
  * matched in all. Reads the addresses without the pair locks: the index is
  * built at load time. */
-int ha_table_by_addr(ha_table_t *t, const ha_addr_t *ip, int port,
-		int reliable, ha_pair_t **pairs, int *roles, int max);
+int ha_table_by_addr(ha_table_t *t, const ha_addr_t *ip, int port, int reliable,
+		ha_pair_t **pairs, int *roles, int max);
 
 /* Convert a Kamailio ip_addr to the pure layer's address. */
 void ha_addr_from_ip(ha_addr_t *a, const struct ip_addr *ip);

@@ -63,6 +63,10 @@ def test_frozen_primary_switches_and_stays(procs, logdir):
     assert p["last_switchover_reason"] == "probe"
     assert int(p["switchovers"]) == 1
     assert member(p, "primary")["state"] == "down"
+    # module-wide statistics follow
+    assert kam.stat("switchovers") == 1
+    assert kam.stat("probes_unanswered") >= 1
+    assert kam.stat("probes_sent") >= int(member(p, "primary")["probes_sent"])
     # requests now reach the backup
     assert send_request(procs, logdir, *CLIENT, user="after1") == 200
     assert routed_to(bak, "after1") == 1
@@ -89,7 +93,9 @@ def test_both_frozen_gives_503(procs, logdir):
     assert took is not None
     p = kam.show("sipserver1")
     assert p["active"] == "none" and p["active_uri"] == ""
+    refused = kam.stat("requests_refused")
     assert send_request(procs, logdir, *CLIENT, user="none1") == 503
+    assert kam.stat("requests_refused") == refused + 1 == 1
     msgs = "\n".join(f.read_text() for f in logdir.glob("req-*.log"))
     assert "Retry-After: 5" in msgs
     # the backup answering again ends FORCE
