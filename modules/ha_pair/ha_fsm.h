@@ -212,7 +212,8 @@ int ha_fsm_passive(ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out);
 
 /* Make member m active now for reason (manual, failover, ...) and probe it
  * now. Returns 1 when the active member changed, 0 when m already was the
- * active member in CHECK (nothing changed). */
+ * active member in CHECK (nothing changed), -1 when m is not a member role
+ * (nothing changed). */
 int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
 		ha_actions_t *out);
 
@@ -228,8 +229,9 @@ ha_role_t ha_fsm_failover(
 /* Hold (1) or release (0) the active member. Can't fail. */
 void ha_fsm_hold(ha_fsm_t *f, int on);
 
-/* Probe both members now, outside the schedule (members with a probe in
- * flight keep it). Can't fail. */
+/* Probe now, outside the schedule: in CHECK both members (a member with a
+ * probe in flight keeps it); in FORCE the next attempt starts now (one
+ * attempt at a time still holds). Can't fail. */
 void ha_fsm_probe_now(ha_fsm_t *f, int64_t now);
 
 #endif

@@ -1,0 +1,537 @@
+/* ha_fsm.c - the pure per-pair probing state machine of ha_pair. */
+
+#include <string.h>
+#include <stdint.h>
+#include <ctype.h>
+
+#include "ha_fsm.h"
+
+const char *ha_state_names[HA_ST_COUNT] = {
+		[HA_ST_CHECK] = "CHECK",
+		[HA_ST_FORCE] = "FORCE",
+};
+
+const char *ha_mstate_names[HA_MS_COUNT] = {
+		[HA_MS_UNKNOWN] = "unknown",
+		[HA_MS_UP] = "up",
+		[HA_MS_DOWN] = "down",
+};
+
+const char *ha_reason_names[HA_RSN_COUNT] = {
+		[HA_RSN_NONE] = "none",
+		[HA_RSN_START] = "start",
+		[HA_RSN_PROBE] = "probe",
+		[HA_RSN_PASSIVE] = "passive",
+		[HA_RSN_FAILOVER] = "failover",
+		[HA_RSN_MANUAL] = "manual",
+};
+
+const char *ha_role_name(ha_role_t r)
+{
+	switch(r) {
+		case HA_ROLE_PRIMARY:
+			return "primary";
+		case HA_ROLE_BACKUP:
+			return "backup";
+		default:
+			return "none";
+	}
+}
+
+static void codes_set(ha_codes_t *c, int code)
+{
+	int i = code - 100;
+	c->bits[i / 32] |= 1u << (i % 32);
+}
+
+int ha_codes_parse(const char *s, ha_codes_t *c)
+{
+	const char *p, *b, *e;
+	int i, n, code;
+
+	memset(c, 0, sizeof(*c));
+	c->any = 1;
+	if(s == NULL || *s == '\0')
+		return 0;
+	c->any = 0;
+	p = s;
+	for(;;) {
+		while(*p == ' ' || *p == '\t')
+			p++;
+		b = p;
+		while(*p != '\0' && *p != ',' && *p != ' ' && *p != '\t')
+			p++;
+		e = p;
+		while(*p == ' ' || *p == '\t')
+			p++;
+		if(*p != '\0' && *p != ',')
+			goto error;
+		n = (int)(e - b);
+		if(n != 3 || b[0] < '1' || b[0] > '6')
+			goto error;
+		if((b[1] == 'x' || b[1] == 'X') && (b[2] == 'x' || b[2] == 'X')) {
+			for(i = 0; i < 100; i++)
+				codes_set(c, (b[0] - '0') * 100 + i);
+		} else if(isdigit((unsigned char)b[1])
+				  && isdigit((unsigned char)b[2])) {
+			code = (b[0] - '0') * 100 + (b[1] - '0') * 10 + (b[2] - '0');
+			codes_set(c, code);
+		} else {
+			goto error;
+		}
+		if(*p == '\0')
+			return 0;
+		p++; /* ',' */
+	}
+error:
+	memset(c, 0, sizeof(*c));
+	c->any = 1;
+	return -1;
+}
+
+int ha_codes_alive(const ha_codes_t *c, int code)
+{
+	int i;
+
+	if(code < 200 || code > 699)
+		return 0;
+	if(c->any)
+		return 1;
+	i = code - 100;
+	return (c->bits[i / 32] >> (i % 32)) & 1u;
+}
+
+int ha_addr_is_member(const ha_addr_t *addrs, int n, int port,
+		const ha_addr_t *src, int src_port, int reliable)
+{
+	int i;
+
+	if(!reliable && src_port != port)
+		return 0;
+	for(i = 0; i < n; i++) {
+		if(addrs[i].af == src->af
+				&& memcmp(addrs[i].ip, src->ip, src->af == 6 ? 16 : 4) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void act_push(ha_actions_t *out, const ha_action_t *a)
+{
+	/* HA_MAX_ACTIONS is more than one call can produce; never overflow */
+	if(out->n < HA_MAX_ACTIONS)
+		out->a[out->n++] = *a;
+}
+
+static void act_send(ha_actions_t *out, ha_role_t m, uint32_t token, int rtx)
+{
+	ha_action_t a = {.type = HA_ACT_SEND,
+			.member = m,
+			.token = token,
+			.retransmit = rtx,
+			.old_role = HA_ROLE_NONE,
+			.new_role = HA_ROLE_NONE};
+	act_push(out, &a);
+}
+
+static void act_event(ha_actions_t *out, ha_act_type_t type, ha_role_t old,
+		ha_role_t new, ha_reason_t reason)
+{
+	ha_action_t a = {.type = type,
+			.member = HA_ROLE_NONE,
+			.old_role = old,
+			.new_role = new,
+			.reason = reason};
+	act_push(out, &a);
+}
+
+static uint32_t new_token(ha_fsm_t *f)
+{
+	uint32_t t = f->next_token++;
+
+	if(t == 0)
+		t = f->next_token++;
+	return t;
+}
+
+/* Start a probe of member m with a deadline len_ms from now. The caller has
+ * made sure that m has no probe in flight. */
+static void probe_start(
+		ha_fsm_t *f, ha_role_t m, int len_ms, int64_t now, ha_actions_t *out)
+{
+	ha_mfsm_t *mm = &f->m[m];
+	ha_probe_t *p = &mm->probe;
+	int t1;
+
+	p->token = new_token(f);
+	p->sent_ms = now;
+	p->deadline_ms = now + len_ms;
+	p->rtx_ms = 0;
+	p->rtx_gap_ms = 0;
+	if(!mm->reliable) {
+		/* RFC 3261 17.1.2.2 style: T1 = min(500 ms, deadline / 4), doubling,
+		 * so one lost datagram does not cost a switchover */
+		t1 = len_ms / 4;
+		if(t1 > HA_T1_MAX_MS)
+			t1 = HA_T1_MAX_MS;
+		if(t1 < 1)
+			t1 = 1;
+		p->rtx_gap_ms = t1;
+		if(now + t1 < p->deadline_ms)
+			p->rtx_ms = now + t1;
+	}
+	mm->probes_sent++;
+	act_send(out, m, p->token, 0);
+}
+
+static void probe_clear(ha_probe_t *p)
+{
+	p->token = 0;
+	p->rtx_ms = 0;
+}
+
+static ha_role_t other(ha_role_t m)
+{
+	return m == HA_ROLE_PRIMARY ? HA_ROLE_BACKUP : HA_ROLE_PRIMARY;
+}
+
+/* Make m the active member (state CHECK). Fires SWITCH when the member
+ * differs from the one active before, and UP when leaving a DOWN. */
+static void become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
+		int64_t now, ha_actions_t *out)
+{
+	ha_role_t old = f->active != HA_ROLE_NONE ? f->active : f->last_active;
+
+	f->state = HA_ST_CHECK;
+	f->active = m;
+	f->last_active = m;
+	f->attempt_open = 0;
+	f->round_fails = 0;
+	f->split_rounds = 0;
+	f->split = 0;
+	if(old != m) {
+		f->switchovers++;
+		f->last_reason = reason;
+		f->last_switch_ms = now;
+		act_event(out, HA_ACT_SWITCH, old, m, reason);
+	}
+	if(f->down) {
+		f->down = 0;
+		act_event(out, HA_ACT_UP, old, m, reason);
+	}
+	if(f->cfg.probe_standby && f->next_standby_ms < 0)
+		f->next_standby_ms = now + f->cfg.oos_check_ms;
+}
+
+static void enter_force(
+		ha_fsm_t *f, ha_role_t failed, ha_reason_t why, int64_t now)
+{
+	f->state = HA_ST_FORCE;
+	f->force_reason = why;
+	f->last_active = f->active != HA_ROLE_NONE ? f->active : f->last_active;
+	f->active = HA_ROLE_NONE;
+	f->hunt = other(failed);
+	f->attempt_open = 0;
+	f->round_fails = 0;
+	f->split_rounds = 0;
+	if(f->next_attempt_ms < now)
+		f->next_attempt_ms = now;
+}
+
+/* An attempt of the FORCE hunt ended without an answer. */
+static void attempt_failed(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	f->round_fails++;
+	if(f->round_fails >= HA_ROLE_COUNT && !f->down) {
+		f->down = 1;
+		act_event(out, HA_ACT_DOWN, f->last_active, HA_ROLE_NONE, HA_RSN_PROBE);
+	}
+	f->hunt = other(f->hunt);
+	f->attempt_open = 0;
+	f->next_attempt_ms = f->attempt_ms + HA_MIN_ATTEMPT_GAP_MS;
+	if(f->next_attempt_ms < now)
+		f->next_attempt_ms = now;
+}
+
+/* Member m did not answer its probe (deadline, send failure, or a reply
+ * that alive_codes does not accept). */
+static void probe_failed(
+		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
+{
+	ha_mfsm_t *mm = &f->m[m];
+	ha_mfsm_t *om = &f->m[other(m)];
+	int64_t sent = mm->probe.sent_ms;
+
+	probe_clear(&mm->probe);
+	mm->state = HA_MS_DOWN;
+	mm->probes_unanswered++;
+	out->unanswered++;
+	mm->last_fail_ms = now;
+
+	if(f->state == HA_ST_CHECK) {
+		if(m != f->active) {
+			/* the run of "both alive" rounds ends: a new run may report
+			 * a new split */
+			f->split_rounds = 0;
+			f->split = 0;
+			return;
+		}
+		if(f->held)
+			return;
+		/* the other member answered alive since this probe went out (the
+		 * backup's start probe, or probe_standby): no extra round needed */
+		if(om->state == HA_MS_UP && om->last_ok_ms >= sent) {
+			become_active(f, other(m), HA_RSN_PROBE, now, out);
+			f->next_probe_ms = now;
+			return;
+		}
+		enter_force(f, m, HA_RSN_PROBE, now);
+		return;
+	}
+	/* FORCE */
+	if(f->attempt_open && m == f->hunt)
+		attempt_failed(f, now, out);
+}
+
+void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
+		uint32_t token_seed, int64_t now, ha_actions_t *out)
+{
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	f->cfg = *cfg;
+	f->state = HA_ST_CHECK;
+	f->active = HA_ROLE_PRIMARY;
+	f->last_active = HA_ROLE_PRIMARY;
+	f->hunt = HA_ROLE_BACKUP;
+	f->next_token = token_seed;
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		f->m[i].reliable = reliable[i];
+		f->m[i].state = HA_MS_UNKNOWN;
+		f->m[i].last_rtt_ms = -1;
+		f->m[i].last_ok_ms = -1;
+		f->m[i].last_fail_ms = -1;
+	}
+	f->next_probe_ms = now;
+	f->next_standby_ms = now; /* the backup is probed once at start */
+	f->next_attempt_ms = now;
+	f->last_reason = HA_RSN_START;
+	f->last_switch_ms = now;
+	act_event(out, HA_ACT_SWITCH, HA_ROLE_NONE, HA_ROLE_PRIMARY, HA_RSN_START);
+}
+
+void ha_fsm_set_cfg(ha_fsm_t *f, const ha_fsm_cfg_t *cfg)
+{
+	int was = f->cfg.probe_standby;
+
+	f->cfg = *cfg;
+	if(!was && cfg->probe_standby && f->next_standby_ms < 0)
+		f->next_standby_ms = f->next_probe_ms;
+}
+
+void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	ha_probe_t *p;
+	ha_role_t s;
+	int i;
+
+	/* deadlines first: a probe that ended makes room for the next one */
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		p = &f->m[i].probe;
+		if(p->token != 0 && now >= p->deadline_ms)
+			probe_failed(f, (ha_role_t)i, now, out);
+	}
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		p = &f->m[i].probe;
+		if(p->token != 0 && p->rtx_ms != 0 && now >= p->rtx_ms) {
+			act_send(out, (ha_role_t)i, p->token, 1);
+			p->rtx_gap_ms *= 2;
+			p->rtx_ms += p->rtx_gap_ms;
+			if(p->rtx_ms >= p->deadline_ms)
+				p->rtx_ms = 0;
+		}
+	}
+
+	if(f->state == HA_ST_CHECK) {
+		if(f->m[f->active].probe.token == 0 && now >= f->next_probe_ms) {
+			probe_start(f, f->active, f->cfg.oos_check_ms, now, out);
+			f->next_probe_ms += f->cfg.oos_check_ms;
+			if(f->next_probe_ms <= now)
+				f->next_probe_ms = now + f->cfg.oos_check_ms;
+		}
+		s = other(f->active);
+		if(f->next_standby_ms >= 0 && now >= f->next_standby_ms
+				&& f->m[s].probe.token == 0) {
+			probe_start(f, s, f->cfg.oos_check_ms, now, out);
+			if(f->cfg.probe_standby) {
+				f->next_standby_ms += f->cfg.oos_check_ms;
+				if(f->next_standby_ms <= now)
+					f->next_standby_ms = now + f->cfg.oos_check_ms;
+			} else {
+				f->next_standby_ms = -1;
+			}
+		}
+		return;
+	}
+
+	/* FORCE: one attempt at a time, alternating */
+	if(!f->attempt_open && now >= f->next_attempt_ms) {
+		f->attempt_open = 1;
+		f->attempt_ms = now;
+		p = &f->m[f->hunt].probe;
+		if(p->token == 0) {
+			probe_start(f, f->hunt, f->cfg.oos_force_ms, now, out);
+		} else if(p->deadline_ms > now + f->cfg.oos_force_ms) {
+			/* a probe already in flight serves as this attempt, with the
+			 * attempt's deadline (one probe per member in flight) */
+			p->deadline_ms = now + f->cfg.oos_force_ms;
+			if(p->rtx_ms >= p->deadline_ms)
+				p->rtx_ms = 0;
+		}
+	}
+}
+
+int64_t ha_fsm_next_due(const ha_fsm_t *f)
+{
+	int64_t t = INT64_MAX;
+	const ha_probe_t *p;
+	ha_role_t s;
+	int i;
+
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		p = &f->m[i].probe;
+		if(p->token == 0)
+			continue;
+		if(p->deadline_ms < t)
+			t = p->deadline_ms;
+		if(p->rtx_ms != 0 && p->rtx_ms < t)
+			t = p->rtx_ms;
+	}
+	if(f->state == HA_ST_CHECK) {
+		if(f->m[f->active].probe.token == 0 && f->next_probe_ms < t)
+			t = f->next_probe_ms;
+		s = other(f->active);
+		if(f->next_standby_ms >= 0 && f->m[s].probe.token == 0
+				&& f->next_standby_ms < t)
+			t = f->next_standby_ms;
+	} else if(!f->attempt_open && f->next_attempt_ms < t) {
+		t = f->next_attempt_ms;
+	}
+	return t;
+}
+
+int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
+		int64_t now, ha_actions_t *out)
+{
+	ha_mfsm_t *mm;
+	ha_probe_t *p;
+	int64_t sent;
+
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
+		return -1;
+	mm = &f->m[m];
+	p = &mm->probe;
+	if(token == 0 || p->token != token || now >= p->deadline_ms)
+		return -1;
+	if(code < 200) {
+		/* provisional: the request arrived, the final reply is still to
+		 * come; resending would not help (the header's promise) */
+		p->rtx_ms = 0;
+		return 0;
+	}
+	mm->last_code = code;
+	if(!ha_codes_alive(&f->cfg.alive, code)) {
+		probe_failed(f, m, now, out);
+		return 0;
+	}
+	sent = p->sent_ms;
+	probe_clear(p);
+	mm->state = HA_MS_UP;
+	mm->last_rtt_ms = (int)(now - sent);
+	mm->last_ok_ms = now;
+
+	if(f->state == HA_ST_FORCE) {
+		become_active(f, m, f->force_reason, now, out);
+		f->next_probe_ms = sent + f->cfg.oos_check_ms;
+		return 0;
+	}
+	if(m != f->active && f->cfg.probe_standby
+			&& f->m[f->active].state == HA_MS_UP) {
+		f->split_rounds++;
+		if(f->split_rounds >= HA_SPLIT_ROUNDS && !f->split) {
+			f->split = 1;
+			act_event(out, HA_ACT_SPLIT, f->active, m, HA_RSN_PROBE);
+		}
+	}
+	return 0;
+}
+
+int ha_fsm_send_failed(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
+		ha_actions_t *out)
+{
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
+		return -1;
+	if(token == 0 || f->m[m].probe.token != token)
+		return -1;
+	probe_failed(f, m, now, out);
+	return 0;
+}
+
+int ha_fsm_passive(ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
+{
+	ha_role_t old = f->active != HA_ROLE_NONE ? f->active : f->last_active;
+
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
+		return 0;
+	if(f->held || (f->state == HA_ST_CHECK && f->active == m))
+		return 0;
+	become_active(f, m, HA_RSN_PASSIVE, now, out);
+	f->next_probe_ms = now;
+	return old != m;
+}
+
+int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
+		ha_actions_t *out)
+{
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
+		return -1;
+	if(f->state == HA_ST_CHECK && f->active == m)
+		return 0;
+	become_active(f, m, reason, now, out);
+	f->next_probe_ms = now;
+	return 1;
+}
+
+ha_role_t ha_fsm_failover(
+		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
+{
+	ha_role_t o = other(m);
+	ha_mfsm_t *om = &f->m[o];
+
+	(void)out;
+	if(f->held || f->state != HA_ST_CHECK || f->active != m)
+		return HA_ROLE_NONE;
+	enter_force(f, m, HA_RSN_FAILOVER, now);
+	if(om->state == HA_MS_DOWN && om->last_fail_ms >= 0
+			&& now - om->last_fail_ms < f->cfg.oos_force_ms)
+		return HA_ROLE_NONE;
+	return o;
+}
+
+void ha_fsm_hold(ha_fsm_t *f, int on)
+{
+	f->held = on ? 1 : 0;
+}
+
+void ha_fsm_probe_now(ha_fsm_t *f, int64_t now)
+{
+	if(f->state == HA_ST_CHECK) {
+		if(f->next_probe_ms > now)
+			f->next_probe_ms = now;
+		if(f->next_standby_ms < 0 || f->next_standby_ms > now)
+			f->next_standby_ms = now;
+		return;
+	}
+	if(!f->attempt_open && f->next_attempt_ms > now)
+		f->next_attempt_ms = now;
+}

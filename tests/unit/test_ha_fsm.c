@@ -1,0 +1,2323 @@
+/* test_ha_fsm.c - Check suite for ha_fsm, the pure probing state machine. */
+
+/* The machine is driven by a fake clock: sim_at() runs everything due at
+ * one millisecond (replies of the simulated peers, then ha_fsm_tick()),
+ * sim_run() steps it 1 ms at a time. Every action is logged with its time.
+ * The helpers check on every step what must always hold: at most one probe
+ * per member in flight, retransmissions only of the probe in flight, inside
+ * its deadline and never to a connection-oriented member, a tick never acts
+ * before ha_fsm_next_due(), and nothing is still due after a tick. */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "ha_fsm.h"
+
+#define P HA_ROLE_PRIMARY
+#define B HA_ROLE_BACKUP
+#define ANY -1
+
+#define SIM_LOG_MAX 65536
+#define SIM_PEND_MAX 256
+#define SIM_ST_MAX 256
+#define SIM_T_MAX 256
+
+typedef enum peer_mode
+{
+	PEER_ANSWER = 0, /* a final reply delay_ms after the transmission */
+	PEER_SILENT,	 /* never a final reply */
+	PEER_SEND_FAIL	 /* the send fails (refused) fail_delay_ms later */
+} peer_mode_t;
+
+/* A simulated member. */
+typedef struct peer
+{
+	peer_mode_t mode;
+	int delay_ms;
+	int code;
+	int drop_first; /* loses each first transmission, answers a resend */
+	int prov_code;	/* > 0: a provisional reply prov_delay_ms after */
+	int prov_delay_ms;
+	int fail_delay_ms;
+} peer_t;
+
+typedef struct rec
+{
+	int64_t t;
+	ha_action_t a;
+} rec_t;
+
+typedef struct pend
+{
+	int64_t at;
+	ha_role_t m;
+	uint32_t token;
+	int code; /* 0: the send failed */
+} pend_t;
+
+typedef struct strec
+{
+	int64_t t;
+	ha_state_t state;
+	ha_role_t active;
+} strec_t;
+
+typedef struct sim
+{
+	ha_fsm_t f;
+	ha_fsm_cfg_t cfg;
+	int reliable[2];
+	uint32_t seed;
+	int jump; /* sim_run() jumps to the next event instead of 1 ms steps */
+	int64_t now;
+	peer_t peer[2];
+	rec_t log[SIM_LOG_MAX];
+	int nlog;
+	pend_t pend[SIM_PEND_MAX];
+	int npend;
+	strec_t st[SIM_ST_MAX]; /* state changes */
+	int nst;
+	/* the simulation's own view of the probes, to check the machine */
+	uint32_t tok[2];	/* last probe sent, 0: it ended */
+	int64_t dl[2];		/* its deadline as last seen */
+	uint32_t resent[2]; /* drop_first: token answered on its resend */
+	int refused;		/* peer replies the machine refused */
+} sim_t;
+
+static sim_t S;
+static char _msg[4096];
+
+/* Check's assertions mark a point on every call, which is slow (and
+ * allocates under CK_FORK=no); the checks made on every simulated step
+ * call Check only when they fail. */
+#define sim_assert(cond, ...)                   \
+	do {                                        \
+		if(!(cond))                             \
+			ck_assert_msg((cond), __VA_ARGS__); \
+	} while(0)
+
+/* ---- the simulation ---------------------------------------------------- */
+
+static void sim_setup(sim_t *s, int check, int force, int standby,
+		const char *codes, int rel_p, int rel_b)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg.oos_check_ms = check;
+	s->cfg.oos_force_ms = force;
+	s->cfg.probe_standby = standby;
+	ck_assert_int_eq(ha_codes_parse(codes, &s->cfg.alive), 0);
+	s->reliable[P] = rel_p;
+	s->reliable[B] = rel_b;
+	s->seed = 1;
+	s->peer[P].mode = PEER_ANSWER;
+	s->peer[P].delay_ms = 10;
+	s->peer[P].code = 200;
+	s->peer[B].mode = PEER_ANSWER;
+	s->peer[B].delay_ms = 20;
+	s->peer[B].code = 200;
+}
+
+/* oos_check 5 s, oos_force 1 s, no standby probing, any reply, UDP */
+static void sim_default(sim_t *s)
+{
+	sim_setup(s, 5000, 1000, 0, NULL, 0, 0);
+}
+
+static void note_state(sim_t *s)
+{
+	strec_t *l = s->nst > 0 ? &s->st[s->nst - 1] : NULL;
+
+	if(l != NULL && l->state == s->f.state && l->active == s->f.active)
+		return;
+	sim_assert(s->nst < SIM_ST_MAX, "too many state changes");
+	s->st[s->nst].t = s->now;
+	s->st[s->nst].state = s->f.state;
+	s->st[s->nst].active = s->f.active;
+	s->nst++;
+}
+
+static void pend_add(sim_t *s, int64_t at, ha_role_t m, uint32_t tok, int code)
+{
+	sim_assert(s->npend < SIM_PEND_MAX, "too many pending replies");
+	s->pend[s->npend].at = at;
+	s->pend[s->npend].m = m;
+	s->pend[s->npend].token = tok;
+	s->pend[s->npend].code = code;
+	s->npend++;
+}
+
+static void sim_send(sim_t *s, const ha_action_t *a)
+{
+	ha_role_t m = a->member;
+	const peer_t *pr;
+	const ha_probe_t *p;
+
+	sim_assert(m == P || m == B, "SEND to role %d", (int)m);
+	sim_assert(a->token != 0, "t=%lld: SEND with token 0", (long long)s->now);
+	pr = &s->peer[m];
+	p = &s->f.m[m].probe;
+	if(a->retransmit) {
+		sim_assert(!s->reliable[m], "t=%lld: retransmission to %s over TCP",
+				(long long)s->now, ha_role_name(m));
+		sim_assert(a->token == s->tok[m] && s->now < s->dl[m],
+				"t=%lld: retransmission of %u to %s, probe in flight %u "
+				"until %lld",
+				(long long)s->now, a->token, ha_role_name(m), s->tok[m],
+				(long long)s->dl[m]);
+		if(pr->mode == PEER_ANSWER && pr->drop_first
+				&& s->resent[m] != a->token) {
+			s->resent[m] = a->token;
+			pend_add(s, s->now + pr->delay_ms, m, a->token, pr->code);
+		}
+		return;
+	}
+	/* at most one probe per member in flight */
+	sim_assert(s->tok[m] == 0 || s->now >= s->dl[m],
+			"t=%lld: new probe %u to %s while probe %u is in flight until "
+			"%lld",
+			(long long)s->now, a->token, ha_role_name(m), s->tok[m],
+			(long long)s->dl[m]);
+	sim_assert(a->token != s->tok[m], "t=%lld: token %u reused",
+			(long long)s->now, a->token);
+	s->tok[m] = a->token;
+	s->dl[m] = p->token == a->token ? p->deadline_ms : s->now;
+	if(pr->mode == PEER_SEND_FAIL) {
+		pend_add(s, s->now + pr->fail_delay_ms, m, a->token, 0);
+		return;
+	}
+	if(pr->drop_first)
+		return;
+	if(pr->prov_code > 0)
+		pend_add(s, s->now + pr->prov_delay_ms, m, a->token, pr->prov_code);
+	if(pr->mode == PEER_ANSWER)
+		pend_add(s, s->now + pr->delay_ms, m, a->token, pr->code);
+}
+
+static void sim_actions(sim_t *s, const ha_actions_t *acts)
+{
+	int i;
+
+	/* a full buffer may have lost actions */
+	sim_assert(acts->n < HA_MAX_ACTIONS, "t=%lld: %d actions",
+			(long long)s->now, acts->n);
+	for(i = 0; i < acts->n; i++) {
+		sim_assert(s->nlog < SIM_LOG_MAX, "log full");
+		s->log[s->nlog].t = s->now;
+		s->log[s->nlog].a = acts->a[i];
+		s->nlog++;
+		if(acts->a[i].type == HA_ACT_SEND)
+			sim_send(s, &acts->a[i]);
+	}
+}
+
+/* A reply (code > 0) or a send failure (code 0) for token of member m,
+ * now, with the bookkeeping. Returns what the machine returned; *nact
+ * (when not NULL) gets the number of actions it appended. */
+static int sim_reply(sim_t *s, ha_role_t m, uint32_t tok, int code, int *nact)
+{
+	ha_actions_t acts;
+	int r;
+
+	acts.n = 0;
+	if(code == 0)
+		r = ha_fsm_send_failed(&s->f, m, tok, s->now, &acts);
+	else
+		r = ha_fsm_reply(&s->f, m, tok, code, s->now, &acts);
+	if(r == 0 && (code == 0 || code >= 200) && s->tok[m] == tok)
+		s->tok[m] = 0;
+	if(nact != NULL)
+		*nact = acts.n;
+	sim_actions(s, &acts);
+	note_state(s);
+	return r;
+}
+
+static int pend_due(const sim_t *s)
+{
+	int i;
+
+	for(i = 0; i < s->npend; i++)
+		if(s->pend[i].at <= s->now)
+			return 1;
+	return 0;
+}
+
+/* Deliver what the peers do now, earliest first. */
+static void sim_deliver(sim_t *s)
+{
+	pend_t e;
+	int i, j;
+
+	for(;;) {
+		j = -1;
+		for(i = 0; i < s->npend; i++)
+			if(s->pend[i].at <= s->now
+					&& (j < 0 || s->pend[i].at < s->pend[j].at))
+				j = i;
+		if(j < 0)
+			return;
+		e = s->pend[j];
+		memmove(&s->pend[j], &s->pend[j + 1],
+				(size_t)(s->npend - j - 1) * sizeof(pend_t));
+		s->npend--;
+		if(sim_reply(s, e.m, e.token, e.code, NULL) < 0)
+			s->refused++;
+	}
+}
+
+/* Run everything due at time t (>= now). */
+static void sim_at(sim_t *s, int64_t t)
+{
+	ha_actions_t acts;
+	int64_t due;
+	int i, m;
+
+	sim_assert(t >= s->now, "time goes back: %lld < %lld", (long long)t,
+			(long long)s->now);
+	for(i = 0; i < s->npend; i++)
+		sim_assert(s->pend[i].at >= t, "a reply due at %lld was skipped",
+				(long long)s->pend[i].at);
+	s->now = t;
+	for(i = 0; i < 20; i++) {
+		sim_deliver(s);
+		for(m = 0; m < HA_ROLE_COUNT; m++)
+			if(s->tok[m] != 0 && s->f.m[m].probe.token == s->tok[m])
+				s->dl[m] = s->f.m[m].probe.deadline_ms;
+		due = ha_fsm_next_due(&s->f);
+		acts.n = 0;
+		ha_fsm_tick(&s->f, t, &acts);
+		sim_assert(due <= t || acts.n == 0,
+				"t=%lld: the tick acted though next_due was %lld", (long long)t,
+				(long long)due);
+		sim_actions(s, &acts);
+		note_state(s);
+		if(acts.n == 0 && !pend_due(s))
+			break;
+	}
+	sim_assert(i < 20, "t=%lld: no rest after 20 ticks", (long long)t);
+	due = ha_fsm_next_due(&s->f);
+	sim_assert(due > t, "t=%lld: still due at %lld after the tick",
+			(long long)t, (long long)due);
+}
+
+static void sim_start(sim_t *s, int64_t t0)
+{
+	ha_actions_t acts;
+
+	acts.n = 0;
+	s->now = t0;
+	ha_fsm_init(&s->f, &s->cfg, s->reliable, s->seed, t0, &acts);
+	sim_actions(s, &acts);
+	note_state(s);
+	sim_at(s, t0);
+}
+
+/* Advance to t_end (inclusive): 1 ms steps, or jumps to the next event. */
+static void sim_run(sim_t *s, int64_t t_end)
+{
+	int64_t t, next;
+	int i;
+
+	if(!s->jump) {
+		for(t = s->now + 1; t <= t_end; t++)
+			sim_at(s, t);
+		return;
+	}
+	for(;;) {
+		next = ha_fsm_next_due(&s->f);
+		for(i = 0; i < s->npend; i++)
+			if(s->pend[i].at < next)
+				next = s->pend[i].at;
+		if(next > t_end)
+			break;
+		sim_at(s, next);
+	}
+	if(s->now < t_end)
+		sim_at(s, t_end);
+}
+
+/* The member goes quiet: no more replies, also none already on the way. */
+static void sim_kill(sim_t *s, ha_role_t m)
+{
+	int i, j = 0;
+
+	s->peer[m].mode = PEER_SILENT;
+	s->peer[m].prov_code = 0;
+	for(i = 0; i < s->npend; i++)
+		if(s->pend[i].m != m)
+			s->pend[j++] = s->pend[i];
+	s->npend = j;
+}
+
+static void sim_revive(sim_t *s, ha_role_t m, int delay_ms)
+{
+	s->peer[m].mode = PEER_ANSWER;
+	s->peer[m].delay_ms = delay_ms;
+}
+
+static int sim_passive(sim_t *s, ha_role_t m, int *nact)
+{
+	ha_actions_t acts;
+	int r;
+
+	acts.n = 0;
+	r = ha_fsm_passive(&s->f, m, s->now, &acts);
+	*nact = acts.n;
+	sim_actions(s, &acts);
+	note_state(s);
+	return r;
+}
+
+static int sim_switch(sim_t *s, ha_role_t m, ha_reason_t why, int *nact)
+{
+	ha_actions_t acts;
+	int r;
+
+	acts.n = 0;
+	r = ha_fsm_switch(&s->f, m, why, s->now, &acts);
+	*nact = acts.n;
+	sim_actions(s, &acts);
+	note_state(s);
+	return r;
+}
+
+static ha_role_t sim_failover(sim_t *s, ha_role_t m, int *nact)
+{
+	ha_actions_t acts;
+	ha_role_t r;
+
+	acts.n = 0;
+	r = ha_fsm_failover(&s->f, m, s->now, &acts);
+	*nact = acts.n;
+	sim_actions(s, &acts);
+	note_state(s);
+	return r;
+}
+
+/* ---- queries on the log -------------------------------------------------- */
+
+/* Actions of type (member for SEND, ANY; rtx 0/1/ANY) in [from, to]. */
+static int nact(const sim_t *s, ha_act_type_t type, int m, int rtx,
+		int64_t from, int64_t to)
+{
+	int i, n = 0;
+	const rec_t *r;
+
+	for(i = 0; i < s->nlog; i++) {
+		r = &s->log[i];
+		if(r->a.type != type || r->t < from || r->t > to)
+			continue;
+		if(type == HA_ACT_SEND && m != ANY && (int)r->a.member != m)
+			continue;
+		if(type == HA_ACT_SEND && rtx != ANY && r->a.retransmit != rtx)
+			continue;
+		n++;
+	}
+	return n;
+}
+
+static int nev(const sim_t *s, ha_act_type_t type)
+{
+	return nact(s, type, ANY, ANY, INT64_MIN, INT64_MAX);
+}
+
+/* The n-th (from 0) logged action of type, or NULL. */
+static const rec_t *nth(const sim_t *s, ha_act_type_t type, int n)
+{
+	int i;
+
+	for(i = 0; i < s->nlog; i++)
+		if(s->log[i].a.type == type && n-- == 0)
+			return &s->log[i];
+	return NULL;
+}
+
+/* Times of the SENDs to m (rtx 0: new probes, 1: retransmissions) in
+ * [from, to]. */
+static int send_times(
+		const sim_t *s, int m, int rtx, int64_t from, int64_t to, int64_t *out)
+{
+	int i, n = 0;
+	const rec_t *r;
+
+	for(i = 0; i < s->nlog && n < SIM_T_MAX; i++) {
+		r = &s->log[i];
+		if(r->a.type == HA_ACT_SEND && (int)r->a.member == m
+				&& r->a.retransmit == rtx && r->t >= from && r->t <= to)
+			out[n++] = r->t;
+	}
+	return n;
+}
+
+/* Times of the retransmissions of probe token. */
+static int rtx_times(const sim_t *s, uint32_t tok, int64_t *out)
+{
+	int i, n = 0;
+
+	for(i = 0; i < s->nlog && n < SIM_T_MAX; i++)
+		if(s->log[i].a.type == HA_ACT_SEND && s->log[i].a.retransmit
+				&& s->log[i].a.token == tok)
+			out[n++] = s->log[i].t;
+	return n;
+}
+
+/* The token of the new probe sent to m at t (0: none). */
+static uint32_t token_at(const sim_t *s, ha_role_t m, int64_t t)
+{
+	int i;
+
+	for(i = 0; i < s->nlog; i++)
+		if(s->log[i].t == t && s->log[i].a.type == HA_ACT_SEND
+				&& s->log[i].a.member == m && !s->log[i].a.retransmit)
+			return s->log[i].a.token;
+	return 0;
+}
+
+static int times_eq(const int64_t *got, int ngot, const int64_t *exp, int nexp)
+{
+	int i, eq = ngot == nexp, o = 0;
+
+	for(i = 0; eq && i < ngot; i++)
+		eq = got[i] == exp[i];
+	o += snprintf(_msg + o, sizeof(_msg) - o, "got [");
+	for(i = 0; i < ngot && o < 2000; i++)
+		o += snprintf(_msg + o, sizeof(_msg) - o, "%s%lld", i ? " " : "",
+				(long long)got[i]);
+	o += snprintf(_msg + o, sizeof(_msg) - o, "], expected [");
+	for(i = 0; i < nexp && o < 4000; i++)
+		o += snprintf(_msg + o, sizeof(_msg) - o, "%s%lld", i ? " " : "",
+				(long long)exp[i]);
+	snprintf(_msg + o, sizeof(_msg) - o, "]");
+	return eq;
+}
+
+/* The SENDs to m (rtx 0/1) in [from, to] happened exactly at the times
+ * listed (none listed: none happened). */
+#define ck_assert_sends(s, m, rtx, from, to, ...)                         \
+	do {                                                                  \
+		int64_t got_[SIM_T_MAX];                                          \
+		const int64_t exp_[] = {-1, ##__VA_ARGS__};                       \
+		int ng_ = send_times((s), (m), (rtx), (from), (to), got_);        \
+		ck_assert_msg(times_eq(got_, ng_, exp_ + 1,                       \
+							  (int)(sizeof(exp_) / sizeof(exp_[0])) - 1), \
+				"%s to %s in [%lld, %lld]: %s",                           \
+				(rtx) ? "retransmissions" : "probes", ha_role_name(m),    \
+				(long long)(from), (long long)(to), _msg);                \
+	} while(0)
+
+/* The retransmissions of probe tok happened exactly at the times listed. */
+#define ck_assert_rtx(s, tok, ...)                                         \
+	do {                                                                   \
+		int64_t got_[SIM_T_MAX];                                           \
+		const int64_t exp_[] = {-1, ##__VA_ARGS__};                        \
+		int ng_ = rtx_times((s), (tok), got_);                             \
+		ck_assert_msg(times_eq(got_, ng_, exp_ + 1,                        \
+							  (int)(sizeof(exp_) / sizeof(exp_[0])) - 1),  \
+				"retransmissions of probe %u: %s", (unsigned)(tok), _msg); \
+	} while(0)
+
+/* The n-th event of type is at time t with old -> new for reason. */
+#define ck_assert_event(s, type, n, at, o, nw, why)                       \
+	do {                                                                  \
+		const rec_t *r_ = nth((s), (type), (n));                          \
+		ck_assert_msg(r_ != NULL, "no event %d of type %d", (n), (type)); \
+		ck_assert_int_eq(r_->t, (at));                                    \
+		ck_assert_int_eq(r_->a.old_role, (o));                            \
+		ck_assert_int_eq(r_->a.new_role, (nw));                           \
+		ck_assert_int_eq(r_->a.reason, (why));                            \
+	} while(0)
+
+#define ck_assert_pair(s, st, act)              \
+	do {                                        \
+		ck_assert_int_eq((s)->f.state, (st));   \
+		ck_assert_int_eq((s)->f.active, (act)); \
+	} while(0)
+
+/* The n-th recorded state change is (t, state, active). */
+#define ck_assert_change(s, n, at, stv, act)          \
+	do {                                              \
+		ck_assert_int_gt((s)->nst, (n));              \
+		ck_assert_int_eq((s)->st[(n)].t, (at));       \
+		ck_assert_int_eq((s)->st[(n)].state, (stv));  \
+		ck_assert_int_eq((s)->st[(n)].active, (act)); \
+	} while(0)
+
+#define ck_assert_unchanged(before, s)                               \
+	ck_assert_msg(memcmp(&(before), &(s)->f, sizeof(ha_fsm_t)) == 0, \
+			"the pair changed")
+
+/* The machine's counters agree with the log. */
+static void sim_check_counters(const sim_t *s)
+{
+	int m, sw = 0, i;
+
+	for(m = 0; m < HA_ROLE_COUNT; m++)
+		ck_assert_int_eq(s->f.m[m].probes_sent,
+				nact(s, HA_ACT_SEND, m, 0, INT64_MIN, INT64_MAX));
+	for(i = 0; i < s->nlog; i++)
+		if(s->log[i].a.type == HA_ACT_SWITCH
+				&& s->log[i].a.reason != HA_RSN_START)
+			sw++;
+	ck_assert_int_eq(s->f.switchovers, sw);
+}
+
+static void setup(void)
+{
+	memset(&S, 0, sizeof(S));
+}
+
+/* ---- alive codes, addresses, names ------------------------------------------ */
+
+START_TEST(codes_parse_accepts_codes_and_classes)
+{
+	ha_codes_t c;
+
+	ck_assert_int_eq(ha_codes_parse("2xx,404", &c), 0);
+	ck_assert_int_eq(c.any, 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 299), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 403), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 405), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 300), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 503), 0);
+
+	ck_assert_int_eq(ha_codes_parse(" 2xx , 404 ", &c), 0);
+	ck_assert_int_eq(c.any, 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 202), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 480), 0);
+
+	ck_assert_int_eq(ha_codes_parse("6xx", &c), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 600), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 699), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 200), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 599), 0);
+
+	ck_assert_int_eq(ha_codes_parse("2XX,503", &c), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 250), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 502), 0);
+
+	/* a provisional reply is never an answer, even when listed */
+	ck_assert_int_eq(ha_codes_parse("1xx,2xx", &c), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 180), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
+}
+END_TEST
+
+START_TEST(codes_parse_null_or_empty_means_any_final_reply)
+{
+	ha_codes_t c;
+
+	ck_assert_int_eq(ha_codes_parse(NULL, &c), 0);
+	ck_assert_int_eq(c.any, 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 699), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 100), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 183), 0);
+
+	ck_assert_int_eq(ha_codes_parse("", &c), 0);
+	ck_assert_int_eq(c.any, 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
+}
+END_TEST
+
+START_TEST(codes_parse_rejects_bad_lists)
+{
+	static const char *bad[] = {"2x", "700", "099", "2xx,", "abc", ",2xx",
+			"2xx 404", "20x", "2xxx", "1000", "2xx,,404", "0xx", "7xx", "x2x",
+			"2xx;404", " ", "40 4"};
+	ha_codes_t c;
+	size_t i;
+
+	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&c, 0x55, sizeof(c));
+		ck_assert_msg(
+				ha_codes_parse(bad[i], &c) == -1, "'%s' accepted", bad[i]);
+		/* on error the result is "any" */
+		ck_assert_msg(c.any == 1, "'%s': not any after the error", bad[i]);
+		ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
+	}
+}
+END_TEST
+
+static ha_addr_t v4(int a, int b, int c, int d)
+{
+	ha_addr_t x;
+
+	memset(&x, 0, sizeof(x));
+	x.af = 4;
+	x.ip[0] = (uint8_t)a;
+	x.ip[1] = (uint8_t)b;
+	x.ip[2] = (uint8_t)c;
+	x.ip[3] = (uint8_t)d;
+	return x;
+}
+
+/* 2001:db8::<last> */
+static ha_addr_t v6(int last)
+{
+	ha_addr_t x;
+
+	memset(&x, 0, sizeof(x));
+	x.af = 6;
+	x.ip[0] = 0x20;
+	x.ip[1] = 0x01;
+	x.ip[2] = 0x0d;
+	x.ip[3] = 0xb8;
+	x.ip[15] = (uint8_t)last;
+	return x;
+}
+
+START_TEST(addr_is_member_ipv4)
+{
+	ha_addr_t addrs[2], src;
+
+	addrs[0] = v4(10, 0, 0, 11);
+	addrs[1] = v4(192, 168, 1, 11);
+	src = v4(10, 0, 0, 11);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5060, 0), 1);
+	/* over UDP the source port must be the member's port */
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5061, 0), 0);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 40123, 0), 0);
+	/* over TCP/TLS/WS any (ephemeral) port */
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 40123, 1), 1);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5060, 1), 1);
+	/* any of its addresses */
+	src = v4(192, 168, 1, 11);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5060, 0), 1);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 1, 5060, &src, 5060, 0), 0);
+	/* another IP */
+	src = v4(10, 0, 0, 12);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5060, 0), 0);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5060, 1), 0);
+	src = v4(11, 0, 0, 11);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5060, 1), 0);
+	/* no addresses resolved */
+	src = v4(10, 0, 0, 11);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 0, 5060, &src, 5060, 0), 0);
+}
+END_TEST
+
+START_TEST(addr_is_member_ipv6_and_family_mismatch)
+{
+	ha_addr_t addrs[2], src;
+
+	addrs[0] = v4(32, 1, 13, 184); /* the same first 4 bytes as v6() */
+	addrs[1] = v6(0x11);
+	src = v6(0x11);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5060, 0), 1);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5070, 0), 0);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5070, 1), 1);
+	/* all 16 bytes count */
+	src = v6(0x12);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 2, 5060, &src, 5060, 0), 0);
+	/* an IPv6 source never matches an IPv4 address, nor the reverse */
+	src = v6(0);
+	src.ip[4] = 0;
+	ck_assert_int_eq(ha_addr_is_member(addrs, 1, 5060, &src, 5060, 1), 0);
+	addrs[0] = v6(0x11);
+	src = v4(32, 1, 13, 184);
+	ck_assert_int_eq(ha_addr_is_member(addrs, 1, 5060, &src, 5060, 1), 0);
+}
+END_TEST
+
+START_TEST(names_of_roles_states_reasons)
+{
+	ck_assert_str_eq(ha_role_name(HA_ROLE_PRIMARY), "primary");
+	ck_assert_str_eq(ha_role_name(HA_ROLE_BACKUP), "backup");
+	ck_assert_str_eq(ha_role_name(HA_ROLE_NONE), "none");
+	ck_assert_str_eq(ha_state_names[HA_ST_CHECK], "CHECK");
+	ck_assert_str_eq(ha_state_names[HA_ST_FORCE], "FORCE");
+	ck_assert_str_eq(ha_mstate_names[HA_MS_UNKNOWN], "unknown");
+	ck_assert_str_eq(ha_mstate_names[HA_MS_UP], "up");
+	ck_assert_str_eq(ha_mstate_names[HA_MS_DOWN], "down");
+	ck_assert_str_eq(ha_reason_names[HA_RSN_START], "start");
+	ck_assert_str_eq(ha_reason_names[HA_RSN_PROBE], "probe");
+	ck_assert_str_eq(ha_reason_names[HA_RSN_PASSIVE], "passive");
+	ck_assert_str_eq(ha_reason_names[HA_RSN_FAILOVER], "failover");
+	ck_assert_str_eq(ha_reason_names[HA_RSN_MANUAL], "manual");
+}
+END_TEST
+
+/* ---- start -------------------------------------------------------------- */
+
+START_TEST(start_probes_both_members_and_switches_to_primary)
+{
+	ha_actions_t acts;
+
+	sim_default(&S);
+	acts.n = 0;
+	ha_fsm_init(&S.f, &S.cfg, S.reliable, 1, 0, &acts);
+	ck_assert_int_eq(acts.n, 1);
+	ck_assert_int_eq(acts.a[0].type, HA_ACT_SWITCH);
+	ck_assert_int_eq(acts.a[0].old_role, HA_ROLE_NONE);
+	ck_assert_int_eq(acts.a[0].new_role, P);
+	ck_assert_int_eq(acts.a[0].reason, HA_RSN_START);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.switchovers, 0);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_START);
+	ck_assert_int_eq(S.f.last_switch_ms, 0);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UNKNOWN);
+	ck_assert_int_eq(S.f.m[B].state, HA_MS_UNKNOWN);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 0);
+
+	acts.n = 0;
+	ha_fsm_tick(&S.f, 0, &acts);
+	ck_assert_int_eq(acts.n, 2);
+	ck_assert_int_eq(acts.a[0].type, HA_ACT_SEND);
+	ck_assert_int_eq(acts.a[0].member, P);
+	ck_assert_int_eq(acts.a[0].retransmit, 0);
+	ck_assert_int_eq(acts.a[1].type, HA_ACT_SEND);
+	ck_assert_int_eq(acts.a[1].member, B);
+	ck_assert_int_eq(acts.a[1].retransmit, 0);
+	ck_assert_uint_ne(acts.a[0].token, 0);
+	ck_assert_uint_ne(acts.a[1].token, 0);
+	ck_assert_uint_ne(acts.a[0].token, acts.a[1].token);
+	ck_assert_uint_eq(S.f.m[P].probe.token, acts.a[0].token);
+	ck_assert_int_eq(S.f.m[P].probe.sent_ms, 0);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 5000);
+	ck_assert_uint_eq(S.f.m[B].probe.token, acts.a[1].token);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 5000);
+}
+END_TEST
+
+START_TEST(start_at_any_time_probes_both_at_that_time)
+{
+	sim_default(&S);
+	sim_start(&S, 123456789);
+	ck_assert_int_eq(S.nlog, 3);
+	ck_assert_event(
+			&S, HA_ACT_SWITCH, 0, 123456789, HA_ROLE_NONE, P, HA_RSN_START);
+	ck_assert_sends(&S, P, 0, 0, INT64_MAX, 123456789);
+	ck_assert_sends(&S, B, 0, 0, INT64_MAX, 123456789);
+	ck_assert_int_eq(S.f.last_switch_ms, 123456789);
+}
+END_TEST
+
+START_TEST(start_probes_backup_only_once_without_probe_standby)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 60000);
+	ck_assert_sends(&S, B, 0, 0, 60000, 0);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, P, 0, 0, 60000), 13);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 0);
+	ck_assert_int_eq(nev(&S, HA_ACT_UP), 0);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 0);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_int_eq(S.f.m[B].state, HA_MS_UP);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 0);
+	ck_assert_int_eq(S.refused, 0);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(token_zero_is_never_used)
+{
+	ha_actions_t acts;
+
+	sim_default(&S);
+	acts.n = 0;
+	ha_fsm_init(&S.f, &S.cfg, S.reliable, 0xffffffffu, 0, &acts);
+	acts.n = 0;
+	ha_fsm_tick(&S.f, 0, &acts);
+	ck_assert_int_eq(acts.n, 2);
+	ck_assert_uint_eq(acts.a[0].token, 0xffffffffu);
+	ck_assert_uint_eq(acts.a[1].token, 1);
+
+	acts.n = 0;
+	ha_fsm_init(&S.f, &S.cfg, S.reliable, 0, 0, &acts);
+	acts.n = 0;
+	ha_fsm_tick(&S.f, 0, &acts);
+	ck_assert_uint_ne(acts.a[0].token, 0);
+	ck_assert_uint_ne(acts.a[1].token, 0);
+}
+END_TEST
+
+/* ---- CHECK --------------------------------------------------------------- */
+
+START_TEST(check_next_probe_at_send_time_plus_oos_check)
+{
+	static const int delays[] = {1, 37, 2500, 4999};
+	size_t i;
+
+	for(i = 0; i < sizeof(delays) / sizeof(delays[0]); i++) {
+		sim_default(&S);
+		S.peer[P].delay_ms = delays[i];
+		sim_start(&S, 0);
+		sim_run(&S, 30000);
+		ck_assert_sends(
+				&S, P, 0, 0, 30000, 0, 5000, 10000, 15000, 20000, 25000, 30000);
+		ck_assert_int_eq(S.nst, 1);
+		ck_assert_int_eq(S.f.m[P].last_rtt_ms, delays[i]);
+		ck_assert_int_eq(S.f.m[P].last_code, 200);
+		ck_assert_int_eq(S.f.m[P].probes_unanswered, 0);
+		ck_assert_int_eq(S.refused, 0);
+	}
+}
+END_TEST
+
+START_TEST(check_deadline_goes_to_force_exactly_at_deadline)
+{
+	ha_fsm_t before;
+	int n;
+	uint32_t t2;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_run(&S, 5000);
+	t2 = token_at(&S, P, 5000);
+	ck_assert_uint_ne(t2, 0);
+	ck_assert_uint_eq(S.f.m[P].probe.token, t2);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 10000);
+
+	sim_run(&S, 9999);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.nst, 1);
+
+	/* a reply at the deadline is too late, even before the tick */
+	S.now = 10000;
+	before = S.f;
+	ck_assert_int_eq(sim_reply(&S, P, t2, 200, &n), -1);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+
+	sim_at(&S, 10000);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_change(&S, 1, 10000, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_DOWN);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 1);
+	ck_assert_int_eq(S.f.m[P].last_fail_ms, 10000);
+	/* the hunt starts with the member that did not fail */
+	ck_assert_sends(&S, B, 0, 10000, 10000, 10000);
+	ck_assert_sends(&S, P, 0, 10000, 10000);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 11000);
+
+	/* and after it */
+	sim_at(&S, 10001);
+	before = S.f;
+	ck_assert_int_eq(sim_reply(&S, P, t2, 200, &n), -1);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+
+	sim_run(&S, 10019);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_run(&S, 10020);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 10020, P, B, HA_RSN_PROBE);
+	sim_run(&S, 20000);
+	ck_assert_sends(&S, B, 0, 10000, 20000, 10000, 15000, 20000);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 0);
+	ck_assert_int_eq(nev(&S, HA_ACT_UP), 0);
+	ck_assert_int_eq(S.f.switchovers, 1);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(start_with_dead_primary_switches_to_live_backup_at_first_deadline)
+{
+	int i;
+
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.m[B].state, HA_MS_UP);
+	sim_run(&S, 5000);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 5000, P, B, HA_RSN_PROBE);
+	ck_assert_sends(&S, B, 0, 1, 5000, 5000);
+	sim_run(&S, 20000);
+	for(i = 0; i < S.nst; i++)
+		ck_assert_int_eq(S.st[i].state, HA_ST_CHECK);
+	ck_assert_change(&S, 1, 5000, HA_ST_CHECK, B);
+	ck_assert_sends(&S, B, 0, 0, 20000, 0, 5000, 10000, 15000, 20000);
+	ck_assert_sends(&S, P, 0, 1, 20000);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 2);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 0);
+	ck_assert_int_eq(S.f.switchovers, 1);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PROBE);
+	ck_assert_int_eq(S.f.last_switch_ms, 5000);
+	sim_check_counters(&S);
+}
+END_TEST
+
+/* ---- FORCE --------------------------------------------------------------- */
+
+START_TEST(force_starts_with_other_member_and_alternates_with_oos_force)
+{
+	int i;
+
+	sim_setup(&S, 5000, 1000, 0, NULL, 1, 1);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 15500);
+	ck_assert_change(&S, 1, 10000, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(S.nst, 2);
+	ck_assert_sends(&S, B, 0, 1, 15500, 10000, 12000, 14000);
+	ck_assert_sends(&S, P, 0, 1, 15500, 5000, 11000, 13000, 15000);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 16000);
+	/* one attempt at a time: never both in flight */
+	for(i = 0; i < S.nlog; i++)
+		if(S.log[i].t >= 10000 && S.log[i].a.type == HA_ACT_SEND)
+			ck_assert_int_eq(S.log[i].t % 1000, 0);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(force_after_backup_failed_starts_with_primary)
+{
+	int n;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	sim_at(&S, 100);
+	sim_run(&S, 4999);
+	sim_kill(&S, B);
+	sim_run(&S, 10099);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	sim_run(&S, 10100);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_sends(&S, P, 0, 1, 10100, 10100);
+	ck_assert_sends(&S, B, 0, 5101, 10100);
+	sim_run(&S, 10110);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_event(&S, HA_ACT_SWITCH, 2, 10110, B, P, HA_RSN_PROBE);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(force_attempts_50ms_apart_when_sends_fail_instantly)
+{
+	const rec_t *r;
+	int i, k = 0;
+
+	sim_default(&S);
+	S.peer[P].mode = PEER_SEND_FAIL;
+	S.peer[B].mode = PEER_SEND_FAIL;
+	sim_start(&S, 0);
+	sim_run(&S, 999);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, ANY, ANY, 0, 999), 22);
+	/* after the two start probes: one attempt every 50 ms, alternating,
+	 * starting with the backup */
+	for(i = 0; i < S.nlog; i++) {
+		r = &S.log[i];
+		if(r->a.type != HA_ACT_SEND)
+			continue;
+		if(k >= 2) {
+			ck_assert_int_eq(r->t, 50 * (k - 2));
+			ck_assert_int_eq(r->a.member, (k - 2) % 2 == 0 ? B : P);
+		}
+		k++;
+	}
+	ck_assert_int_eq(S.f.m[P].probes_sent, 11);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 11);
+	ck_assert_int_eq(S.f.m[B].probes_sent, 11);
+	ck_assert_int_eq(S.f.m[B].probes_unanswered, 11);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
+	ck_assert_event(&S, HA_ACT_DOWN, 0, 50, P, HA_ROLE_NONE, HA_RSN_PROBE);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 1000);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(force_first_member_to_answer_becomes_active)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 12999);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_revive(&S, P, 30);
+	sim_run(&S, 13029);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_run(&S, 13030);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+	sim_run(&S, 23000);
+	/* the next probe at the answered attempt's send time + oos_check */
+	ck_assert_sends(&S, P, 0, 5001, 23000, 11000, 13000, 18000, 23000);
+	ck_assert_sends(&S, B, 0, 1, 23000, 10000, 12000);
+	/* the same member as before FORCE: not a switchover */
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	ck_assert_int_eq(S.f.switchovers, 0);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_START);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
+	ck_assert_event(&S, HA_ACT_DOWN, 0, 12000, P, HA_ROLE_NONE, HA_RSN_PROBE);
+	ck_assert_int_eq(nev(&S, HA_ACT_UP), 1);
+	ck_assert_event(&S, HA_ACT_UP, 0, 13030, P, P, HA_RSN_PROBE);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(force_ended_by_first_attempt_fires_neither_down_nor_up)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_run(&S, 30000);
+	ck_assert_change(&S, 1, 10000, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_change(&S, 2, 10020, HA_ST_CHECK, B);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 0);
+	ck_assert_int_eq(nev(&S, HA_ACT_UP), 0);
+}
+END_TEST
+
+START_TEST(down_once_per_force_and_up_only_after_down)
+{
+	const rec_t *d, *u;
+
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 6999);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 0);
+	sim_run(&S, 7000);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
+	ck_assert_event(&S, HA_ACT_DOWN, 0, 7000, P, HA_ROLE_NONE, HA_RSN_PROBE);
+	sim_run(&S, 30000);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
+	ck_assert_int_eq(nev(&S, HA_ACT_UP), 0);
+	ck_assert_sends(&S, B, 0, 1, 30000, 5000, 7000, 9000, 11000, 13000, 15000,
+			17000, 19000, 21000, 23000, 25000, 27000, 29000);
+
+	sim_revive(&S, B, 20);
+	sim_run(&S, 31020);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(nev(&S, HA_ACT_UP), 1);
+	ck_assert_event(&S, HA_ACT_UP, 0, 31020, P, B, HA_RSN_PROBE);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 31020, P, B, HA_RSN_PROBE);
+	d = nth(&S, HA_ACT_DOWN, 0);
+	u = nth(&S, HA_ACT_UP, 0);
+	ck_assert_int_lt(d->t, u->t);
+
+	/* a new FORCE: a new DOWN after its full round, once */
+	sim_run(&S, 31500);
+	sim_kill(&S, B);
+	sim_run(&S, 60000);
+	ck_assert_change(&S, 3, 41000, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_sends(&S, P, 0, 31000, 43000, 41000, 43000);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 2);
+	ck_assert_event(&S, HA_ACT_DOWN, 1, 43000, B, HA_ROLE_NONE, HA_RSN_PROBE);
+	ck_assert_int_eq(nev(&S, HA_ACT_UP), 1);
+	sim_check_counters(&S);
+}
+END_TEST
+
+/* ---- retransmission ------------------------------------------------------- */
+
+START_TEST(udp_retransmits_at_t1_doubling_oos_check_1000)
+{
+	uint32_t t;
+
+	sim_setup(&S, 1000, 1000, 0, NULL, 0, 0);
+	S.peer[P].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 3000);
+	t = token_at(&S, P, 0);
+	ck_assert_rtx(&S, t, 250, 750);
+	/* the answered backup probe is not retransmitted */
+	ck_assert_rtx(&S, token_at(&S, B, 0));
+	ck_assert_int_eq(S.f.m[P].probe.token, 0);
+}
+END_TEST
+
+START_TEST(udp_retransmits_at_t1_doubling_oos_check_5000)
+{
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 6000);
+	ck_assert_rtx(&S, token_at(&S, P, 0), 500, 1500, 3500);
+
+	/* oos_check 3500: the third would fall on the deadline */
+	sim_setup(&S, 3500, 1000, 0, NULL, 0, 0);
+	S.peer[P].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 4000);
+	ck_assert_rtx(&S, token_at(&S, P, 0), 500, 1500);
+}
+END_TEST
+
+START_TEST(udp_retransmits_in_force_by_oos_force)
+{
+	sim_setup(&S, 5000, 200, 0, NULL, 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 10600);
+	ck_assert_rtx(&S, token_at(&S, P, 5000), 5500, 6500, 8500);
+	ck_assert_rtx(&S, token_at(&S, B, 10000), 10050, 10150);
+	ck_assert_rtx(&S, token_at(&S, P, 10200), 10250, 10350);
+	ck_assert_rtx(&S, token_at(&S, B, 10400), 10450, 10550);
+}
+END_TEST
+
+START_TEST(reliable_members_are_not_retransmitted)
+{
+	sim_setup(&S, 5000, 1000, 0, NULL, 1, 0);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 30000);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, P, 1, 0, 30000), 0);
+	ck_assert_int_gt(nact(&S, HA_ACT_SEND, P, 0, 0, 30000), 5);
+	ck_assert_int_gt(nact(&S, HA_ACT_SEND, B, 1, 0, 30000), 5);
+
+	sim_setup(&S, 5000, 1000, 0, NULL, 1, 1);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 30000);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, ANY, 1, 0, 30000), 0);
+	ck_assert_int_eq(S.f.m[B].probe.rtx_ms, 0);
+}
+END_TEST
+
+START_TEST(lost_first_transmission_costs_no_switchover)
+{
+	static const int check[] = {1000, 5000, 50};
+	static const int force[] = {1000, 1000, 50};
+	size_t i;
+	int64_t end = 60000;
+
+	for(i = 0; i < sizeof(check) / sizeof(check[0]); i++) {
+		sim_setup(&S, check[i], force[i], 1, NULL, 0, 0);
+		S.peer[P].drop_first = 1;
+		S.peer[P].delay_ms = 5;
+		S.peer[B].drop_first = 1;
+		S.peer[B].delay_ms = 5;
+		sim_start(&S, 0);
+		sim_run(&S, end);
+		ck_assert_int_eq(S.nst, 1);
+		ck_assert_pair(&S, HA_ST_CHECK, P);
+		ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+		ck_assert_int_eq(S.f.m[P].probes_unanswered, 0);
+		ck_assert_int_eq(S.f.m[B].probes_unanswered, 0);
+		ck_assert_int_eq(S.f.m[P].probes_sent, end / check[i] + 1);
+		ck_assert_int_eq(S.f.m[B].probes_sent, end / check[i] + 1);
+		ck_assert_int_eq(S.refused, 0);
+		ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+		sim_check_counters(&S);
+	}
+}
+END_TEST
+
+/* ---- probes and replies ------------------------------------------------------- */
+
+START_TEST(one_probe_in_flight_per_member)
+{
+	int n;
+
+	sim_default(&S);
+	S.peer[P].delay_ms = 4000;
+	sim_start(&S, 0);
+	sim_run(&S, 1000);
+	ha_fsm_probe_now(&S.f, 1000);
+	sim_at(&S, 1000);
+	sim_run(&S, 2000);
+	ha_fsm_probe_now(&S.f, 2000);
+	sim_at(&S, 2000);
+	sim_run(&S, 3999);
+	/* the primary's probe is still in flight: no new one */
+	ck_assert_sends(&S, P, 0, 0, 3999, 0);
+	ck_assert_sends(&S, B, 0, 0, 3999, 0, 1000, 2000);
+	sim_run(&S, 4000);
+	ck_assert_int_eq(S.f.m[P].last_rtt_ms, 4000);
+	/* what was due goes out once the probe ended */
+	ck_assert_sends(&S, P, 0, 0, 4000, 0, 4000);
+	/* the simulation's helper checks this rule on every step */
+	sim_run(&S, 30000);
+	ck_assert_int_eq(S.nst, 1);
+
+	/* the same for the standby */
+	sim_setup(&S, 5000, 1000, 1, NULL, 0, 0);
+	S.peer[B].delay_ms = 3500;
+	sim_start(&S, 0);
+	sim_run(&S, 1000);
+	ha_fsm_probe_now(&S.f, 1000);
+	sim_at(&S, 1000);
+	sim_run(&S, 3499);
+	ck_assert_sends(&S, B, 0, 0, 3499, 0);
+	ck_assert_sends(&S, P, 0, 0, 3499, 0, 1000);
+	sim_run(&S, 3500);
+	ck_assert_sends(&S, B, 0, 0, 3500, 0, 3500);
+	sim_run(&S, 30000);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_int_eq(S.f.m[B].probes_unanswered, 0);
+
+	/* and for the old active member, now the standby, after a switch */
+	sim_setup(&S, 5000, 1000, 1, NULL, 0, 0);
+	S.peer[P].delay_ms = 3000;
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ha_fsm_probe_now(&S.f, 100);
+	sim_at(&S, 100);
+	ck_assert_sends(&S, B, 0, 100, 100, 100);
+	ck_assert_sends(&S, P, 0, 1, 2999);
+	sim_run(&S, 3000);
+	ck_assert_sends(&S, P, 0, 1, 3000, 3000);
+}
+END_TEST
+
+START_TEST(reply_with_wrong_or_stale_token_is_ignored)
+{
+	ha_fsm_t before;
+	uint32_t tp, tb, tp2;
+	int n;
+
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	tp = token_at(&S, P, 0);
+	tb = token_at(&S, B, 0);
+	ck_assert_uint_ne(tp, tb);
+	sim_run(&S, 5);
+	before = S.f;
+	ck_assert_int_eq(sim_reply(&S, P, tp + 1000, 200, &n), -1);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_reply(&S, P, 0, 200, &n), -1);
+	ck_assert_unchanged(before, &S);
+	/* a token of the other member */
+	ck_assert_int_eq(sim_reply(&S, B, tp, 200, &n), -1);
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_reply(&S, P, tb, 200, &n), -1);
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_reply(&S, HA_ROLE_NONE, tp, 200, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, HA_ROLE_COUNT, tp, 200, &n), -1);
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_reply(&S, P, tp + 1000, 0, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, B, tp, 0, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, HA_ROLE_NONE, tp, 0, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, P, 0, 0, &n), -1);
+	ck_assert_unchanged(before, &S);
+
+	ck_assert_int_eq(sim_reply(&S, P, tp, 200, &n), 0);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+	ck_assert_int_eq(S.f.m[P].last_rtt_ms, 5);
+
+	/* stale: already answered */
+	sim_run(&S, 6);
+	before = S.f;
+	ck_assert_int_eq(sim_reply(&S, P, tp, 200, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, P, tp, 503, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, P, tp, 0, &n), -1);
+	ck_assert_unchanged(before, &S);
+
+	/* stale while the next probe is in flight */
+	sim_run(&S, 5000);
+	tp2 = token_at(&S, P, 5000);
+	ck_assert_uint_ne(tp2, tp);
+	ck_assert_uint_ne(tp2, tb);
+	sim_run(&S, 5001);
+	before = S.f;
+	ck_assert_int_eq(sim_reply(&S, P, tp, 200, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, P, tp, 0, &n), -1);
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_reply(&S, P, tp2, 200, &n), 0);
+	ck_assert_int_eq(S.f.m[P].last_rtt_ms, 1);
+	ck_assert_int_eq(S.nst, 1);
+}
+END_TEST
+
+START_TEST(send_failure_counts_at_once)
+{
+	/* the start probe's send fails at t=10: FORCE at 10, the backup's start
+	 * probe in flight serves as the attempt, with an oos_force deadline */
+	sim_default(&S);
+	S.peer[P].mode = PEER_SEND_FAIL;
+	S.peer[P].fail_delay_ms = 10;
+	sim_start(&S, 0);
+	sim_run(&S, 9);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	sim_run(&S, 10);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_change(&S, 1, 10, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 1);
+	ck_assert_int_eq(S.f.m[P].last_fail_ms, 10);
+	ck_assert_sends(&S, B, 0, 0, 10, 0);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 1010);
+	sim_run(&S, 20);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 20, P, B, HA_RSN_PROBE);
+	sim_run(&S, 5000);
+	ck_assert_sends(&S, B, 0, 0, 5000, 0, 5000);
+
+	/* the same with a silent backup: its attempt ends at 10 + oos_force */
+	sim_default(&S);
+	S.peer[P].mode = PEER_SEND_FAIL;
+	S.peer[P].fail_delay_ms = 10;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 1100);
+	ck_assert_change(&S, 1, 10, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_sends(&S, P, 0, 0, 1100, 0, 1010);
+	ck_assert_sends(&S, B, 0, 0, 1100, 0, 1060);
+
+	/* in the middle of a run */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	S.peer[P].mode = PEER_SEND_FAIL;
+	S.peer[P].fail_delay_ms = 10;
+	sim_run(&S, 5009);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	sim_run(&S, 5010);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_sends(&S, B, 0, 1, 5010, 5010);
+	sim_run(&S, 5030);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 5030, P, B, HA_RSN_PROBE);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(alive_codes_2xx_treats_503_as_no_answer)
+{
+	sim_setup(&S, 5000, 1000, 0, "2xx", 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+	S.peer[P].code = 503;
+	sim_run(&S, 5009);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	sim_run(&S, 5010);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_DOWN);
+	ck_assert_int_eq(S.f.m[P].last_code, 503);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 1);
+	ck_assert_sends(&S, B, 0, 1, 5010, 5010);
+	sim_run(&S, 5030);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 5030, P, B, HA_RSN_PROBE);
+	ck_assert_int_eq(S.refused, 0);
+
+	/* "2xx,404": 404 is alive */
+	sim_setup(&S, 5000, 1000, 0, "2xx,404", 0, 0);
+	S.peer[P].code = 404;
+	sim_start(&S, 0);
+	sim_run(&S, 20000);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+}
+END_TEST
+
+START_TEST(alive_codes_empty_treats_503_as_alive)
+{
+	sim_setup(&S, 5000, 1000, 0, "", 0, 0);
+	S.peer[P].code = 503;
+	S.peer[B].code = 503;
+	sim_start(&S, 0);
+	sim_run(&S, 60000);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+	ck_assert_int_eq(S.f.m[P].last_code, 503);
+	ck_assert_int_eq(S.f.m[B].state, HA_MS_UP);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 0);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+}
+END_TEST
+
+START_TEST(provisional_reply_does_not_count)
+{
+	uint32_t t;
+
+	/* only a 100 Trying: still in flight, no retransmission, fails at the
+	 * deadline */
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[P].prov_code = 100;
+	S.peer[P].prov_delay_ms = 5;
+	sim_start(&S, 0);
+	t = token_at(&S, P, 0);
+	sim_run(&S, 5);
+	ck_assert_int_eq(S.refused, 0);
+	ck_assert_uint_eq(S.f.m[P].probe.token, t);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UNKNOWN);
+	ck_assert_int_eq(S.f.m[P].last_code, 0);
+	sim_run(&S, 4999);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_uint_eq(S.f.m[P].probe.token, t);
+	ck_assert_rtx(&S, t);
+	sim_run(&S, 5000);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 1);
+
+	/* 180, then 200 */
+	sim_default(&S);
+	S.peer[P].delay_ms = 3000;
+	S.peer[P].prov_code = 180;
+	S.peer[P].prov_delay_ms = 5;
+	sim_start(&S, 0);
+	t = token_at(&S, P, 0);
+	sim_run(&S, 30000);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_int_eq(S.f.m[P].last_rtt_ms, 3000);
+	ck_assert_int_eq(S.f.m[P].last_code, 200);
+	ck_assert_rtx(&S, t);
+	ck_assert_int_eq(S.refused, 0);
+}
+END_TEST
+
+/* ---- stickiness and other triggers ----------------------------------------- */
+
+START_TEST(active_member_is_sticky)
+{
+	sim_setup(&S, 5000, 1000, 1, NULL, 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_run(&S, 10000);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 10000, P, B, HA_RSN_PROBE);
+	sim_run(&S, 12000);
+	sim_revive(&S, P, 10);
+	sim_run(&S, 120000);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.nst, 2);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 2);
+	ck_assert_int_eq(S.f.switchovers, 1);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+	/* the recovered primary is probed as the standby, every oos_check */
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, P, 0, 15000, 120000), 22);
+	ck_assert_int_eq(S.f.m[P].last_ok_ms, 115010);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(passive_switchover_from_standby)
+{
+	ha_fsm_t before;
+	int n;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_passive(&S, B, &n), 1);
+	ck_assert_int_eq(n, 1);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 100, P, B, HA_RSN_PASSIVE);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PASSIVE);
+	ck_assert_int_eq(S.f.switchovers, 1);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 100);
+	sim_at(&S, 100);
+	ck_assert_sends(&S, B, 0, 100, 100, 100);
+	sim_run(&S, 10200);
+	ck_assert_sends(&S, B, 0, 0, 10200, 0, 100, 5100, 10100);
+	ck_assert_sends(&S, P, 0, 1, 10200);
+
+	/* from the member already active: nothing */
+	before = S.f;
+	ck_assert_int_eq(sim_passive(&S, B, &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(passive_ignored_while_held)
+{
+	ha_fsm_t before;
+	int n;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ha_fsm_hold(&S.f, 1);
+	ck_assert_int_eq(S.f.held, 1);
+	before = S.f;
+	ck_assert_int_eq(sim_passive(&S, B, &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_passive(&S, P, &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+	sim_run(&S, 10000);
+	ck_assert_int_eq(S.nst, 1);
+}
+END_TEST
+
+START_TEST(passive_during_force_makes_member_active)
+{
+	int n;
+
+	/* before a DOWN */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 11100);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_revive(&S, B, 20);
+	ck_assert_int_eq(sim_passive(&S, B, &n), 1);
+	ck_assert_int_eq(n, 1);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 11100, P, B, HA_RSN_PASSIVE);
+	sim_at(&S, 11100);
+	ck_assert_sends(&S, B, 0, 11100, 11100, 11100);
+	sim_run(&S, 13000);
+	ck_assert_int_eq(S.nst, 3);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 0);
+	ck_assert_int_eq(nev(&S, HA_ACT_UP), 0);
+
+	/* after a DOWN: also UP */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 13100);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
+	sim_revive(&S, B, 20);
+	ck_assert_int_eq(sim_passive(&S, B, &n), 1);
+	ck_assert_int_eq(n, 2);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 13100, P, B, HA_RSN_PASSIVE);
+	ck_assert_event(&S, HA_ACT_UP, 0, 13100, P, B, HA_RSN_PASSIVE);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+
+	/* from the member that was active before FORCE */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 10500);
+	sim_revive(&S, P, 10);
+	sim_passive(&S, P, &n);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	sim_at(&S, 10500);
+	ck_assert_sends(&S, P, 0, 10500, 10500, 10500);
+	sim_run(&S, 12000);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+}
+END_TEST
+
+START_TEST(manual_switch)
+{
+	ha_fsm_t before;
+	int n;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_int_eq(n, 1);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 100, P, B, HA_RSN_MANUAL);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_MANUAL);
+	ck_assert_int_eq(S.f.last_switch_ms, 100);
+	sim_at(&S, 100);
+	ck_assert_sends(&S, B, 0, 100, 100, 100);
+	/* to the active member: nothing */
+	sim_run(&S, 200);
+	before = S.f;
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+	sim_check_counters(&S);
+
+	/* in FORCE */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 11100);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_revive(&S, B, 20);
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 11100, P, B, HA_RSN_MANUAL);
+	sim_at(&S, 11100);
+	ck_assert_sends(&S, B, 0, 11100, 11100, 11100);
+	sim_run(&S, 11120);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+
+	/* in FORCE, to the member active before it */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 10100);
+	ck_assert_int_eq(sim_switch(&S, P, HA_RSN_MANUAL, &n), 1);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	sim_at(&S, 10100);
+	ck_assert_sends(&S, P, 0, 10100, 10100, 10100);
+}
+END_TEST
+
+START_TEST(failover_on_active_member_goes_to_force_and_retries_other)
+{
+	int n;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_failover(&S, P, &n), B);
+	ck_assert_int_eq(n, 0);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_change(&S, 1, 100, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_at(&S, 100);
+	ck_assert_sends(&S, B, 0, 100, 100, 100);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 1100);
+	sim_run(&S, 120);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 120, P, B, HA_RSN_FAILOVER);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_FAILOVER);
+	ck_assert_int_eq(S.f.switchovers, 1);
+	sim_run(&S, 5100);
+	ck_assert_sends(&S, B, 0, 100, 5100, 100, 5100);
+	/* the reason holds for a switch after several attempts too */
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 6000);
+	sim_run(&S, 6100);
+	ck_assert_int_eq(sim_failover(&S, P, &n), B);
+	sim_at(&S, 6100);
+	/* the backup's start probe serves as the first attempt */
+	ck_assert_sends(&S, B, 0, 6100, 6100);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 7100);
+	S.peer[P].mode = PEER_SILENT;
+	sim_run(&S, 7500);
+	sim_revive(&S, B, 20);
+	sim_run(&S, 8200);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 8120, P, B, HA_RSN_FAILOVER);
+	ck_assert_event(&S, HA_ACT_DOWN, 0, 8100, P, HA_ROLE_NONE, HA_RSN_PROBE);
+	ck_assert_event(&S, HA_ACT_UP, 0, 8120, P, B, HA_RSN_FAILOVER);
+}
+END_TEST
+
+START_TEST(failover_attempt_ends_only_with_its_own_probe)
+{
+	int n;
+
+	/* the failed member's probe from before FORCE times out during the
+	 * attempt on the other member: the attempt goes on */
+	sim_setup(&S, 5000, 5000, 0, NULL, 0, 0);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_run(&S, 9000);
+	/* the backup failed its start probe at 5000, within oos_force */
+	ck_assert_int_eq(sim_failover(&S, P, &n), HA_ROLE_NONE);
+	sim_at(&S, 9000);
+	ck_assert_sends(&S, B, 0, 9000, 9000, 9000);
+	sim_run(&S, 10000);
+	ck_assert_int_eq(S.f.m[P].last_fail_ms, 10000);
+	ck_assert_sends(&S, P, 0, 5001, 10000);
+	sim_run(&S, 19000);
+	ck_assert_sends(&S, P, 0, 5001, 19000, 14000);
+	ck_assert_sends(&S, B, 0, 5001, 19000, 9000, 19000);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
+	ck_assert_event(&S, HA_ACT_DOWN, 0, 19000, P, HA_ROLE_NONE, HA_RSN_PROBE);
+
+	/* the failed member's probe from before FORCE is answered: it is the
+	 * first member that answers */
+	sim_default(&S);
+	S.peer[P].delay_ms = 300;
+	S.peer[B].delay_ms = 800;
+	sim_start(&S, 0);
+	sim_run(&S, 5100);
+	ck_assert_int_eq(sim_failover(&S, P, &n), B);
+	sim_at(&S, 5100);
+	ck_assert_sends(&S, B, 0, 5100, 5100, 5100);
+	sim_run(&S, 5299);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_run(&S, 6000);
+	ck_assert_change(&S, 2, 5300, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.nst, 3);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	ck_assert_sends(&S, P, 0, 0, 10000, 0, 5000);
+	sim_run(&S, 10000);
+	ck_assert_sends(&S, P, 0, 0, 10000, 0, 5000, 10000);
+}
+END_TEST
+
+START_TEST(failover_ignored_unless_on_active_member)
+{
+	ha_fsm_t before;
+	int n;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	before = S.f;
+	ck_assert_int_eq(sim_failover(&S, B, &n), HA_ROLE_NONE);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+	/* held */
+	ha_fsm_hold(&S.f, 1);
+	before = S.f;
+	ck_assert_int_eq(sim_failover(&S, P, &n), HA_ROLE_NONE);
+	ck_assert_unchanged(before, &S);
+	ha_fsm_hold(&S.f, 0);
+	/* in FORCE */
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 10100);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	before = S.f;
+	ck_assert_int_eq(sim_failover(&S, P, &n), HA_ROLE_NONE);
+	ck_assert_int_eq(sim_failover(&S, B, &n), HA_ROLE_NONE);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+}
+END_TEST
+
+START_TEST(failover_returns_none_when_other_failed_recently)
+{
+	static const int64_t at[] = {5100, 5999, 6000, 9000};
+	static const ha_role_t want[] = {HA_ROLE_NONE, HA_ROLE_NONE, B, B};
+	size_t i;
+	int n;
+
+	for(i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		sim_default(&S);
+		S.peer[B].mode = PEER_SILENT; /* its start probe fails at 5000 */
+		sim_start(&S, 0);
+		sim_run(&S, at[i]);
+		ck_assert_int_eq(S.f.m[B].last_fail_ms, 5000);
+		ck_assert_int_eq(sim_failover(&S, P, &n), want[i]);
+		/* FORCE all the same, hunting from the backup */
+		ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+		sim_at(&S, at[i]);
+		ck_assert_sends(&S, B, 0, at[i], at[i], at[i]);
+		/* the backup stays silent: the primary is tried next */
+		sim_run(&S, at[i] + 1010);
+		ck_assert_sends(&S, P, 0, at[i] + 1, at[i] + 1010, at[i] + 1000);
+		ck_assert_pair(&S, HA_ST_CHECK, P);
+		ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	}
+}
+END_TEST
+
+START_TEST(hold_keeps_failed_active_member)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ha_fsm_hold(&S.f, 1);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_run(&S, 60000);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_DOWN);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 11);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 0);
+	/* probing goes on */
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, P, 0, 0, 60000), 13);
+	ck_assert_sends(&S, P, 0, 50000, 60000, 50000, 55000, 60000);
+
+	ha_fsm_hold(&S.f, 0);
+	ck_assert_int_eq(S.f.held, 0);
+	sim_run(&S, 64999);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	sim_run(&S, 65020);
+	ck_assert_change(&S, 1, 65000, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_change(&S, 2, 65020, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 65020, P, B, HA_RSN_PROBE);
+	sim_check_counters(&S);
+
+	/* with probe_standby the answering standby does not take over either */
+	sim_setup(&S, 5000, 1000, 1, NULL, 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ha_fsm_hold(&S.f, 1);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_run(&S, 60000);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	ck_assert_int_eq(S.f.m[B].state, HA_MS_UP);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_DOWN);
+	ha_fsm_hold(&S.f, 0);
+	sim_run(&S, 65000);
+	/* the standby answered since the failed probe went out: no FORCE */
+	ck_assert_int_eq(S.nst, 2);
+	ck_assert_change(&S, 1, 65000, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 65000, P, B, HA_RSN_PROBE);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(held_pair_with_instant_send_failures_does_not_spin)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ha_fsm_hold(&S.f, 1);
+	S.peer[P].mode = PEER_SEND_FAIL;
+	sim_run(&S, 20000);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_sends(&S, P, 0, 0, 20000, 0, 5000, 10000, 15000, 20000);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 4);
+}
+END_TEST
+
+/* ---- probe_standby and split ------------------------------------------------------ */
+
+START_TEST(probe_standby_probes_standby_every_oos_check)
+{
+	sim_setup(&S, 5000, 1000, 1, NULL, 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 30000);
+	ck_assert_sends(
+			&S, B, 0, 0, 30000, 0, 5000, 10000, 15000, 20000, 25000, 30000);
+	ck_assert_sends(
+			&S, P, 0, 0, 30000, 0, 5000, 10000, 15000, 20000, 25000, 30000);
+	ck_assert_int_eq(S.nst, 1);
+}
+END_TEST
+
+START_TEST(split_fires_once_after_three_rounds)
+{
+	sim_setup(&S, 5000, 1000, 1, NULL, 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 10019);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 0);
+	sim_run(&S, 10020);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 1);
+	ck_assert_event(&S, HA_ACT_SPLIT, 0, 10020, P, B, HA_RSN_PROBE);
+	sim_run(&S, 60000);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 1);
+	ck_assert_int_eq(S.nst, 1);
+}
+END_TEST
+
+START_TEST(split_needs_three_rounds_in_a_row)
+{
+	sim_setup(&S, 5000, 1000, 1, NULL, 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 9000);
+	sim_kill(&S, B);
+	sim_run(&S, 11000);
+	sim_revive(&S, B, 20);
+	sim_run(&S, 25019);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 0);
+	sim_run(&S, 25020);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 1);
+	ck_assert_event(&S, HA_ACT_SPLIT, 0, 25020, P, B, HA_RSN_PROBE);
+}
+END_TEST
+
+START_TEST(split_fires_again_after_the_run_broke)
+{
+	sim_setup(&S, 5000, 1000, 1, NULL, 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 14000);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 1);
+	sim_kill(&S, B);
+	sim_run(&S, 19000);
+	sim_revive(&S, B, 20);
+	sim_run(&S, 30019);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 1);
+	sim_run(&S, 30020);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 2);
+	ck_assert_event(&S, HA_ACT_SPLIT, 1, 30020, P, B, HA_RSN_PROBE);
+	sim_run(&S, 60000);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 2);
+}
+END_TEST
+
+START_TEST(split_not_fired_without_probe_standby)
+{
+	int64_t t;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 60000);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 0);
+	/* not even when probe_now makes the standby answer round after round */
+	for(t = 61000; t <= 66000; t += 1000) {
+		sim_run(&S, t);
+		ha_fsm_probe_now(&S.f, t);
+		sim_at(&S, t);
+	}
+	sim_run(&S, 70000);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, B, 0, 61000, 70000), 6);
+	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 0);
+}
+END_TEST
+
+/* ---- probe_now, set_cfg, next_due, resolution, counters ------------------- */
+
+START_TEST(probe_now_probes_both_members_at_next_tick)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 1000);
+	ha_fsm_probe_now(&S.f, 1000);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 1000);
+	sim_at(&S, 1000);
+	ck_assert_sends(&S, P, 0, 1000, 1000, 1000);
+	ck_assert_sends(&S, B, 0, 1000, 1000, 1000);
+	sim_run(&S, 11000);
+	ck_assert_sends(&S, P, 0, 0, 11000, 0, 1000, 6000, 11000);
+	ck_assert_sends(&S, B, 0, 0, 11000, 0, 1000);
+}
+END_TEST
+
+START_TEST(set_cfg_applies_from_next_probe)
+{
+	ha_fsm_cfg_t c;
+
+	/* the probe in flight keeps its deadline, the next one gets the new */
+	sim_default(&S);
+	S.peer[P].delay_ms = 3000;
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	c = S.cfg;
+	c.oos_check_ms = 1000;
+	ha_fsm_set_cfg(&S.f, &c);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 5000);
+	sim_run(&S, 3000);
+	ck_assert_int_eq(S.f.m[P].last_rtt_ms, 3000);
+	ck_assert_int_eq(S.refused, 0);
+	sim_run(&S, 5999);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_rtx(&S, token_at(&S, P, 5000), 5250, 5750);
+	sim_run(&S, 6000);
+	ck_assert_change(&S, 1, 6000, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_sends(&S, P, 0, 0, 6000, 0, 5000);
+
+	/* the schedule */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	c = S.cfg;
+	c.oos_check_ms = 1000;
+	ha_fsm_set_cfg(&S.f, &c);
+	sim_run(&S, 8000);
+	ck_assert_sends(&S, P, 0, 0, 8000, 0, 5000, 6000, 7000, 8000);
+
+	/* a longer oos_check: the probe in flight still ends at its deadline */
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	c = S.cfg;
+	c.oos_check_ms = 20000;
+	ha_fsm_set_cfg(&S.f, &c);
+	sim_run(&S, 5000);
+	ck_assert_change(&S, 1, 5000, HA_ST_FORCE, HA_ROLE_NONE);
+}
+END_TEST
+
+START_TEST(next_due_reports_next_event)
+{
+	int n;
+
+	/* UDP: the first retransmission, then the next probe */
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 500);
+	sim_run(&S, 10);
+	ck_assert_int_eq(sim_reply(&S, P, token_at(&S, P, 0), 200, &n), 0);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 500); /* the backup's resend */
+	ck_assert_int_eq(sim_reply(&S, B, token_at(&S, B, 0), 200, &n), 0);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 5000);
+	sim_run(&S, 5000);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 5500);
+	sim_run(&S, 5500);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 6500);
+	sim_run(&S, 8500);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 10000); /* the deadline */
+
+	/* TCP: the deadline */
+	sim_setup(&S, 5000, 1000, 0, NULL, 1, 1);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 5000);
+	sim_run(&S, 5000);
+	/* FORCE: the attempt's deadline */
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 6000);
+
+	/* FORCE after an instant failure: the next attempt, 50 ms later */
+	sim_default(&S);
+	S.peer[P].mode = PEER_SEND_FAIL;
+	S.peer[B].mode = PEER_SEND_FAIL;
+	sim_start(&S, 0);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 50);
+}
+END_TEST
+
+static void scenario(sim_t *s, int jump)
+{
+	sim_setup(s, 1000, 300, 1, "2xx", 0, 1);
+	s->jump = jump;
+	s->peer[P].drop_first = 1;
+	s->peer[P].delay_ms = 7;
+	s->peer[B].delay_ms = 40;
+	sim_start(s, 0);
+	sim_run(s, 10000);
+	s->peer[P].code = 503;
+	sim_run(s, 15000);
+	s->peer[P].code = 200;
+	sim_kill(s, B);
+	sim_run(s, 30000);
+	sim_revive(s, B, 40);
+	s->peer[P].mode = PEER_SEND_FAIL;
+	s->peer[P].fail_delay_ms = 3;
+	sim_run(s, 45000);
+	s->peer[P].mode = PEER_ANSWER;
+	sim_kill(s, B);
+	sim_run(s, 60000);
+}
+
+START_TEST(driving_by_next_due_equals_driving_by_1ms_steps)
+{
+	static sim_t J;
+	int i;
+
+	scenario(&S, 0);
+	memset(&J, 0, sizeof(J));
+	scenario(&J, 1);
+	ck_assert_int_gt(S.nlog, 100);
+	ck_assert_int_gt(nev(&S, HA_ACT_SWITCH), 2);
+	ck_assert_int_gt(nev(&S, HA_ACT_DOWN), 0);
+	ck_assert_int_eq(S.nlog, J.nlog);
+	for(i = 0; i < S.nlog; i++) {
+		ck_assert_int_eq(S.log[i].t, J.log[i].t);
+		ck_assert_int_eq(S.log[i].a.type, J.log[i].a.type);
+		ck_assert_int_eq(S.log[i].a.member, J.log[i].a.member);
+		ck_assert_uint_eq(S.log[i].a.token, J.log[i].a.token);
+		ck_assert_int_eq(S.log[i].a.retransmit, J.log[i].a.retransmit);
+		ck_assert_int_eq(S.log[i].a.old_role, J.log[i].a.old_role);
+		ck_assert_int_eq(S.log[i].a.new_role, J.log[i].a.new_role);
+		ck_assert_int_eq(S.log[i].a.reason, J.log[i].a.reason);
+	}
+	ck_assert_int_eq(S.nst, J.nst);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(actions_count_unanswered_probes)
+{
+	/* the Kamailio layer feeds the probes_unanswered statistic from here */
+	ha_fsm_t f;
+	ha_fsm_cfg_t cfg = {.oos_check_ms = 1000, .oos_force_ms = 500};
+	int rel[2] = {0, 0};
+	ha_actions_t a;
+
+	ha_codes_parse(NULL, &cfg.alive);
+	ha_actions_reset(&a);
+	ha_fsm_init(&f, &cfg, rel, 1, 0, &a);
+	ck_assert_int_eq(a.unanswered, 0);
+	ha_actions_reset(&a);
+	ha_fsm_tick(&f, 0, &a);
+	ck_assert_int_eq(a.unanswered, 0);
+	/* both start probes unanswered at their deadline: two in one tick */
+	ha_actions_reset(&a);
+	ha_fsm_tick(&f, 1000, &a);
+	ck_assert_int_eq(a.unanswered, 2);
+	ck_assert_int_eq(f.state, HA_ST_FORCE);
+	/* a send failure counts too: the FORCE attempt's probe */
+	ck_assert_int_ne(f.m[f.hunt].probe.token, 0);
+	ha_actions_reset(&a);
+	ck_assert_int_eq(
+			ha_fsm_send_failed(&f, f.hunt, f.m[f.hunt].probe.token, 1001, &a),
+			0);
+	ck_assert_int_eq(a.unanswered, 1);
+}
+END_TEST
+
+START_TEST(switch_to_a_non_member_role_is_refused)
+{
+	ha_fsm_t f, before;
+	ha_fsm_cfg_t cfg = {.oos_check_ms = 1000, .oos_force_ms = 500};
+	int rel[2] = {0, 0};
+	ha_actions_t a;
+
+	ha_codes_parse(NULL, &cfg.alive);
+	ha_actions_reset(&a);
+	ha_fsm_init(&f, &cfg, rel, 1, 0, &a);
+	before = f;
+	ha_actions_reset(&a);
+	ck_assert_int_eq(ha_fsm_switch(&f, HA_ROLE_NONE, HA_RSN_MANUAL, 5, &a), -1);
+	ck_assert_int_eq(ha_fsm_passive(&f, HA_ROLE_NONE, 5, &a), 0);
+	ck_assert_int_eq(a.n, 0);
+	ck_assert(memcmp(&f, &before, sizeof(f)) == 0);
+}
+END_TEST
+
+START_TEST(millisecond_resolution_at_50ms)
+{
+	sim_setup(&S, 50, 50, 0, NULL, 0, 0);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 49);
+	sim_kill(&S, P);
+	sim_run(&S, 99);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.m[B].state, HA_MS_DOWN);
+	ck_assert_int_eq(S.f.m[B].last_fail_ms, 50);
+	sim_run(&S, 100);
+	ck_assert_change(&S, 1, 100, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_run(&S, 299);
+	ck_assert_sends(&S, P, 0, 0, 299, 0, 50, 150, 250);
+	ck_assert_sends(&S, B, 0, 0, 299, 0, 100, 200);
+	ck_assert_rtx(&S, token_at(&S, B, 0), 12, 36);
+	ck_assert_rtx(&S, token_at(&S, P, 50), 62, 86);
+	ck_assert_rtx(&S, token_at(&S, B, 100), 112, 136);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
+	ck_assert_event(&S, HA_ACT_DOWN, 0, 200, P, HA_ROLE_NONE, HA_RSN_PROBE);
+	sim_revive(&S, B, 3);
+	sim_run(&S, 302);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_run(&S, 400);
+	ck_assert_change(&S, 2, 303, HA_ST_CHECK, B);
+	ck_assert_sends(&S, B, 0, 300, 400, 300, 350, 400);
+}
+END_TEST
+
+START_TEST(counters_count_probes_failures_and_switches)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 14999);
+	sim_kill(&S, P);
+	sim_run(&S, 30000);
+	ck_assert_int_eq(S.f.m[P].probes_sent, 4);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, P, 1, 0, 30000), 3);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 1);
+	ck_assert_int_eq(S.f.m[P].last_fail_ms, 20000);
+	ck_assert_int_eq(S.f.m[B].probes_sent, 4);
+	ck_assert_int_eq(S.f.m[B].probes_unanswered, 0);
+	ck_assert_int_eq(S.f.m[B].last_ok_ms, 25020);
+	ck_assert_int_eq(S.f.switchovers, 1);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PROBE);
+	ck_assert_int_eq(S.f.last_switch_ms, 20020);
+	sim_check_counters(&S);
+}
+END_TEST
+
+static Suite *ha_fsm_suite(void)
+{
+	Suite *s = suite_create("ha_fsm");
+	TCase *tc;
+
+	tc = tcase_create("codes_addr");
+	tcase_add_test(tc, codes_parse_accepts_codes_and_classes);
+	tcase_add_test(tc, codes_parse_null_or_empty_means_any_final_reply);
+	tcase_add_test(tc, codes_parse_rejects_bad_lists);
+	tcase_add_test(tc, addr_is_member_ipv4);
+	tcase_add_test(tc, addr_is_member_ipv6_and_family_mismatch);
+	tcase_add_test(tc, names_of_roles_states_reasons);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("probing");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, start_probes_both_members_and_switches_to_primary);
+	tcase_add_test(tc, start_at_any_time_probes_both_at_that_time);
+	tcase_add_test(tc, start_probes_backup_only_once_without_probe_standby);
+	tcase_add_test(tc, token_zero_is_never_used);
+	tcase_add_test(tc, check_next_probe_at_send_time_plus_oos_check);
+	tcase_add_test(tc, check_deadline_goes_to_force_exactly_at_deadline);
+	tcase_add_test(tc,
+			start_with_dead_primary_switches_to_live_backup_at_first_deadline);
+	tcase_add_test(
+			tc, force_starts_with_other_member_and_alternates_with_oos_force);
+	tcase_add_test(tc, force_after_backup_failed_starts_with_primary);
+	tcase_add_test(tc, force_attempts_50ms_apart_when_sends_fail_instantly);
+	tcase_add_test(tc, force_first_member_to_answer_becomes_active);
+	tcase_add_test(tc, force_ended_by_first_attempt_fires_neither_down_nor_up);
+	tcase_add_test(tc, down_once_per_force_and_up_only_after_down);
+	tcase_add_test(tc, udp_retransmits_at_t1_doubling_oos_check_1000);
+	tcase_add_test(tc, udp_retransmits_at_t1_doubling_oos_check_5000);
+	tcase_add_test(tc, udp_retransmits_in_force_by_oos_force);
+	tcase_add_test(tc, reliable_members_are_not_retransmitted);
+	tcase_add_test(tc, lost_first_transmission_costs_no_switchover);
+	tcase_add_test(tc, one_probe_in_flight_per_member);
+	tcase_add_test(tc, reply_with_wrong_or_stale_token_is_ignored);
+	tcase_add_test(tc, send_failure_counts_at_once);
+	tcase_add_test(tc, alive_codes_2xx_treats_503_as_no_answer);
+	tcase_add_test(tc, alive_codes_empty_treats_503_as_alive);
+	tcase_add_test(tc, provisional_reply_does_not_count);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("triggers");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, active_member_is_sticky);
+	tcase_add_test(tc, passive_switchover_from_standby);
+	tcase_add_test(tc, passive_ignored_while_held);
+	tcase_add_test(tc, passive_during_force_makes_member_active);
+	tcase_add_test(tc, manual_switch);
+	tcase_add_test(
+			tc, failover_on_active_member_goes_to_force_and_retries_other);
+	tcase_add_test(tc, failover_attempt_ends_only_with_its_own_probe);
+	tcase_add_test(tc, failover_ignored_unless_on_active_member);
+	tcase_add_test(tc, failover_returns_none_when_other_failed_recently);
+	tcase_add_test(tc, hold_keeps_failed_active_member);
+	tcase_add_test(tc, held_pair_with_instant_send_failures_does_not_spin);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("standby_and_timing");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, probe_standby_probes_standby_every_oos_check);
+	tcase_add_test(tc, split_fires_once_after_three_rounds);
+	tcase_add_test(tc, split_needs_three_rounds_in_a_row);
+	tcase_add_test(tc, split_fires_again_after_the_run_broke);
+	tcase_add_test(tc, split_not_fired_without_probe_standby);
+	tcase_add_test(tc, probe_now_probes_both_members_at_next_tick);
+	tcase_add_test(tc, set_cfg_applies_from_next_probe);
+	tcase_add_test(tc, next_due_reports_next_event);
+	tcase_add_test(tc, driving_by_next_due_equals_driving_by_1ms_steps);
+	tcase_add_test(tc, millisecond_resolution_at_50ms);
+	tcase_add_test(tc, counters_count_probes_failures_and_switches);
+	tcase_add_test(tc, actions_count_unanswered_probes);
+	tcase_add_test(tc, switch_to_a_non_member_role_is_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ha_fsm_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
