@@ -662,6 +662,23 @@ static int ha_oom(ha_load_t *ld)
 	return ha_fail(ld, 0, "out of memory");
 }
 
+/* Start a load named name: clear err and *out. Returns 0, or -1 when there
+ * is no place for the result. */
+static int ha_load_begin(ha_load_t *ld, const char *name, ha_cfg_t **out,
+		char *err, size_t errlen)
+{
+	memset(ld, 0, sizeof(*ld));
+	ld->name = name;
+	ld->err = err;
+	ld->errlen = errlen;
+	if(err != NULL && errlen > 0)
+		err[0] = '\0';
+	if(out == NULL)
+		return ha_fail(ld, 0, "internal error: no place for the result");
+	*out = NULL;
+	return 0;
+}
+
 static int ha_node_line(const xmlNode *node)
 {
 	long l;
@@ -1157,15 +1174,8 @@ int ha_cfg_load_mem(const char *buf, size_t len, const char *name,
 	xmlDocPtr doc;
 	int rc = -1;
 
-	memset(&ld, 0, sizeof(ld));
-	ld.name = name ? name : "(memory)";
-	ld.err = err;
-	ld.errlen = errlen;
-	if(err != NULL && errlen > 0)
-		err[0] = '\0';
-	if(out == NULL)
-		return ha_fail(&ld, 0, "internal error: no place for the result");
-	*out = NULL;
+	if(ha_load_begin(&ld, name ? name : "(memory)", out, err, errlen) < 0)
+		return -1;
 	if(defs == NULL)
 		defs = &builtin;
 	if(buf == NULL || len == 0)
@@ -1268,15 +1278,8 @@ int ha_cfg_load(const char *path, const ha_cfg_defaults_t *defs, ha_cfg_t **out,
 	size_t len = 0;
 	int rc;
 
-	memset(&ld, 0, sizeof(ld));
-	ld.name = path ? path : "(null)";
-	ld.err = err;
-	ld.errlen = errlen;
-	if(err != NULL && errlen > 0)
-		err[0] = '\0';
-	if(out == NULL)
-		return ha_fail(&ld, 0, "internal error: no place for the result");
-	*out = NULL;
+	if(ha_load_begin(&ld, path ? path : "(null)", out, err, errlen) < 0)
+		return -1;
 	if(path == NULL || path[0] == '\0')
 		return ha_fail(&ld, 0, "no pairs file given");
 	if(ha_read_file(&ld, path, &buf, &len) < 0)
