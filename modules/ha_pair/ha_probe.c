@@ -148,7 +148,9 @@ static int probe_send(ha_pair_t *p, int role, uint32_t token)
 		return -1;
 	}
 	if(msg_send(&dst, buf, len) < 0) {
-		LM_INFO("pair '%.*s': probe to %.*s could not be sent\n", p->name.len,
+		/* DBG: while no member answers this happens every 50 ms; the state
+		 * changes are what gets logged */
+		LM_DBG("pair '%.*s': probe to %.*s could not be sent\n", p->name.len,
 				p->name.s, m->uri.len, m->uri.s);
 		return -1;
 	}
@@ -302,8 +304,9 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 	ha_addr_from_ip(&src, &msg->rcv.src_ip);
 	if(!ha_addr_is_member(m->addrs, m->naddrs, m->port, &src, msg->rcv.src_port,
 			   msg->rcv.proto != PROTO_UDP)) {
-		LM_INFO("pair '%.*s': reply to a probe of %.*s from another address "
-				"(%s:%d), ignored\n",
+		/* DBG: forged replies must not be able to flood the log */
+		LM_DBG("pair '%.*s': reply to a probe of %.*s from another address "
+			   "(%s:%d), ignored\n",
 				p->name.len, p->name.s, m->uri.len, m->uri.s,
 				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
 		return 0;

@@ -7,6 +7,8 @@
 #include "../../core/dprint.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/resolve.h"
+#include "../../core/forward.h"
+#include "../../core/socket_info.h"
 #include "../../core/ip_addr.h"
 #include "../../core/ut.h"
 
@@ -173,6 +175,31 @@ static int member_resolve(
 	return 0;
 }
 
+/* Is there a listen socket to probe m from? Refusing a member that could
+ * never be probed beats a pair that silently never works. */
+static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
+{
+	static const char *names[] = {
+			[PROTO_UDP] = "udp", [PROTO_TCP] = "tcp", [PROTO_TLS] = "tls"};
+
+	struct socket_info **list, *si;
+
+	/* at start-up the sockets are not open yet (get_send_socket() cannot
+	 * answer): look for one of the member's transport and family */
+	list = get_sock_info_list(m->proto);
+	for(si = list ? *list : NULL; si != NULL; si = si->next) {
+		if(si->address.af == m->dst.s.sa_family)
+			return 0;
+	}
+	snprintf(err, errlen,
+			"no listen socket to probe it from (%s over IPv%d): add a "
+			"listen=%s:...%s",
+			names[m->proto], m->dst.s.sa_family == AF_INET6 ? 6 : 4,
+			names[m->proto],
+			m->proto == PROTO_UDP ? "" : " (and disable_tcp=no)");
+	return -1;
+}
+
 ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 		int probe_standby, unsigned int gen, int64_t now_ms, char *err,
 		size_t errlen)
@@ -226,8 +253,8 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 				goto oom;
 			p->m[j].proto = proto_of(cp->parsed[j].transport);
 			reliable[j] = p->m[j].proto != PROTO_UDP;
-			if(member_resolve(&p->m[j], &cp->parsed[j], merr, sizeof(merr))
-					< 0) {
+			if(member_resolve(&p->m[j], &cp->parsed[j], merr, sizeof(merr)) < 0
+					|| member_check_socket(&p->m[j], merr, sizeof(merr)) < 0) {
 				snprintf(err, errlen, "pair '%s' %s: %s", cp->name,
 						ha_role_name(j), merr);
 				goto error;
@@ -268,8 +295,11 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 	}
 
 	/* address index: every resolved address of every member */
-	t->addr_ents = shm_malloc((cfg->npairs * HA_ROLE_COUNT * HA_MAX_ADDRS + 1)
-							  * sizeof(ha_addr_ent_t));
+	k = 0;
+	for(i = 0; i < t->npairs; i++)
+		for(j = 0; j < HA_ROLE_COUNT; j++)
+			k += t->pairs[i].m[j].naddrs;
+	t->addr_ents = shm_malloc((k + 1) * sizeof(ha_addr_ent_t));
 	if(t->addr_ents == NULL)
 		goto oom;
 	for(i = 0; i < t->npairs; i++) {

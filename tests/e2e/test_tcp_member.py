@@ -44,3 +44,10 @@ def test_tcp_refused_counts_at_once(procs, logdir):
     assert int(p["members"][0]["probes_unanswered"]) >= 1
     assert send_request(procs, logdir, "127.0.0.10", 5090, user="t2") == 200
     assert bak.received("MESSAGE sip:t2@") == 1
+
+
+def test_tcp_member_without_tcp_listen_stops_startup(procs, logdir):
+    kam = Kamailio(procs, logdir, PAIRS, expect_start=False)
+    assert kam.proc.wait(10) != 0
+    assert ("pair 'tcppair' primary: no listen socket to probe it from "
+            "(tcp over IPv4)") in kam.log_text()
