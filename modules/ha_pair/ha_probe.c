@@ -13,6 +13,11 @@
 #include "../../core/socket_info.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/parser/parse_via.h"
+#include "../../core/tcp_conn.h"
+
+/* in tcp_main.c, not declared in a header of 5.6 */
+extern int tcpconn_exists(int conn_id, struct ip_addr *peer_ip, int peer_port,
+		struct ip_addr *local_ip, int local_port);
 
 #include "ha_pair.h"
 
@@ -35,9 +40,23 @@ static const char *proto_via(int proto)
 	}
 }
 
+/* When p must be run next (p locked): its state machine's next event, or
+ * every tick while a TCP/TLS probe is in flight (its connection is
+ * watched, see probe_conn_alive()). */
+static int64_t pair_due(ha_pair_t *p)
+{
+	int i;
+
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		if(p->m[i].proto != PROTO_UDP && p->fsm.m[i].probe.token != 0)
+			return 0;
+	}
+	return ha_fsm_next_due(&p->fsm);
+}
+
 void ha_pair_touched(ha_pair_t *p)
 {
-	p->due_ms = ha_fsm_next_due(&p->fsm);
+	p->due_ms = pair_due(p);
 	if(_ha_prober != NULL && p->due_ms < _ha_prober->next_due_ms)
 		atomic_set(&_ha_prober->wake, 1);
 }
@@ -157,15 +176,87 @@ static int probe_send(ha_pair_t *p, int role, uint32_t token)
 	return 0;
 }
 
+/* Count the probe token to member role of p as not answered, now. */
+static void probe_failed_now(ha_pair_t *p, int role, uint32_t token)
+{
+	ha_actions_t acts;
+
+	ha_actions_reset(&acts);
+	lock_get(&p->lock);
+	ha_fsm_send_failed(&p->fsm, role, token, ha_now_ms(), &acts);
+	/* what the failure makes due is sent by a later tick */
+	ha_pair_touched(p);
+	lock_release(&p->lock);
+	ha_actions_run(p, &acts);
+}
+
+/* Is the connection a TCP/TLS probe to m went out on still there? A
+ * connect that fails after msg_send() returned (asynchronous connect, the
+ * normal case on a real network), or a connection reset, makes tcp_main
+ * drop the connection: nobody tells the sender, so the prober looks. */
+static int probe_conn_alive(ha_member_t *m)
+{
+	struct ip_addr ip, any;
+
+	su2ip_addr(&ip, &m->dst);
+	/* any local address (its lookup needs one, zeroed, not NULL) */
+	ip_addr_mk_any(ip.af, &any);
+	return tcpconn_exists(0, &ip, su_getport(&m->dst), &any, 0);
+}
+
+/* Run pair p at now: its state machine's tick, the sends it asks for, the
+ * connection check of its TCP/TLS probes in flight. Returns when p is due
+ * next. */
+static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
+{
+	ha_actions_t acts;
+	uint32_t conn_tok[HA_ROLE_COUNT] = {0, 0};
+	int64_t due;
+	int i;
+
+	ha_actions_reset(&acts);
+	lock_get(&p->lock);
+	ha_fsm_tick(&p->fsm, now, &acts);
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		/* only probes sent by an earlier tick: their connection had time
+		 * to be hashed, and a new send below is checked next tick */
+		if(p->m[i].proto != PROTO_UDP && p->fsm.m[i].probe.token != 0
+				&& p->fsm.m[i].probe.sent_ms < now)
+			conn_tok[i] = p->fsm.m[i].probe.token;
+	}
+	lock_release(&p->lock);
+	ha_actions_run(p, &acts);
+
+	for(i = 0; i < acts.n; i++) {
+		if(acts.a[i].type != HA_ACT_SEND)
+			continue;
+		if(!acts.a[i].retransmit)
+			update_stat(_ha_st_probes_sent, 1);
+		if(probe_send(p, acts.a[i].member, acts.a[i].token) < 0)
+			probe_failed_now(p, acts.a[i].member, acts.a[i].token);
+	}
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		if(conn_tok[i] != 0 && !probe_conn_alive(&p->m[i])) {
+			LM_DBG("pair '%.*s': connection to %.*s gone, probe unanswered\n",
+					p->name.len, p->name.s, p->m[i].uri.len, p->m[i].uri.s);
+			probe_failed_now(p, i, conn_tok[i]);
+		}
+	}
+
+	lock_get(&p->lock);
+	due = p->due_ms = pair_due(p);
+	lock_release(&p->lock);
+	return due;
+}
+
 /* The prober's tick, every HA_PROBE_TICK_US: runs every pair that is due
  * (or all of them when another process raised the wake flag). */
 static void ha_prober_tick(unsigned int ticks, void *param)
 {
 	ha_table_t *t = _ha_table;
 	ha_pair_t *p;
-	ha_actions_t acts, facts;
-	int64_t now, next = INT64_MAX;
-	int i, j, woken;
+	int64_t now, due, next = INT64_MAX;
+	int i, woken;
 
 	(void)ticks;
 	(void)param;
@@ -178,36 +269,11 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	atomic_set(&_ha_prober->wake, 0);
 	for(i = 0; i < t->npairs; i++) {
 		p = &t->pairs[i];
-		if(!woken && p->due_ms > now) {
-			if(p->due_ms < next)
-				next = p->due_ms;
-			continue;
-		}
-		ha_actions_reset(&acts);
-		lock_get(&p->lock);
-		ha_fsm_tick(&p->fsm, now, &acts);
-		p->due_ms = ha_fsm_next_due(&p->fsm);
-		lock_release(&p->lock);
-
-		for(j = 0; j < acts.n; j++) {
-			if(acts.a[j].type != HA_ACT_SEND)
-				continue;
-			if(!acts.a[j].retransmit)
-				update_stat(_ha_st_probes_sent, 1);
-			if(probe_send(p, acts.a[j].member, acts.a[j].token) == 0)
-				continue;
-			ha_actions_reset(&facts);
-			lock_get(&p->lock);
-			ha_fsm_send_failed(&p->fsm, acts.a[j].member, acts.a[j].token,
-					ha_now_ms(), &facts);
-			/* what the failure makes due is sent by a later tick */
-			p->due_ms = ha_fsm_next_due(&p->fsm);
-			lock_release(&p->lock);
-			ha_actions_run(p, &facts);
-		}
-		ha_actions_run(p, &acts);
-		if(p->due_ms < next)
-			next = p->due_ms;
+		due = p->due_ms;
+		if(woken || due <= now)
+			due = prober_run_pair(p, now);
+		if(due < next)
+			next = due;
 	}
 	_ha_prober->next_due_ms = next;
 }

@@ -72,6 +72,7 @@ class Procs:
 
     def __init__(self):
         self.procs = []
+        self.kamailio_logs = []
 
     def start(self, args, log, netns=None, cwd=None):
         if netns:
@@ -174,6 +175,7 @@ class Kamailio:
         for k, v in (defines or {}).items():
             args += ["-A", f"{k}={v}" if v is not None else k]
         self.proc = procs.start(args, self.log, netns=netns, cwd=logdir)
+        procs.kamailio_logs.append(self.log)
         if expect_start:
             deadline = time.time() + 10
             while not self.ctl.exists():
@@ -259,6 +261,12 @@ def procs():
     p = Procs()
     yield p
     p.stop_all()
+    # whatever a test checked, a crashed kamailio process fails it
+    for log in p.kamailio_logs:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        m = re.search(r".*exited by a signal.*", text)
+        if m:
+            pytest.fail(f"a kamailio process crashed: {m.group(0)} ({log})")
 
 
 @pytest.fixture

@@ -51,3 +51,67 @@ def test_tcp_member_without_tcp_listen_stops_startup(procs, logdir):
     assert kam.proc.wait(10) != 0
     assert ("pair 'tcppair' primary: no listen socket to probe it from "
             "(tcp over IPv4)") in kam.log_text()
+
+
+class ResettingListener:
+    """A TCP port that accepts every connection and resets it at once
+    (SO_LINGER 0): the connect succeeds, so msg_send() returns success,
+    and the failure arrives later, inside kamailio's tcp_main."""
+
+    def __init__(self, ip, port):
+        import socket
+        import threading
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.s.bind((ip, port))
+        self.s.listen(16)
+        self.s.settimeout(0.2)
+        self.resets = 0
+        self.running = True
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        import socket
+        import struct
+        while self.running:
+            try:
+                c, _ = self.s.accept()
+            except (socket.timeout, OSError):
+                continue
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            c.close()
+            self.resets += 1
+
+    def close(self):
+        self.running = False
+        self.t.join(2)
+        self.s.close()
+
+
+def test_tcp_reset_after_connect_counts_at_once(procs, logdir):
+    """The failure is learnt after the send returned: counted when tcp_main
+    drops the connection, long before the probe's deadline."""
+    rst = ResettingListener("127.0.0.2", 5062)
+    try:
+        Peer(procs, logdir, "backup", "127.0.0.3")
+        t0 = time.monotonic()
+        kam = Kamailio(procs, logdir, PAIRS,
+                       defines={"WITH_TCP": None,
+                                "LISTEN_TCP": "tcp:127.0.0.1:5060"})
+        took = kam.wait(lambda: kam.show("tcppair")["active"] == "backup", 5,
+                        step=0.01)
+        assert took is not None
+        took = time.monotonic() - t0
+        p = kam.show("tcppair")
+        with open(logdir.parent / "switch_times.txt", "a") as f:
+            f.write(f"tcp reset after connect -> backup: {took * 1000:.0f} ms "
+                    f"after start (oos-check {CHECK_MS})\n")
+        assert rst.resets >= 1
+        assert p["last_switchover_reason"] == "probe"
+        assert p["members"][0]["state"] == "down"
+        # the deadline of the first probe is oos-check after start
+        assert took < CHECK_MS / 1000.0 / 2, took
+    finally:
+        rst.close()
