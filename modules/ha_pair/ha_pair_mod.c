@@ -309,8 +309,12 @@ static void from_member(struct sip_msg *msg, ha_pair_t **fp, int *froles,
 	if(!_ha_passive_switchover || indialog
 			|| !(msg->first_line.u.request.method_value & _ha_passive_mask))
 		return;
-	if(nf > HA_MAX_FROM)
+	if(nf > HA_MAX_FROM) {
+		/* more owners than were reported: the ones not seen might differ */
+		if(named == NULL)
+			return;
 		nf = HA_MAX_FROM;
+	}
 	for(i = 0; i < nf; i++) {
 		if(named != NULL && fp[i] != named)
 			continue;

@@ -62,3 +62,21 @@ def test_passive_switchover_off(procs, logdir):
                         user="msg2", ruri_host=FAR) == 200
     assert kam.show("sipserver1")["active"] == "backup"
     assert bak.received("OPTIONS sip:127.0.0.3") >= 1
+
+
+def test_passive_methods_restrict_the_trigger(procs, logdir):
+    Peer(procs, logdir, "backup", "127.0.0.3")
+    Peer(procs, logdir, "far", "127.0.0.5")
+    kam = Kamailio(procs, logdir, PAIRS,
+                   defines={"PASSIVE_METHODS": '"INVITE,NOTIFY"'})
+    assert kam.wait(lambda: kam.show("sipserver1")["active"] == "backup",
+                    3) is not None
+    # MESSAGE is not in the list: no switchover
+    assert send_request(procs, logdir, "127.0.0.2", 5060, method="MESSAGE",
+                        user="msg3", ruri_host=FAR) == 200
+    assert kam.show("sipserver1")["active"] == "backup"
+    # NOTIFY is
+    assert send_request(procs, logdir, "127.0.0.2", 5060, method="NOTIFY",
+                        user="ntf3", ruri_host=FAR) == 200
+    p = kam.show("sipserver1")
+    assert (p["active"], p["last_switchover_reason"]) == ("primary", "passive")
