@@ -113,10 +113,79 @@ static void ha_rpc_show(rpc_t *rpc, void *ctx)
 		rpc->fault(ctx, 500, "Cannot build the reply");
 }
 
+static const char *ha_rpc_switchover_doc[] = {
+		"Make the other (or the named) member of a pair active now: "
+		"ha_pair.switchover <pair> [primary|backup]",
+		0};
+
+static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
+{
+	ha_pair_t *p;
+	ha_actions_t acts;
+	str name = STR_NULL, rs = STR_NULL;
+	ha_role_t role, old;
+	ha_state_t state;
+	void *st;
+	int rc;
+
+	if(rpc->scan(ctx, "S", &name) < 1) {
+		rpc->fault(ctx, 400,
+				"Missing pair name: ha_pair.switchover <pair> "
+				"[primary|backup]");
+		return;
+	}
+	p = ha_table_by_name(_ha_table, &name);
+	if(p == NULL) {
+		rpc->fault(ctx, 404, "Unknown pair '%.*s'", name.len, name.s);
+		return;
+	}
+	role = HA_ROLE_NONE;
+	if(rpc->scan(ctx, "*S", &rs) == 1) {
+		if(rs.len == 7 && strncasecmp(rs.s, "primary", 7) == 0)
+			role = HA_ROLE_PRIMARY;
+		else if(rs.len == 6 && strncasecmp(rs.s, "backup", 6) == 0)
+			role = HA_ROLE_BACKUP;
+		else {
+			rpc->fault(ctx, 400, "Bad role '%.*s': primary or backup",
+					rs.len > 32 ? 32 : rs.len, rs.s);
+			return;
+		}
+	}
+
+	ha_actions_reset(&acts);
+	lock_get(&p->lock);
+	state = p->fsm.state;
+	old = p->fsm.active;
+	rc = 0;
+	if(role == HA_ROLE_NONE && state == HA_ST_CHECK)
+		role = old == HA_ROLE_PRIMARY ? HA_ROLE_BACKUP : HA_ROLE_PRIMARY;
+	if(role != HA_ROLE_NONE) {
+		rc = ha_fsm_switch(&p->fsm, role, HA_RSN_MANUAL, ha_now_ms(), &acts);
+		ha_pair_touched(p);
+	}
+	lock_release(&p->lock);
+	ha_actions_run(p, &acts);
+
+	if(role == HA_ROLE_NONE) {
+		rpc->fault(ctx, 409,
+				"Pair '%.*s' has no active member (FORCE): name the member, "
+				"primary or backup",
+				p->name.len, p->name.s);
+		return;
+	}
+	if(rpc->add(ctx, "{", &st) < 0)
+		return;
+	rpc->struct_add(st, "Sssds", "name", &p->name, "old", ha_role_name(old),
+			"new", ha_role_name(role), "changed", rc == 1, "message",
+			rc == 1 ? "switched; the new active member is probed now"
+					: "already the active member: nothing changed");
+}
+
 /* clang-format off */
 rpc_export_t ha_rpc_cmds[] = {
 	{"ha_pair.list", ha_rpc_list, ha_rpc_list_doc, RET_ARRAY},
 	{"ha_pair.show", ha_rpc_show, ha_rpc_show_doc, 0},
+	{"ha_pair.switchover", ha_rpc_switchover, ha_rpc_switchover_doc, 0},
 	{0, 0, 0, 0}
 };
 /* clang-format on */
