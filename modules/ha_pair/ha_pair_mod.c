@@ -13,6 +13,8 @@
 #include "../../core/kemi.h"
 #include "../../core/rpc_lookup.h"
 #include "../../core/forward.h"
+#include "../../core/data_lump.h"
+#include "../../core/trim.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/parser/parse_to.h"
 #include "../../core/parser/parse_uri.h"
@@ -41,6 +43,7 @@ static unsigned int _ha_passive_mask = 0;
 static int _ha_rr_loaded = 0;
 static struct rr_binds _ha_rrb;
 static str _ha_tag_name = str_init("hapair");
+static str _ha_xgr_name = str_init("X-Genesys-Route");
 
 stat_var *_ha_st_switchovers = NULL;
 stat_var *_ha_st_probes_sent = NULL;
@@ -296,6 +299,68 @@ static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
 	return NULL;
 }
 
+/* Take an X-Genesys-Route value apart: sip:IP[:port][;transport=udp|tcp|
+ * tls], bare or in <>. Returns 0 with the URI in *uri (pointing into the
+ * message), or -1 when it is malformed. */
+static int xgr_parse(str *body, str *uri)
+{
+	struct sip_uri pu;
+	str v = *body;
+
+	trim(&v);
+	if(v.len >= 2 && v.s[0] == '<') {
+		if(v.s[v.len - 1] != '>')
+			return -1;
+		v.s++;
+		v.len -= 2;
+		trim(&v);
+	}
+	if(v.len <= 0 || parse_uri(v.s, v.len, &pu) < 0 || pu.type != SIP_URI_T
+			|| pu.user.len > 0 || pu.headers.len > 0)
+		return -1;
+	if(str2ip(&pu.host) == NULL && str2ip6(&pu.host) == NULL)
+		return -1;
+	if(pu.transport_val.len > 0 && pu.proto != PROTO_UDP
+			&& pu.proto != PROTO_TCP && pu.proto != PROTO_TLS)
+		return -1;
+	*uri = v;
+	return 0;
+}
+
+/* Remove every X-Genesys-Route header of msg. When uri is not NULL, the
+ * first one's URI goes there. Returns 1 when that URI is valid, 0 when
+ * there is no such header, -1 on a malformed value or a parse error (it is
+ * removed all the same). */
+static int xgr_take(struct sip_msg *msg, str *uri)
+{
+	struct hdr_field *hf;
+	int rc = 0;
+
+	if(parse_headers(msg, HDR_EOH_F, 0) < 0) {
+		LM_ERR("cannot parse the headers\n");
+		return -1;
+	}
+	for(hf = msg->headers; hf != NULL; hf = hf->next) {
+		if(hf->type != HDR_OTHER_T || hf->name.len != _ha_xgr_name.len
+				|| strncasecmp(hf->name.s, _ha_xgr_name.s, hf->name.len) != 0)
+			continue;
+		if(del_lump(msg, hf->name.s - msg->buf, hf->len, 0) == NULL)
+			LM_ERR("cannot remove X-Genesys-Route\n");
+		if(uri == NULL || rc != 0)
+			continue;
+		if(xgr_parse(&hf->body, uri) == 0) {
+			rc = 1;
+		} else {
+			LM_WARN("malformed X-Genesys-Route '%.*s' from %s:%d: removed, "
+					"ignored\n",
+					hf->body.len > 128 ? 128 : hf->body.len, hf->body.s,
+					ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 /* A request from a member (the pair's outbound traffic): apply passive
  * switchover where SPEC 2 says so. named is the pair the script or the
  * pair tag names, or NULL. */
@@ -344,6 +409,7 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 	int froles[HA_MAX_FROM];
 	ha_addr_t src;
 	ha_role_t active;
+	str xgr;
 	int nf, indialog;
 
 	if(t == NULL || msg->first_line.type != SIP_REQUEST)
@@ -368,8 +434,15 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 			msg->rcv.proto != PROTO_UDP, fp, froles, HA_MAX_FROM);
 	if(nf > 0) {
 		from_member(msg, fp, froles, nf, p ? p : pair_by_tag(msg, t), indialog);
+		/* the pair says where this request goes */
+		if(xgr_take(msg, &xgr) == 1 && set_dst_uri(msg, &xgr) < 0) {
+			LM_ERR("cannot set the destination URI\n");
+			return -3;
+		}
 		return 2;
 	}
+	/* only members may steer the proxy */
+	xgr_take(msg, NULL);
 
 	if(p == NULL)
 		p = pair_of_request(msg, t);

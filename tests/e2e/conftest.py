@@ -215,15 +215,17 @@ class Kamailio:
 
 def send_request(procs, logdir, src_ip, src_port, method="MESSAGE",
                  user="alice", ruri_host="127.0.0.1:5060",
-                 proxy="127.0.0.1:5060", netns=None, timeout=8):
-    """Send one request with sipp from src_ip:src_port; return the status
-    code of the final reply (None when none came)."""
+                 proxy="127.0.0.1:5060", netns=None, timeout=8, headers=()):
+    """Send one request with sipp from src_ip:src_port, with extra header
+    lines; return the status code of the final reply (None when none
+    came)."""
     tag = f"req-{method}-{src_ip}-{src_port}-{time.monotonic_ns()}"
     msgs = logdir / f"{tag}.log"
-    sf = logdir / f"request-{method}.xml"
-    if not sf.exists():
-        sf.write_text((SIPP / "request.xml").read_text()
-                      .replace("@METHOD@", method))
+    sf = logdir / f"request-{tag}.xml"
+    extra = "".join(f"      {h}\n" for h in headers)
+    sf.write_text((SIPP / "request.xml").read_text()
+                  .replace("@METHOD@", method)
+                  .replace("      @HEADERS@\n", extra))
     args = ["sipp", "-sf", str(sf), "-i", src_ip,
             "-p", str(src_port), "-m", "1", "-nostdin", "-s", user,
             "-key", "ruri_host", ruri_host,
