@@ -8,6 +8,7 @@
 #include "../../core/counters.h"
 #include "../../core/atomic_ops.h"
 #include "../../core/rpc.h"
+#include "../../core/pvar.h"
 
 #include "ha_store.h"
 
@@ -50,6 +51,19 @@ void ha_pair_touched(ha_pair_t *p);
 /* Act on what a state machine call returned, outside the pair's lock:
  * log, count, fire events. */
 void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts);
+
+/* ha_event.c */
+extern str _ha_event_callback;
+/* Look up the event routes; when the script has some (or event_callback
+ * is set), make the queue and reserve the event process. */
+int ha_event_mod_init(int npairs);
+int ha_event_fork(void);
+void ha_event_destroy(void);
+/* Queue event a of pair p (SWITCH, DOWN, UP, SPLIT); never blocks for
+ * long, never runs the route itself. Call it outside p's lock. */
+void ha_event_push(ha_pair_t *p, const ha_action_t *a);
+int ha_pv_parse_name(pv_spec_t *sp, str *in);
+int ha_pv_get(struct sip_msg *msg, pv_param_t *param, pv_value_t *res);
 
 /* ha_rpc.c */
 extern rpc_export_t ha_rpc_cmds[];

@@ -84,7 +84,14 @@ static param_export_t params[] = {
 	{"passive_switchover", PARAM_INT, &_ha_passive_switchover},
 	{"passive_methods", PARAM_STR, &_ha_passive_methods},
 	{"probe_standby", PARAM_INT, &_ha_probe_standby},
+	{"event_callback", PARAM_STR, &_ha_event_callback},
 	{0, 0, 0}
+};
+
+static pv_export_t mod_pvs[] = {
+	{{"hapair", sizeof("hapair") - 1}, PVT_OTHER, ha_pv_get, 0,
+		ha_pv_parse_name, 0, 0, 0},
+	{{0, 0}, 0, 0, 0, 0, 0, 0, 0}
 };
 
 struct module_exports exports = {
@@ -93,7 +100,7 @@ struct module_exports exports = {
 	cmds,			 /* cmd (cfg function) exports */
 	params,			 /* param exports */
 	0,				 /* RPC method exports (registered in mod_init) */
-	0,				 /* pseudo-variables exports */
+	mod_pvs,		 /* pseudo-variables exports */
 	0,				 /* response handling function */
 	mod_init,		 /* module init function */
 	child_init,		 /* per-child init function */
@@ -123,6 +130,20 @@ static int probe_from_init(void)
 	_ha_probe_from.s = buf;
 	_ha_probe_from.len = strlen(buf);
 	return 0;
+}
+
+/* Every pair starts on its primary: a switchover event, reason "start". */
+static void start_events(void)
+{
+	ha_action_t a = {.type = HA_ACT_SWITCH,
+			.member = HA_ROLE_NONE,
+			.old_role = HA_ROLE_NONE,
+			.new_role = HA_ROLE_PRIMARY,
+			.reason = HA_RSN_START};
+	int i;
+
+	for(i = 0; i < _ha_table->npairs; i++)
+		ha_event_push(&_ha_table->pairs[i], &a);
 }
 
 static int mod_init(void)
@@ -215,13 +236,18 @@ static int mod_init(void)
 			_ha_pairs_file.s);
 	if(ha_probe_mod_init() < 0)
 		return -1;
+	if(ha_event_mod_init(_ha_table->npairs) < 0)
+		return -1;
+	start_events();
 	return 0;
 }
 
 static int child_init(int rank)
 {
-	if(rank == PROC_MAIN)
-		return ha_probe_fork();
+	if(rank == PROC_MAIN) {
+		if(ha_probe_fork() < 0 || ha_event_fork() < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -229,6 +255,7 @@ static void mod_destroy(void)
 {
 	ha_table_free(_ha_table);
 	_ha_table = NULL;
+	ha_event_destroy();
 	if(_ha_prober) {
 		shm_free(_ha_prober);
 		_ha_prober = NULL;

@@ -70,6 +70,7 @@ void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 		update_stat(_ha_st_probes_unanswered, acts->unanswered);
 	for(i = 0; i < acts->n; i++) {
 		a = &acts->a[i];
+		ha_event_push(p, a);
 		switch(a->type) {
 			case HA_ACT_SWITCH:
 				if(a->reason != HA_RSN_START)

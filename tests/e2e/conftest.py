@@ -155,7 +155,7 @@ class Kamailio:
     """Debian's /usr/sbin/kamailio with the example config and ha_pair."""
 
     def __init__(self, procs, logdir, pairs_xml, defines=None, netns=None,
-                 listen="udp:127.0.0.1:5060", expect_start=True):
+                 listen="udp:127.0.0.1:5060", expect_start=True, cfg=CFG):
         self.procs, self.logdir = procs, logdir
         self.pairs = logdir / "ha_pairs.xml"
         self.pairs.write_text(pairs_xml)
@@ -167,7 +167,7 @@ class Kamailio:
             m = re.match(r"udp:\[?([^\]]+?)\]?:(\d+)$", listen)
             if m:
                 require_free(m.group(1), int(m.group(2)))
-        args = [KAMAILIO, "-f", str(CFG), "-DD", "-E", "-e",
+        args = [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-e",
                 "-A", f'HA_PAIR_SO="{MODULE}"',
                 "-A", f'PAIRS_FILE="{self.pairs}"',
                 "-A", f'CTL_SOCKET="unix:{self.ctl}"',
