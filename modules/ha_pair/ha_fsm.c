@@ -502,20 +502,33 @@ int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
 	return 1;
 }
 
+/* Is member m known not to answer: it failed a probe within the last
+ * oos-force? */
+static int known_dead(const ha_fsm_t *f, ha_role_t m, int64_t now)
+{
+	const ha_mfsm_t *mm = &f->m[m];
+
+	return mm->state == HA_MS_DOWN && mm->last_fail_ms >= 0
+		   && now - mm->last_fail_ms < f->cfg.oos_force_ms;
+}
+
 ha_role_t ha_fsm_failover(
 		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
 {
-	ha_role_t o = other(m);
-	ha_mfsm_t *om = &f->m[o];
+	ha_role_t o;
 
 	(void)out;
-	if(f->held || f->state != HA_ST_CHECK || f->active != m)
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
 		return HA_ROLE_NONE;
-	enter_force(f, m, HA_RSN_FAILOVER, now);
-	if(om->state == HA_MS_DOWN && om->last_fail_ms >= 0
-			&& now - om->last_fail_ms < f->cfg.oos_force_ms)
-		return HA_ROLE_NONE;
-	return o;
+	o = other(m);
+	if(f->state == HA_ST_CHECK && f->active != m)
+		return f->active; /* sent before a switchover: to the active now */
+	if(f->held)
+		return HA_ROLE_NONE; /* pinned: no other member to try */
+	if(f->state == HA_ST_CHECK)
+		enter_force(f, m, HA_RSN_FAILOVER, now);
+	/* FORCE (now or already): the other member, unless it is known dead */
+	return known_dead(f, o, now) ? HA_ROLE_NONE : o;
 }
 
 void ha_fsm_hold(ha_fsm_t *f, int on)

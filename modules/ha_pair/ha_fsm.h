@@ -217,12 +217,17 @@ int ha_fsm_passive(ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out);
 int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
 		ha_actions_t *out);
 
-/* A transaction to the active member m failed (timeout, 503, transport
- * error): go to FORCE at once, hunting from the other member. Returns the
- * member to retry on (the other one) unless it is known not to answer (it
- * failed a probe within its last oos-force), else HA_ROLE_NONE. Returns
- * HA_ROLE_NONE and changes nothing when m is not the active member or the
- * pair is held. */
+/* A transaction sent to member m failed in a way that says m is down
+ * (timeout, 503, transport error). Returns the member to retry it on, or
+ * HA_ROLE_NONE when there is none:
+ * - m is the active member (CHECK): go to FORCE at once, hunting from the
+ *   other member, and retry on it unless it is known not to answer (it
+ *   failed a probe within its last oos-force);
+ * - another member is active (the request was sent before a switchover):
+ *   retry on the active member, nothing changes;
+ * - FORCE already: retry on the other member unless it is known not to
+ *   answer, nothing changes;
+ * - the pair is held on m: HA_ROLE_NONE, nothing changes. */
 ha_role_t ha_fsm_failover(
 		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out);
 

@@ -15,11 +15,13 @@
 #include "../../core/forward.h"
 #include "../../core/data_lump.h"
 #include "../../core/trim.h"
+#include "../../core/dset.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/parser/parse_to.h"
 #include "../../core/parser/parse_uri.h"
 #include "../../core/parser/parse_methods.h"
 #include "../../modules/rr/api.h"
+#include "../../modules/tm/tm_load.h"
 
 #include "ha_pair.h"
 
@@ -44,6 +46,8 @@ static int _ha_rr_loaded = 0;
 static struct rr_binds _ha_rrb;
 static str _ha_tag_name = str_init("hapair");
 static str _ha_xgr_name = str_init("X-Genesys-Route");
+static int _ha_tm_loaded = 0;
+static struct tm_binds _ha_tmb;
 
 stat_var *_ha_st_switchovers = NULL;
 stat_var *_ha_st_probes_sent = NULL;
@@ -55,6 +59,8 @@ static int mod_init(void);
 static int child_init(int rank);
 static void mod_destroy(void);
 static int w_ha_route(struct sip_msg *msg, char *p1, char *p2);
+static int w_ha_failover(struct sip_msg *msg, char *p1, char *p2);
+static int fixup_ha_failover(void **param, int param_no);
 static int fixup_ha_route(void **param, int param_no);
 
 /* clang-format off */
@@ -71,6 +77,8 @@ static cmd_export_t cmds[] = {
 	{"ha_route", (cmd_function)w_ha_route, 0, 0, 0, REQUEST_ROUTE},
 	{"ha_route", (cmd_function)w_ha_route, 1, fixup_ha_route,
 		fixup_free_spve_null, REQUEST_ROUTE},
+	{"ha_failover", (cmd_function)w_ha_failover, 0, fixup_ha_failover, 0,
+		FAILURE_ROUTE},
 	{0, 0, 0, 0, 0, 0}
 };
 
@@ -208,6 +216,13 @@ static int mod_init(void)
 			< 0) {
 		LM_ERR("cannot register the reply callback\n");
 		return -1;
+	}
+	if(find_export("load_tm", NO_SCRIPT, 0) != NULL) {
+		if(load_tm_api(&_ha_tmb) < 0) {
+			LM_ERR("cannot bind the tm module's API\n");
+			return -1;
+		}
+		_ha_tm_loaded = 1;
 	}
 	if(find_export("load_rr", 0, 0) != NULL) {
 		if(load_rr_api(&_ha_rrb) < 0) {
@@ -428,6 +443,89 @@ static void from_member(struct sip_msg *msg, ha_pair_t **fp, int *froles,
 	ha_actions_run(p, &acts);
 }
 
+/* The picked (failed) branch of the transaction of a failure_route: which
+ * pair member it went to, found from its destination address (so nothing
+ * is stored per request), and whether its failure says the member is down:
+ * a local timeout (408), a 503, or a transport error (a local 477 or 500).
+ * Returns the pair with *role and *down set, or NULL (*down is then -1 when
+ * there is no failed branch to look at). */
+static ha_pair_t *failed_branch(ha_role_t *role, int *down)
+{
+	struct cell *t;
+	struct ip_addr ip;
+	ha_addr_t a;
+	ha_pair_t *pairs[HA_MAX_FROM];
+	int roles[HA_MAX_FROM];
+	int b, code, local;
+
+	*down = -1;
+	t = _ha_tmb.t_gett();
+	if(t == NULL || t == T_UNDEFINED)
+		return NULL;
+	b = _ha_tmb.t_get_picked_branch();
+	if(b < 0 || b >= (int)t->nr_of_outgoings)
+		return NULL;
+	code = t->uac[b].last_received;
+	local = t->uac[b].reply == FAKED_REPLY;
+	*down = code == 503
+			|| (local && (code == 408 || code == 477 || code == 500));
+	su2ip_addr(&ip, &t->uac[b].request.dst.to);
+	ha_addr_from_ip(&a, &ip);
+	if(ha_table_by_addr(_ha_table, &a, su_getport(&t->uac[b].request.dst.to), 0,
+			   pairs, roles, HA_MAX_FROM)
+			< 1)
+		return NULL;
+	*role = (ha_role_t)roles[0];
+	return pairs[0];
+}
+
+/* ha_failover(): SPEC 3. In a failure_route. */
+static int ki_ha_failover(struct sip_msg *msg)
+{
+	ha_pair_t *p;
+	ha_actions_t acts;
+	ha_role_t role, retry;
+	int down;
+
+	if(!_ha_tm_loaded || !(get_route_type() & (FAILURE_ROUTE))) {
+		LM_ERR("ha_failover() works in a failure_route, with tm\n");
+		return -3;
+	}
+	p = failed_branch(&role, &down);
+	if(p == NULL) {
+		if(down < 0) {
+			LM_ERR("ha_failover: no failed branch to look at\n");
+			return -3;
+		}
+		return -1; /* the branch did not go to a pair member */
+	}
+	if(!down)
+		return -1; /* a failure of the call, not of the member */
+
+	ha_actions_reset(&acts);
+	lock_get(&p->lock);
+	retry = ha_fsm_failover(&p->fsm, role, ha_now_ms(), &acts);
+	ha_pair_touched(p);
+	lock_release(&p->lock);
+	ha_actions_run(p, &acts);
+
+	if(retry == HA_ROLE_NONE)
+		return -2;
+	if(set_dst_uri(msg, &p->m[retry].uri) < 0) {
+		LM_ERR("cannot set the destination URI\n");
+		return -3;
+	}
+	ruri_mark_new(); /* the R-URI makes a new branch for t_relay() */
+	LM_INFO("pair '%.*s': %s failed a transaction, retrying on %s\n",
+			p->name.len, p->name.s, ha_role_name(role), ha_role_name(retry));
+	return 1;
+}
+
+static int w_ha_failover(struct sip_msg *msg, char *p1, char *p2)
+{
+	return ki_ha_failover(msg);
+}
+
 /* ha_route() and ha_route(pair): SPEC 3. name is NULL without argument. */
 static int ha_route_helper(struct sip_msg *msg, str *name)
 {
@@ -549,6 +647,16 @@ static int fixup_ha_route(void **param, int param_no)
 	return 0;
 }
 
+/* ha_failover() needs tm: say so at start-up, not on the first failure. */
+static int fixup_ha_failover(void **param, int param_no)
+{
+	if(find_export("load_tm", NO_SCRIPT, 0) == NULL) {
+		LM_ERR("ha_failover: needs the tm module (loadmodule \"tm.so\")\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* clang-format off */
 static sr_kemi_t sr_kemi_ha_pair_exports[] = {
 	{ str_init("ha_pair"), str_init("ha_route"),
@@ -559,6 +667,11 @@ static sr_kemi_t sr_kemi_ha_pair_exports[] = {
 	{ str_init("ha_pair"), str_init("ha_route_pair"),
 		SR_KEMIP_INT, ki_ha_route_pair,
 		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("ha_pair"), str_init("ha_failover"),
+		SR_KEMIP_INT, ki_ha_failover,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},
 	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }

@@ -1764,7 +1764,7 @@ START_TEST(failover_attempt_ends_only_with_its_own_probe)
 }
 END_TEST
 
-START_TEST(failover_ignored_unless_on_active_member)
+START_TEST(failover_of_other_members_only_retargets)
 {
 	ha_fsm_t before;
 	int n;
@@ -1772,25 +1772,58 @@ START_TEST(failover_ignored_unless_on_active_member)
 	sim_default(&S);
 	sim_start(&S, 0);
 	sim_run(&S, 100);
+	/* a branch to the standby (sent before a switchover): retry on the
+	 * active member, nothing changes */
 	before = S.f;
-	ck_assert_int_eq(sim_failover(&S, B, &n), HA_ROLE_NONE);
+	ck_assert_int_eq(sim_failover(&S, B, &n), P);
 	ck_assert_int_eq(n, 0);
 	ck_assert_unchanged(before, &S);
-	/* held */
+	/* held on the active member: nowhere to retry, nothing changes */
 	ha_fsm_hold(&S.f, 1);
 	before = S.f;
 	ck_assert_int_eq(sim_failover(&S, P, &n), HA_ROLE_NONE);
 	ck_assert_unchanged(before, &S);
 	ha_fsm_hold(&S.f, 0);
-	/* in FORCE */
+	/* a bad role */
+	before = S.f;
+	ck_assert_int_eq(sim_failover(&S, HA_ROLE_NONE, &n), HA_ROLE_NONE);
+	ck_assert_unchanged(before, &S);
+	/* in FORCE with both members dead: the other member unless it failed
+	 * within its last oos-force; nothing changes either way */
 	sim_run(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 10100);
 	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
 	before = S.f;
-	ck_assert_int_eq(sim_failover(&S, P, &n), HA_ROLE_NONE);
-	ck_assert_int_eq(sim_failover(&S, B, &n), HA_ROLE_NONE);
+	ck_assert_int_eq(sim_failover(&S, P, &n),
+			10100 - S.f.m[B].last_fail_ms < S.f.cfg.oos_force_ms ? HA_ROLE_NONE
+																 : B);
+	ck_assert_int_eq(sim_failover(&S, B, &n),
+			10100 - S.f.m[P].last_fail_ms < S.f.cfg.oos_force_ms ? HA_ROLE_NONE
+																 : P);
+	ck_assert_int_eq(n, 0);
+	ck_assert_unchanged(before, &S);
+	/* one of the two failed within the last oos-force: its peer is refused */
+	ck_assert(10100 - S.f.m[B].last_fail_ms < S.f.cfg.oos_force_ms
+			  || 10100 - S.f.m[P].last_fail_ms < S.f.cfg.oos_force_ms);
+}
+END_TEST
+
+START_TEST(failover_in_force_retries_the_other_member)
+{
+	/* two transactions to the primary fail together: the first puts the
+	 * pair in FORCE, the second (in FORCE) is retried on the backup too */
+	ha_fsm_t before;
+	int n;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_failover(&S, P, &n), B);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	before = S.f;
+	ck_assert_int_eq(sim_failover(&S, P, &n), B);
 	ck_assert_int_eq(n, 0);
 	ck_assert_unchanged(before, &S);
 }
@@ -2285,7 +2318,8 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(
 			tc, failover_on_active_member_goes_to_force_and_retries_other);
 	tcase_add_test(tc, failover_attempt_ends_only_with_its_own_probe);
-	tcase_add_test(tc, failover_ignored_unless_on_active_member);
+	tcase_add_test(tc, failover_of_other_members_only_retargets);
+	tcase_add_test(tc, failover_in_force_retries_the_other_member);
 	tcase_add_test(tc, failover_returns_none_when_other_failed_recently);
 	tcase_add_test(tc, hold_keeps_failed_active_member);
 	tcase_add_test(tc, held_pair_with_instant_send_failures_does_not_spin);

@@ -1,0 +1,71 @@
+"""Switchover under load without losing calls: sipp sends 50 calls/s for
+20 s through the proxy, each held 2 s; the active member is frozen at 8 s.
+With ha_failover() in the example config's failure_route no call fails
+while the other member answers; without it, calls fail. Once with the
+primary failing, once with the backup active and failing."""
+
+import csv
+import threading
+import time
+
+import pytest
+
+from conftest import SIPP, Kamailio, Peer, pairs_xml, parse_kamcmd
+
+PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
+                    {"oos-check": "1s", "oos-force": "500ms"})])
+RATE, CALLS, HOLD_MS, FREEZE_AT = 50, 1000, 2000, 8.0
+
+
+def run_calls(procs, logdir):
+    stats = logdir / "caller-stats.csv"
+    args = ["sipp", "-sf", str(SIPP / "call.xml"), "-i", "127.0.0.10",
+            "-p", "5090", "-r", str(RATE), "-m", str(CALLS), "-l", "400",
+            "-d", str(HOLD_MS), "-s", "bob", "-nostdin", "-timeout", "60s",
+            "-trace_stat", "-stf", str(stats), "-fd", "1",
+            "-trace_err", "-error_file", str(logdir / "caller-errors.log"),
+            "127.0.0.1:5060"]
+    return procs.start(args, logdir / "caller.out", cwd=logdir), stats
+
+
+def final_counts(stats):
+    rows = list(csv.reader(stats.open(), delimiter=";"))
+    last = dict(zip(rows[0], rows[-1]))
+    return int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"])
+
+
+def load_run(procs, logdir, failing, failover):
+    pri = Peer(procs, logdir, "primary", "127.0.0.2")
+    bak = Peer(procs, logdir, "backup", "127.0.0.3")
+    kam = Kamailio(procs, logdir, PAIRS,
+                   defines={} if failover else {"WITHOUT_FAILOVER": None})
+    assert kam.wait(lambda: all(m["state"] == "up" for m in
+                                kam.show("sipserver1")["members"]), 3)
+    if failing == "backup":
+        kam.rpc("ha_pair.switchover", "sipserver1", "backup")
+    victim, other = (pri, bak) if failing == "primary" else (bak, pri)
+    assert kam.show("sipserver1")["active"] == failing
+
+    caller, stats = run_calls(procs, logdir)
+    time.sleep(FREEZE_AT)
+    victim.freeze()
+    rc = caller.wait(60)
+    ok, failed = final_counts(stats)
+    p = kam.show("sipserver1")
+    with open(logdir.parent / "failover_load.txt", "a") as f:
+        f.write(f"{failing} frozen, ha_failover {'on' if failover else 'off'}"
+                f": {ok} calls ok, {failed} failed, sipp rc {rc}\n")
+    assert p["active"] == ("backup" if failing == "primary" else "primary")
+    assert other.received("INVITE sip:") > 0
+    return ok, failed, rc
+
+
+@pytest.mark.parametrize("failing", ["primary", "backup"])
+def test_no_call_lost_with_ha_failover(procs, logdir, failing):
+    ok, failed, rc = load_run(procs, logdir, failing, failover=True)
+    assert (ok, failed, rc) == (CALLS, 0, 0)
+
+
+def test_calls_lost_without_ha_failover(procs, logdir):
+    ok, failed, rc = load_run(procs, logdir, "primary", failover=False)
+    assert failed > 0 and ok + failed == CALLS
