@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import SIPP, Kamailio, Peer, pairs_xml, parse_kamcmd
+from conftest import SIPP, TOP, Kamailio, Peer, pairs_xml
 
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {"oos-check": "1s", "oos-force": "500ms"})])
@@ -34,11 +34,17 @@ def final_counts(stats):
     return int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"])
 
 
-def load_run(procs, logdir, failing, failover):
+def load_run(procs, logdir, failing, failover, lua=False):
     pri = Peer(procs, logdir, "primary", "127.0.0.2")
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
-    kam = Kamailio(procs, logdir, PAIRS,
-                   defines={} if failover else {"WITHOUT_FAILOVER": None})
+    if lua:
+        lua_script = TOP / "config" / "ha_pair.lua"
+        kam = Kamailio(procs, logdir, PAIRS,
+                       cfg=TOP / "config" / "kamailio-kemi.cfg",
+                       defines={"LUA_SCRIPT": f'"{lua_script}"'})
+    else:
+        kam = Kamailio(procs, logdir, PAIRS,
+                       defines={} if failover else {"WITHOUT_FAILOVER": None})
     assert kam.wait(lambda: all(m["state"] == "up" for m in
                                 kam.show("sipserver1")["members"]), 3)
     if failing == "backup":
@@ -53,7 +59,8 @@ def load_run(procs, logdir, failing, failover):
     ok, failed = final_counts(stats)
     p = kam.show("sipserver1")
     with open(logdir.parent / "failover_load.txt", "a") as f:
-        f.write(f"{failing} frozen, ha_failover {'on' if failover else 'off'}"
+        f.write(f"{'lua: ' if lua else ''}{failing} frozen, "
+                f"ha_failover {'on' if failover else 'off'}"
                 f": {ok} calls ok, {failed} failed, sipp rc {rc}\n")
     assert p["active"] == ("backup" if failing == "primary" else "primary")
     assert other.received("INVITE sip:") > 0
@@ -69,3 +76,10 @@ def test_no_call_lost_with_ha_failover(procs, logdir, failing):
 def test_calls_lost_without_ha_failover(procs, logdir):
     ok, failed, rc = load_run(procs, logdir, "primary", failover=False)
     assert failed > 0 and ok + failed == CALLS
+
+
+def test_no_call_lost_with_ha_failover_in_lua(procs, logdir):
+    """The same with the routing in Lua (KEMI: KSR.ha_pair.ha_failover())."""
+    ok, failed, rc = load_run(procs, logdir, "primary", failover=True,
+                              lua=True)
+    assert (ok, failed, rc) == (CALLS, 0, 0)
