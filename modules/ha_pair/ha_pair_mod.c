@@ -47,6 +47,10 @@ static struct rr_binds _ha_rrb;
 static str _ha_tag_name = str_init("hapair");
 static str _ha_xgr_name = str_init("X-Genesys-Route");
 static int _ha_tm_loaded = 0;
+/* the last request counted in requests_refused / requests_routed (message
+ * ids are unique per process) */
+static unsigned int _ha_refused_msg_id = 0;
+static unsigned int _ha_routed_msg_id = 0;
 static struct tm_binds _ha_tmb;
 
 stat_var *_ha_st_switchovers = NULL;
@@ -578,7 +582,12 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 	active = p->fsm.state == HA_ST_CHECK ? p->fsm.active : HA_ROLE_NONE;
 	lock_release(&p->lock);
 	if(active == HA_ROLE_NONE) {
-		update_stat(_ha_st_requests_refused, 1);
+		/* once per request, even when the script asks again (e.g. after a
+		 * brief wait during a hunt) */
+		if(msg->id != _ha_refused_msg_id) {
+			_ha_refused_msg_id = msg->id;
+			update_stat(_ha_st_requests_refused, 1);
+		}
 		return -2;
 	}
 	if(set_dst_uri(msg, &p->m[active].uri) < 0) {
@@ -589,7 +598,10 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 			&& _ha_rrb.add_rr_param(msg, &p->rr_param) < 0)
 		LM_WARN("pair '%.*s': cannot add the pair tag to Record-Route\n",
 				p->name.len, p->name.s);
-	update_stat(_ha_st_requests_routed, 1);
+	if(msg->id != _ha_routed_msg_id) {
+		_ha_routed_msg_id = msg->id;
+		update_stat(_ha_st_requests_routed, 1);
+	}
 	return 1;
 }
 
