@@ -62,6 +62,23 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	return 0;
 }
 
+/* The pair named by the first argument, or NULL after a fault. */
+static ha_pair_t *rpc_pair_arg(rpc_t *rpc, void *ctx, const char *usage)
+{
+	ha_pair_t *p;
+	str name = STR_NULL;
+
+	if(rpc->scan(ctx, "S", &name) < 1) {
+		rpc->fault(ctx, 400, "Missing pair name: %s", usage);
+		return NULL;
+	}
+	p = ha_table_by_name(_ha_table, &name);
+	if(p == NULL)
+		rpc->fault(ctx, 404, "Unknown pair '%.*s'",
+				name.len > HA_NAME_MAX ? HA_NAME_MAX : name.len, name.s);
+	return p;
+}
+
 static const char *ha_rpc_list_doc[] = {
 		"List the pairs, or those whose name starts with the given prefix", 0};
 
@@ -96,19 +113,11 @@ static const char *ha_rpc_show_doc[] = {
 
 static void ha_rpc_show(rpc_t *rpc, void *ctx)
 {
-	ha_table_t *t = _ha_table;
 	ha_pair_t *p;
-	str name = STR_NULL;
 
-	if(rpc->scan(ctx, "S", &name) < 1) {
-		rpc->fault(ctx, 400, "Missing pair name: ha_pair.show <pair>");
+	p = rpc_pair_arg(rpc, ctx, "ha_pair.show <pair>");
+	if(p == NULL)
 		return;
-	}
-	p = ha_table_by_name(t, &name);
-	if(p == NULL) {
-		rpc->fault(ctx, 404, "Unknown pair '%.*s'", name.len, name.s);
-		return;
-	}
 	if(rpc_add_pair(rpc, ctx, p) < 0)
 		rpc->fault(ctx, 500, "Cannot build the reply");
 }
@@ -122,23 +131,15 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
 {
 	ha_pair_t *p;
 	ha_actions_t acts;
-	str name = STR_NULL, rs = STR_NULL;
+	str rs = STR_NULL;
 	ha_role_t role, old;
 	ha_state_t state;
 	void *st;
 	int rc;
 
-	if(rpc->scan(ctx, "S", &name) < 1) {
-		rpc->fault(ctx, 400,
-				"Missing pair name: ha_pair.switchover <pair> "
-				"[primary|backup]");
+	p = rpc_pair_arg(rpc, ctx, "ha_pair.switchover <pair> [primary|backup]");
+	if(p == NULL)
 		return;
-	}
-	p = ha_table_by_name(_ha_table, &name);
-	if(p == NULL) {
-		rpc->fault(ctx, 404, "Unknown pair '%.*s'", name.len, name.s);
-		return;
-	}
 	role = HA_ROLE_NONE;
 	if(rpc->scan(ctx, "*S", &rs) == 1) {
 		if(rs.len == 7 && strncasecmp(rs.s, "primary", 7) == 0)
@@ -181,11 +182,80 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
 					: "already the active member: nothing changed");
 }
 
+static const char *ha_rpc_hold_doc[] = {
+		"Maintenance hold: pin the active member of a pair (no automatic "
+		"switchover; probing goes on): ha_pair.hold <pair> [on|off]",
+		0};
+
+static void ha_rpc_hold(rpc_t *rpc, void *ctx)
+{
+	ha_pair_t *p;
+	str v = STR_NULL;
+	int on = 1, was;
+	void *st;
+
+	p = rpc_pair_arg(rpc, ctx, "ha_pair.hold <pair> [on|off]");
+	if(p == NULL)
+		return;
+	if(rpc->scan(ctx, "*S", &v) == 1) {
+		if(v.len == 2 && strncasecmp(v.s, "on", 2) == 0)
+			on = 1;
+		else if(v.len == 3 && strncasecmp(v.s, "off", 3) == 0)
+			on = 0;
+		else {
+			rpc->fault(ctx, 400, "Bad value '%.*s': on or off",
+					v.len > 32 ? 32 : v.len, v.s);
+			return;
+		}
+	}
+	lock_get(&p->lock);
+	was = p->fsm.held;
+	ha_fsm_hold(&p->fsm, on);
+	ha_pair_touched(p);
+	lock_release(&p->lock);
+	if(was != on)
+		LM_NOTICE("pair '%.*s': maintenance hold %s\n", p->name.len, p->name.s,
+				on ? "on" : "off");
+	if(rpc->add(ctx, "{", &st) < 0)
+		return;
+	rpc->struct_add(
+			st, "Sdd", "name", &p->name, "held", on, "changed", was != on);
+}
+
+static const char *ha_rpc_probe_doc[] = {
+		"Probe the members of a pair now, outside the schedule: "
+		"ha_pair.probe <pair>",
+		0};
+
+static void ha_rpc_probe(rpc_t *rpc, void *ctx)
+{
+	ha_pair_t *p;
+	ha_state_t state;
+	void *st;
+
+	p = rpc_pair_arg(rpc, ctx, "ha_pair.probe <pair>");
+	if(p == NULL)
+		return;
+	lock_get(&p->lock);
+	ha_fsm_probe_now(&p->fsm, ha_now_ms());
+	state = p->fsm.state;
+	ha_pair_touched(p);
+	lock_release(&p->lock);
+	if(rpc->add(ctx, "{", &st) < 0)
+		return;
+	rpc->struct_add(st, "Ss", "name", &p->name, "message",
+			state == HA_ST_CHECK
+					? "probing both members now; see ha_pair.show"
+					: "FORCE: the next attempt starts now; see ha_pair.show");
+}
+
 /* clang-format off */
 rpc_export_t ha_rpc_cmds[] = {
 	{"ha_pair.list", ha_rpc_list, ha_rpc_list_doc, RET_ARRAY},
 	{"ha_pair.show", ha_rpc_show, ha_rpc_show_doc, 0},
 	{"ha_pair.switchover", ha_rpc_switchover, ha_rpc_switchover_doc, 0},
+	{"ha_pair.hold", ha_rpc_hold, ha_rpc_hold_doc, 0},
+	{"ha_pair.probe", ha_rpc_probe, ha_rpc_probe_doc, 0},
 	{0, 0, 0, 0}
 };
 /* clang-format on */
