@@ -70,11 +70,25 @@ echo "== kamcmd -s $ctl ha_pair.list"
 kamcmd -s "$ctl" ha_pair.list
 cat <<EOF
 
-Try, from another terminal:
+Live status below, one line per pair, every second. From another terminal:
   kamcmd -s $ctl ha_pair.list
   sipsak -s sip:alice@127.0.0.1:5060 -vv         # a request through the proxy
   kill -STOP ${pids[0]}                          # freeze the primary: watch the switch
   kill -CONT ${pids[0]}                          # resume it: traffic stays on the backup
 Ctrl-C here stops everything.
 EOF
-wait "$kpid"
+echo
+lines=0
+while kill -0 "$kpid" 2>/dev/null; do
+	status=$(kamcmd -s "$ctl" ha_pair.list 2>/dev/null | awk -f "$top/scripts/status.awk")
+	if [ -t 1 ] && [ "$lines" -gt 0 ]; then
+		printf '\033[%dA' "$lines" # rewrite the lines in place
+	fi
+	lines=0
+	while IFS= read -r l; do
+		printf '%s  %s\033[K\n' "$(date +%T)" "$l"
+		lines=$((lines + 1))
+	done <<<"$status"
+	sleep 1
+done
+echo "kamailio stopped; see run/kamailio.log"
