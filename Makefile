@@ -21,7 +21,9 @@ UNIT_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
 
 PREFIX ?= /usr
-MODULES_DIR ?= /usr/lib/x86_64-linux-gnu/kamailio/modules
+# where Debian's kamailio looks for modules (PREFIX does not move it)
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
 
 .PHONY: all deps module unit test test-unit test-e2e run install uninstall \
 	clean distclean format check-format

@@ -167,12 +167,13 @@ class Kamailio:
             m = re.match(r"udp:\[?([^\]]+?)\]?:(\d+)$", listen)
             if m:
                 require_free(m.group(1), int(m.group(2)))
+        defines = dict(defines or {})
+        defines.setdefault("HA_PAIR_SO", f'"{MODULE}"')
         args = [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-e",
-                "-A", f'HA_PAIR_SO="{MODULE}"',
                 "-A", f'PAIRS_FILE="{self.pairs}"',
                 "-A", f'CTL_SOCKET="unix:{self.ctl}"',
                 "-A", f"LISTEN={listen}"]
-        for k, v in (defines or {}).items():
+        for k, v in defines.items():
             args += ["-A", f"{k}={v}" if v is not None else k]
         self.proc = procs.start(args, self.log, netns=netns, cwd=logdir)
         procs.kamailio_logs.append(self.log)
