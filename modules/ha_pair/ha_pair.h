@@ -41,6 +41,11 @@ typedef struct ha_prober_shm
 } ha_prober_shm_t;
 extern ha_prober_shm_t *_ha_prober;
 
+/* ha_pair_mod.c */
+/* Load pairs_file into the running table (start-up and ha_pair.reload). */
+int ha_load(char *err, size_t errlen, ha_load_stats_t *ls);
+void ha_start_events(void);
+
 /* ha_probe.c */
 int ha_probe_mod_init(void);
 int ha_probe_fork(void);

@@ -144,24 +144,41 @@ static int probe_from_init(void)
 	return 0;
 }
 
-/* Every pair starts on its primary: a switchover event, reason "start". */
-static void start_events(void)
+/* Every pair that started with the running table (at start-up, or added
+ * by a reload) fires a switchover event, none -> primary, reason start. */
+void ha_start_events(void)
 {
 	ha_action_t a = {.type = HA_ACT_SWITCH,
 			.member = HA_ROLE_NONE,
 			.old_role = HA_ROLE_NONE,
 			.new_role = HA_ROLE_PRIMARY,
 			.reason = HA_RSN_START};
+	ha_table_t *t = ha_table_cur();
 	int i;
 
-	for(i = 0; i < _ha_table->npairs; i++)
-		ha_event_push(&_ha_table->pairs[i], &a);
+	for(i = 0; t != NULL && i < t->npairs; i++)
+		if(t->pairs[i].fresh)
+			ha_event_push(&t->pairs[i], &a);
+}
+
+int ha_load(char *err, size_t errlen, ha_load_stats_t *ls)
+{
+	ha_cfg_defaults_t defs;
+
+	defs.oos_check_ms = _ha_oos_check;
+	defs.oos_force_ms = _ha_oos_force;
+	if(ha_store_load(_ha_pairs_file.s, &defs, &_ha_alive, _ha_probe_standby, ls,
+			   err, errlen)
+			< 0)
+		return -1;
+	if(_ha_prober != NULL)
+		atomic_set(&_ha_prober->wake, 1);
+	return 0;
 }
 
 static int mod_init(void)
 {
-	ha_cfg_defaults_t defs;
-	ha_cfg_t *cfg = NULL;
+	ha_load_stats_t ls;
 	char err[HA_ERR_MAX];
 
 	if(_ha_pairs_file.len <= 0) {
@@ -238,26 +255,21 @@ static int mod_init(void)
 		LM_INFO("rr module not loaded: no pair tag in Record-Route\n");
 	}
 
-	defs.oos_check_ms = _ha_oos_check;
-	defs.oos_force_ms = _ha_oos_force;
-	if(ha_cfg_load(_ha_pairs_file.s, &defs, &cfg, err, sizeof(err)) < 0) {
+	if(ha_store_init() < 0) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	if(ha_load(err, sizeof(err), &ls) < 0) {
 		LM_ERR("%s\n", err);
 		return -1;
 	}
-	_ha_table = ha_table_build(cfg, &_ha_alive, _ha_probe_standby, 1,
-			ha_now_ms(), err, sizeof(err));
-	ha_cfg_free(cfg);
-	if(_ha_table == NULL) {
-		LM_ERR("%.*s: %s\n", _ha_pairs_file.len, _ha_pairs_file.s, err);
-		return -1;
-	}
-	LM_INFO("%d pairs from %.*s\n", _ha_table->npairs, _ha_pairs_file.len,
+	LM_INFO("%d pairs from %.*s\n", ls.pairs, _ha_pairs_file.len,
 			_ha_pairs_file.s);
 	if(ha_probe_mod_init() < 0)
 		return -1;
-	if(ha_event_mod_init(_ha_table->npairs) < 0)
+	if(ha_event_mod_init(ls.pairs) < 0)
 		return -1;
-	start_events();
+	ha_start_events();
 	return 0;
 }
 
@@ -272,8 +284,7 @@ static int child_init(int rank)
 
 static void mod_destroy(void)
 {
-	ha_table_free(_ha_table);
-	_ha_table = NULL;
+	ha_store_destroy();
 	ha_event_destroy();
 	if(_ha_prober) {
 		shm_free(_ha_prober);
@@ -440,10 +451,10 @@ static void from_member(struct sip_msg *msg, ha_pair_t **fp, int *froles,
 	if(p == NULL)
 		return;
 	ha_actions_reset(&acts);
-	lock_get(&p->lock);
-	ha_fsm_passive(&p->fsm, (ha_role_t)role, ha_now_ms(), &acts);
+	lock_get(&p->st->lock);
+	ha_fsm_passive(&p->st->fsm, (ha_role_t)role, ha_now_ms(), &acts);
 	ha_pair_touched(p);
-	lock_release(&p->lock);
+	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 }
 
@@ -475,8 +486,9 @@ static ha_pair_t *failed_branch(ha_role_t *role, int *down)
 			|| (local && (code == 408 || code == 477 || code == 500));
 	su2ip_addr(&ip, &t->uac[b].request.dst.to);
 	ha_addr_from_ip(&a, &ip);
-	if(ha_table_by_addr(_ha_table, &a, su_getport(&t->uac[b].request.dst.to), 0,
-			   pairs, roles, HA_MAX_FROM)
+	if(ha_table_by_addr(ha_table_cur(), &a,
+			   su_getport(&t->uac[b].request.dst.to), 0, pairs, roles,
+			   HA_MAX_FROM)
 			< 1)
 		return NULL;
 	*role = (ha_role_t)roles[0];
@@ -507,10 +519,10 @@ static int ki_ha_failover(struct sip_msg *msg)
 		return -1; /* a failure of the call, not of the member */
 
 	ha_actions_reset(&acts);
-	lock_get(&p->lock);
-	retry = ha_fsm_failover(&p->fsm, role, ha_now_ms(), &acts);
+	lock_get(&p->st->lock);
+	retry = ha_fsm_failover(&p->st->fsm, role, ha_now_ms(), &acts);
 	ha_pair_touched(p);
-	lock_release(&p->lock);
+	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 
 	if(retry == HA_ROLE_NONE)
@@ -533,7 +545,7 @@ static int w_ha_failover(struct sip_msg *msg, char *p1, char *p2)
 /* ha_route() and ha_route(pair): SPEC 3. name is NULL without argument. */
 static int ha_route_helper(struct sip_msg *msg, str *name)
 {
-	ha_table_t *t = _ha_table;
+	ha_table_t *t = ha_table_cur();
 	ha_pair_t *p = NULL, *fp[HA_MAX_FROM];
 	int froles[HA_MAX_FROM];
 	ha_addr_t src;
@@ -578,9 +590,9 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 	if(p == NULL)
 		return -1;
 
-	lock_get(&p->lock);
-	active = p->fsm.state == HA_ST_CHECK ? p->fsm.active : HA_ROLE_NONE;
-	lock_release(&p->lock);
+	lock_get(&p->st->lock);
+	active = p->st->fsm.state == HA_ST_CHECK ? p->st->fsm.active : HA_ROLE_NONE;
+	lock_release(&p->st->lock);
 	if(active == HA_ROLE_NONE) {
 		/* once per request, even when the script asks again (e.g. after a
 		 * brief wait during a hunt) */
@@ -650,7 +662,7 @@ static int fixup_ha_route(void **param, int param_no)
 					gp->v.str.len, gp->v.str.s, HA_NAME_MAX);
 			return -1;
 		}
-		if(ha_table_by_name(_ha_table, &gp->v.str) == NULL) {
+		if(ha_table_by_name(ha_table_cur(), &gp->v.str) == NULL) {
 			LM_ERR("ha_route: no pair '%.*s' in %.*s\n", gp->v.str.len,
 					gp->v.str.s, _ha_pairs_file.len, _ha_pairs_file.s);
 			return -1;

@@ -48,16 +48,16 @@ static int64_t pair_due(ha_pair_t *p)
 	int i;
 
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
-		if(p->m[i].proto != PROTO_UDP && p->fsm.m[i].probe.token != 0)
+		if(p->m[i].proto != PROTO_UDP && p->st->fsm.m[i].probe.token != 0)
 			return 0;
 	}
-	return ha_fsm_next_due(&p->fsm);
+	return ha_fsm_next_due(&p->st->fsm);
 }
 
 void ha_pair_touched(ha_pair_t *p)
 {
-	p->due_ms = pair_due(p);
-	if(_ha_prober != NULL && p->due_ms < _ha_prober->next_due_ms)
+	p->st->due_ms = pair_due(p);
+	if(_ha_prober != NULL && p->st->due_ms < _ha_prober->next_due_ms)
 		atomic_set(&_ha_prober->wake, 1);
 }
 
@@ -128,10 +128,9 @@ static int probe_build(char *buf, int size, ha_pair_t *p, int role,
 			"User-Agent: kamailio ha_pair\r\n"
 			"Content-Length: 0\r\n\r\n",
 			m->uri.len, m->uri.s, proto_via(m->proto), v6 ? "[" : "", host.len,
-			host.s, v6 ? "]" : "", port.len, port.s, _ha_table->gen, p->index,
-			role, token, _ha_probe_from.len, _ha_probe_from.s, token,
-			m->uri.len, m->uri.s, _ha_table->gen, p->index, role, token,
-			host.len, host.s);
+			host.s, v6 ? "]" : "", port.len, port.s, p->gen, p->index, role,
+			token, _ha_probe_from.len, _ha_probe_from.s, token, m->uri.len,
+			m->uri.s, p->gen, p->index, role, token, host.len, host.s);
 	if(n < 0 || n >= size)
 		return -1;
 	return n;
@@ -183,11 +182,11 @@ static void probe_failed_now(ha_pair_t *p, int role, uint32_t token)
 	ha_actions_t acts;
 
 	ha_actions_reset(&acts);
-	lock_get(&p->lock);
-	ha_fsm_send_failed(&p->fsm, role, token, ha_now_ms(), &acts);
+	lock_get(&p->st->lock);
+	ha_fsm_send_failed(&p->st->fsm, role, token, ha_now_ms(), &acts);
 	/* what the failure makes due is sent by a later tick */
 	ha_pair_touched(p);
-	lock_release(&p->lock);
+	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 }
 
@@ -216,16 +215,16 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
 	int i;
 
 	ha_actions_reset(&acts);
-	lock_get(&p->lock);
-	ha_fsm_tick(&p->fsm, now, &acts);
+	lock_get(&p->st->lock);
+	ha_fsm_tick(&p->st->fsm, now, &acts);
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		/* only probes sent by an earlier tick: their connection had time
 		 * to be hashed, and a new send below is checked next tick */
-		if(p->m[i].proto != PROTO_UDP && p->fsm.m[i].probe.token != 0
-				&& p->fsm.m[i].probe.sent_ms < now)
-			conn_tok[i] = p->fsm.m[i].probe.token;
+		if(p->m[i].proto != PROTO_UDP && p->st->fsm.m[i].probe.token != 0
+				&& p->st->fsm.m[i].probe.sent_ms < now)
+			conn_tok[i] = p->st->fsm.m[i].probe.token;
 	}
-	lock_release(&p->lock);
+	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 
 	for(i = 0; i < acts.n; i++) {
@@ -244,9 +243,9 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
 		}
 	}
 
-	lock_get(&p->lock);
-	due = p->due_ms = pair_due(p);
-	lock_release(&p->lock);
+	lock_get(&p->st->lock);
+	due = p->st->due_ms = pair_due(p);
+	lock_release(&p->st->lock);
 	return due;
 }
 
@@ -254,23 +253,30 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
  * (or all of them when another process raised the wake flag). */
 static void ha_prober_tick(unsigned int ticks, void *param)
 {
-	ha_table_t *t = _ha_table;
+	static int64_t last_reap = 0;
+	ha_table_t *t;
 	ha_pair_t *p;
 	int64_t now, due, next = INT64_MAX;
 	int i, woken;
 
 	(void)ticks;
 	(void)param;
+	now = ha_now_ms();
+	if(now - last_reap >= 1000) {
+		/* tables replaced by a reload, once nobody can be using them */
+		last_reap = now;
+		ha_store_reap(now);
+	}
+	t = ha_table_cur();
 	if(t == NULL)
 		return;
-	now = ha_now_ms();
 	woken = atomic_get(&_ha_prober->wake);
 	if(!woken && now < _ha_prober->next_due_ms)
 		return;
 	atomic_set(&_ha_prober->wake, 0);
 	for(i = 0; i < t->npairs; i++) {
 		p = &t->pairs[i];
-		due = p->due_ms;
+		due = p->st->due_ms;
 		if(woken || due <= now)
 			due = prober_run_pair(p, now);
 		if(due < next)
@@ -331,20 +337,55 @@ static int take_hex(char **s, char *e, unsigned int *v, char stop)
 	return 0;
 }
 
+/* A reply to probe token of member role of pair idx of table t: checked
+ * against the member's address, then given to the pair's state machine. */
+static void probe_reply(struct sip_msg *msg, ha_table_t *t, unsigned int idx,
+		unsigned int role, uint32_t token)
+{
+	ha_pair_t *p;
+	ha_member_t *m;
+	ha_addr_t src;
+	ha_actions_t acts;
+	int rc;
+
+	if(idx >= (unsigned int)t->npairs) {
+		LM_DBG("reply to a probe of no pair, dropped\n");
+		return;
+	}
+	p = &t->pairs[idx];
+	m = &p->m[role];
+	ha_addr_from_ip(&src, &msg->rcv.src_ip);
+	if(!ha_addr_is_member(m->addrs, m->naddrs, m->port, &src, msg->rcv.src_port,
+			   msg->rcv.proto != PROTO_UDP)) {
+		/* DBG: forged replies must not be able to flood the log */
+		LM_DBG("pair '%.*s': reply to a probe of %.*s from another address "
+			   "(%s:%d), ignored\n",
+				p->name.len, p->name.s, m->uri.len, m->uri.s,
+				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+		return;
+	}
+	ha_actions_reset(&acts);
+	lock_get(&p->st->lock);
+	rc = ha_fsm_reply(&p->st->fsm, (ha_role_t)role, token,
+			msg->first_line.u.reply.statuscode, ha_now_ms(), &acts);
+	if(rc == 0)
+		ha_pair_touched(p);
+	lock_release(&p->st->lock);
+	if(rc < 0)
+		LM_DBG("pair '%.*s': late or stale reply from %.*s ignored\n",
+				p->name.len, p->name.s, m->uri.len, m->uri.s);
+	ha_actions_run(p, &acts);
+}
+
 /* Pre-script callback for replies: a reply to one of our probes is handled
  * here and dropped (returns 0) before any onreply_route or tm can see it;
  * every other reply goes on (returns 1). */
 int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 {
-	ha_table_t *t = _ha_table;
+	ha_table_t *t;
 	struct via_param *br;
 	unsigned int gen, idx, role, token;
-	ha_pair_t *p;
-	ha_member_t *m;
-	ha_addr_t src;
-	ha_actions_t acts;
 	char *s, *e;
-	int rc;
 
 	(void)flags;
 	(void)param;
@@ -362,32 +403,19 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 		LM_DBG("malformed probe branch, dropped\n");
 		return 0;
 	}
-	if(t == NULL || gen != t->gen || idx >= (unsigned int)t->npairs) {
-		LM_DBG("reply to a probe of another generation, dropped\n");
+	t = ha_table_cur();
+	if(t != NULL && t->gen == gen) {
+		probe_reply(msg, t, idx, role, token);
 		return 0;
 	}
-	p = &t->pairs[idx];
-	m = &p->m[role];
-	ha_addr_from_ip(&src, &msg->rcv.src_ip);
-	if(!ha_addr_is_member(m->addrs, m->naddrs, m->port, &src, msg->rcv.src_port,
-			   msg->rcv.proto != PROTO_UDP)) {
-		/* DBG: forged replies must not be able to flood the log */
-		LM_DBG("pair '%.*s': reply to a probe of %.*s from another address "
-			   "(%s:%d), ignored\n",
-				p->name.len, p->name.s, m->uri.len, m->uri.s,
-				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
-		return 0;
-	}
-	ha_actions_reset(&acts);
-	lock_get(&p->lock);
-	rc = ha_fsm_reply(&p->fsm, (ha_role_t)role, token,
-			msg->first_line.u.reply.statuscode, ha_now_ms(), &acts);
-	if(rc == 0)
-		ha_pair_touched(p);
-	lock_release(&p->lock);
-	if(rc < 0)
-		LM_DBG("pair '%.*s': late or stale reply from %.*s ignored\n",
-				p->name.len, p->name.s, m->uri.len, m->uri.s);
-	ha_actions_run(p, &acts);
+	/* a probe sent before a reload: its table is kept a while, and its
+	 * pair's state may live on in the running table */
+	lock_get(&_ha_store->lock);
+	t = ha_store_table_of_gen(gen);
+	if(t != NULL)
+		probe_reply(msg, t, idx, role, token);
+	else
+		LM_DBG("reply to a probe of a table no longer kept, dropped\n");
+	lock_release(&_ha_store->lock);
 	return 0;
 }

@@ -18,9 +18,9 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	int64_t now;
 	int i;
 
-	lock_get(&p->lock);
-	f = p->fsm;
-	lock_release(&p->lock);
+	lock_get(&p->st->lock);
+	f = p->st->fsm;
+	lock_release(&p->st->lock);
 	now = ha_now_ms();
 
 	if(rpc->add(ctx, "{", &st) < 0)
@@ -72,7 +72,7 @@ static ha_pair_t *rpc_pair_arg(rpc_t *rpc, void *ctx, const char *usage)
 		rpc->fault(ctx, 400, "Missing pair name: %s", usage);
 		return NULL;
 	}
-	p = ha_table_by_name(_ha_table, &name);
+	p = ha_table_by_name(ha_table_cur(), &name);
 	if(p == NULL)
 		rpc->fault(ctx, 404, "Unknown pair '%.*s'",
 				name.len > HA_NAME_MAX ? HA_NAME_MAX : name.len, name.s);
@@ -84,7 +84,7 @@ static const char *ha_rpc_list_doc[] = {
 
 static void ha_rpc_list(rpc_t *rpc, void *ctx)
 {
-	ha_table_t *t = _ha_table;
+	ha_table_t *t = ha_table_cur();
 	str prefix = STR_NULL;
 	int i;
 
@@ -154,17 +154,18 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
 	}
 
 	ha_actions_reset(&acts);
-	lock_get(&p->lock);
-	state = p->fsm.state;
-	old = p->fsm.active;
+	lock_get(&p->st->lock);
+	state = p->st->fsm.state;
+	old = p->st->fsm.active;
 	rc = 0;
 	if(role == HA_ROLE_NONE && state == HA_ST_CHECK)
 		role = old == HA_ROLE_PRIMARY ? HA_ROLE_BACKUP : HA_ROLE_PRIMARY;
 	if(role != HA_ROLE_NONE) {
-		rc = ha_fsm_switch(&p->fsm, role, HA_RSN_MANUAL, ha_now_ms(), &acts);
+		rc = ha_fsm_switch(
+				&p->st->fsm, role, HA_RSN_MANUAL, ha_now_ms(), &acts);
 		ha_pair_touched(p);
 	}
-	lock_release(&p->lock);
+	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 
 	if(role == HA_ROLE_NONE) {
@@ -208,11 +209,11 @@ static void ha_rpc_hold(rpc_t *rpc, void *ctx)
 			return;
 		}
 	}
-	lock_get(&p->lock);
-	was = p->fsm.held;
-	ha_fsm_hold(&p->fsm, on);
+	lock_get(&p->st->lock);
+	was = p->st->fsm.held;
+	ha_fsm_hold(&p->st->fsm, on);
 	ha_pair_touched(p);
-	lock_release(&p->lock);
+	lock_release(&p->st->lock);
 	if(was != on)
 		LM_NOTICE("pair '%.*s': maintenance hold %s\n", p->name.len, p->name.s,
 				on ? "on" : "off");
@@ -236,17 +237,42 @@ static void ha_rpc_probe(rpc_t *rpc, void *ctx)
 	p = rpc_pair_arg(rpc, ctx, "ha_pair.probe <pair>");
 	if(p == NULL)
 		return;
-	lock_get(&p->lock);
-	ha_fsm_probe_now(&p->fsm, ha_now_ms());
-	state = p->fsm.state;
+	lock_get(&p->st->lock);
+	ha_fsm_probe_now(&p->st->fsm, ha_now_ms());
+	state = p->st->fsm.state;
 	ha_pair_touched(p);
-	lock_release(&p->lock);
+	lock_release(&p->st->lock);
 	if(rpc->add(ctx, "{", &st) < 0)
 		return;
 	rpc->struct_add(st, "Ss", "name", &p->name, "message",
 			state == HA_ST_CHECK
 					? "probing both members now; see ha_pair.show"
 					: "FORCE: the next attempt starts now; see ha_pair.show");
+}
+
+static const char *ha_rpc_reload_doc[] = {
+		"Re-read pairs_file; on any error the running pairs stay as they are",
+		0};
+
+static void ha_rpc_reload(rpc_t *rpc, void *ctx)
+{
+	ha_load_stats_t ls;
+	char err[HA_ERR_MAX];
+	void *st;
+
+	if(ha_load(err, sizeof(err), &ls) < 0) {
+		LM_ERR("reload refused, the running pairs stay: %s\n", err);
+		rpc->fault(ctx, 500, "%s", err);
+		return;
+	}
+	LM_NOTICE("reloaded %.*s: %d pairs, %d kept, %d added, %d removed\n",
+			_ha_pairs_file.len, _ha_pairs_file.s, ls.pairs, ls.kept, ls.added,
+			ls.removed);
+	ha_start_events();
+	if(rpc->add(ctx, "{", &st) < 0)
+		return;
+	rpc->struct_add(st, "dddd", "pairs", ls.pairs, "kept", ls.kept, "added",
+			ls.added, "removed", ls.removed);
 }
 
 /* clang-format off */
@@ -256,6 +282,7 @@ rpc_export_t ha_rpc_cmds[] = {
 	{"ha_pair.switchover", ha_rpc_switchover, ha_rpc_switchover_doc, 0},
 	{"ha_pair.hold", ha_rpc_hold, ha_rpc_hold_doc, 0},
 	{"ha_pair.probe", ha_rpc_probe, ha_rpc_probe_doc, 0},
+	{"ha_pair.reload", ha_rpc_reload, ha_rpc_reload_doc, 0},
 	{0, 0, 0, 0}
 };
 /* clang-format on */

@@ -11,10 +11,121 @@
 #include "../../core/socket_info.h"
 #include "../../core/ip_addr.h"
 #include "../../core/ut.h"
+#include "../../core/atomic_ops.h"
 
 #include "ha_store.h"
 
-ha_table_t *_ha_table = NULL;
+ha_store_t *_ha_store = NULL;
+
+int ha_store_init(void)
+{
+	_ha_store = shm_malloc(sizeof(*_ha_store));
+	if(_ha_store == NULL)
+		return -1;
+	memset(_ha_store, 0, sizeof(*_ha_store));
+	if(lock_init(&_ha_store->lock) == NULL) {
+		shm_free(_ha_store);
+		_ha_store = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void ha_store_destroy(void)
+{
+	ha_table_t *t;
+
+	if(_ha_store == NULL)
+		return;
+	while((t = _ha_store->retired) != NULL) {
+		_ha_store->retired = t->next;
+		ha_table_free(t);
+	}
+	ha_table_free(_ha_store->cur);
+	shm_free(_ha_store);
+	_ha_store = NULL;
+}
+
+void ha_store_reap(int64_t now_ms)
+{
+	ha_table_t **pt, *t;
+
+	if(_ha_store == NULL || _ha_store->retired == NULL)
+		return;
+	lock_get(&_ha_store->lock);
+	pt = &_ha_store->retired;
+	while((t = *pt) != NULL) {
+		if(now_ms - t->retired_ms >= HA_RETIRE_GRACE_MS) {
+			*pt = t->next;
+			ha_table_free(t);
+		} else {
+			pt = &t->next;
+		}
+	}
+	lock_release(&_ha_store->lock);
+}
+
+ha_table_t *ha_store_table_of_gen(unsigned int gen)
+{
+	ha_table_t *t;
+
+	if(_ha_store->cur != NULL && _ha_store->cur->gen == gen)
+		return _ha_store->cur;
+	for(t = _ha_store->retired; t != NULL; t = t->next)
+		if(t->gen == gen)
+			return t;
+	return NULL;
+}
+
+int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
+		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
+		char *err, size_t errlen)
+{
+	ha_cfg_t *cfg = NULL;
+	ha_table_t *t, *old;
+	ha_pair_t *p;
+	int64_t now;
+	int i;
+
+	memset(ls, 0, sizeof(*ls));
+	/* parsing and resolving outside the lock: a slow DNS answer holds up
+	 * no reply processing */
+	if(ha_cfg_load(path, defs, &cfg, err, errlen) < 0)
+		return -1;
+	lock_get(&_ha_store->lock);
+	old = _ha_store->cur;
+	now = ha_now_ms();
+	t = ha_table_build(cfg, alive, probe_standby, old, _ha_store->gen + 1, now,
+			err, errlen);
+	ha_cfg_free(cfg);
+	if(t == NULL) {
+		lock_release(&_ha_store->lock);
+		return -1;
+	}
+	_ha_store->gen++;
+	for(i = 0; i < t->npairs; i++) {
+		p = &t->pairs[i];
+		if(p->fresh) {
+			ls->added++;
+			continue;
+		}
+		ls->kept++;
+		lock_get(&p->st->lock);
+		ha_fsm_set_cfg(&p->st->fsm, &p->fc);
+		lock_release(&p->st->lock);
+	}
+	ls->removed = (old ? old->npairs : 0) - ls->kept;
+	ls->pairs = t->npairs;
+	membar_write(); /* the table is whole before anyone can see it */
+	_ha_store->cur = t;
+	if(old != NULL) {
+		old->retired_ms = now;
+		old->next = _ha_store->retired;
+		_ha_store->retired = old;
+	}
+	lock_release(&_ha_store->lock);
+	return 0;
+}
 
 int64_t ha_now_ms(void)
 {
@@ -92,6 +203,8 @@ void ha_table_free(ha_table_t *t)
 						shm_free(p->domains[j].s);
 				shm_free(p->domains);
 			}
+			if(p->st != NULL && --p->st->refs <= 0)
+				shm_free(p->st);
 		}
 		shm_free(t->pairs);
 	}
@@ -200,12 +313,31 @@ static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 	return -1;
 }
 
+/* The pair of old with the same identity as cp (name and both member
+ * URIs, as written), or NULL. */
+static ha_pair_t *same_pair(const ha_table_t *old, const ha_cfg_pair_t *cp)
+{
+	str name = {(char *)cp->name, strlen(cp->name)};
+	ha_pair_t *op;
+	int j;
+
+	op = old ? ha_table_by_name((ha_table_t *)old, &name) : NULL;
+	if(op == NULL)
+		return NULL;
+	for(j = 0; j < HA_ROLE_COUNT; j++) {
+		if(op->m[j].uri.len != (int)strlen(cp->uri[j])
+				|| memcmp(op->m[j].uri.s, cp->uri[j], op->m[j].uri.len) != 0)
+			return NULL;
+	}
+	return op;
+}
+
 ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
-		int probe_standby, unsigned int gen, int64_t now_ms, char *err,
-		size_t errlen)
+		int probe_standby, const ha_table_t *old, unsigned int gen,
+		int64_t now_ms, char *err, size_t errlen)
 {
 	ha_table_t *t;
-	ha_pair_t *p;
+	ha_pair_t *p, *op;
 	const ha_cfg_pair_t *cp;
 	ha_fsm_cfg_t fc;
 	ha_actions_t acts;
@@ -271,10 +403,6 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 					goto oom;
 			n += cp->ndomains;
 		}
-		if(lock_init(&p->lock) == NULL) {
-			snprintf(err, errlen, "cannot init a lock");
-			goto error;
-		}
 		fc.oos_check_ms = cp->oos_check_ms;
 		fc.oos_force_ms = cp->oos_force_ms;
 		fc.probe_standby = probe_standby;
@@ -284,11 +412,31 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 					cp->alive_codes);
 			goto error;
 		}
-		ha_actions_reset(&acts);
-		ha_fsm_init(&p->fsm, &fc, reliable,
-				(uint32_t)(now_ms * 2654435761u) ^ ((uint32_t)i << 20)
-						^ (uint32_t)getpid(),
-				now_ms, &acts);
+		p->fc = fc;
+		p->gen = gen;
+		op = same_pair(old, cp);
+		if(op != NULL) {
+			/* same identity: same state (its new timings are applied when
+			 * the table is installed) */
+			p->st = op->st;
+			p->st->refs++;
+		} else {
+			p->st = shm_malloc(sizeof(ha_pstate_t));
+			if(p->st == NULL)
+				goto oom;
+			memset(p->st, 0, sizeof(ha_pstate_t));
+			p->st->refs = 1;
+			p->fresh = 1;
+			if(lock_init(&p->st->lock) == NULL) {
+				snprintf(err, errlen, "cannot init a lock");
+				goto error;
+			}
+			ha_actions_reset(&acts);
+			ha_fsm_init(&p->st->fsm, &fc, reliable,
+					(uint32_t)(now_ms * 2654435761u) ^ ((uint32_t)i << 20)
+							^ (uint32_t)getpid(),
+					now_ms, &acts);
+		}
 		h = hash_bytes(p->name.s, p->name.len, 0) & (nb - 1);
 		p->next_by_name = t->name_buckets[h];
 		t->name_buckets[h] = i;

@@ -24,15 +24,27 @@ typedef struct ha_member
 	int naddrs;
 } ha_member_t;
 
+/* The state of a pair: it outlives tables, since a reload that keeps a
+ * pair's identity (name and both member URIs) keeps its state. */
+typedef struct ha_pstate
+{
+	gen_lock_t lock; /* guards fsm and due_ms */
+	ha_fsm_t fsm;
+	int64_t due_ms; /* when the prober must run it, a hint read unlocked */
+	int refs;		/* tables holding it; changed under the store's lock */
+} ha_pstate_t;
+
+/* A pair as one table has it: fixed for the life of the table. */
 typedef struct ha_pair
 {
-	gen_lock_t lock; /* guards fsm and the members' addresses */
+	ha_pstate_t *st;
+	ha_fsm_cfg_t fc;  /* its configured timings and codes */
+	unsigned int gen; /* its table's generation, in its probes' tokens */
 	str name;
 	str rr_param; /* ";hapair=<name>", the pair tag */
 	int index;
+	int fresh; /* its state was made with this table (it started) */
 	ha_member_t m[HA_ROLE_COUNT];
-	ha_fsm_t fsm;
-	int64_t due_ms; /* ha_fsm_next_due(fsm), a hint read without lock */
 	str *domains;
 	int ndomains;
 	int next_by_name; /* hash chain, -1 ends */
@@ -69,20 +81,71 @@ typedef struct ha_table
 	int *dom_buckets;
 	ha_dom_ent_t *dom_ents;
 	int ndom_ents;
+	struct ha_table *next; /* in the retired list */
+	int64_t retired_ms;	   /* when it was replaced */
 } ha_table_t;
 
-/* The running table; set once at start-up (and swapped by reload). */
-extern ha_table_t *_ha_table;
+/* Tables: the running one, and those a reload replaced, kept until no
+ * reader can be using them any more. */
+typedef struct ha_store
+{
+	gen_lock_t lock; /* loads, the retired list, pair state references */
+	ha_table_t *volatile cur;
+	ha_table_t *retired; /* newest first */
+	unsigned int gen;
+} ha_store_t;
+
+extern ha_store_t *_ha_store;
+
+/* A replaced table is freed this long after the swap. Readers hold a
+ * table only for the length of one request, reply, RPC reply or prober
+ * tick (all well under a second); the prober, which also frees them, never
+ * frees the table it is walking. */
+#define HA_RETIRE_GRACE_MS 5000
+
+typedef struct ha_load_stats
+{
+	int pairs, kept, added, removed;
+} ha_load_stats_t;
+
+int ha_store_init(void);
+void ha_store_destroy(void);
+
+/* The running table (NULL before the first load). No lock: the pointer is
+ * swapped whole, and a table is kept HA_RETIRE_GRACE_MS after its swap. */
+static inline ha_table_t *ha_table_cur(void)
+{
+	return _ha_store != NULL ? _ha_store->cur : NULL;
+}
+
+/* Read path and make its pairs the running table. A pair whose identity
+ * (name and both member URIs) is in the running table keeps its state and
+ * takes its new timings from its next probe; a new pair starts (SPEC 2);
+ * a pair no longer in the file is no longer probed or matched. On any
+ * error -1 is returned with err "<file>:<line>: <reason>" and the running
+ * table is untouched. New pairs are marked fresh in the new table. */
+int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
+		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
+		char *err, size_t errlen);
+
+/* Free the replaced tables whose grace has passed. */
+void ha_store_reap(int64_t now_ms);
+
+/* The table of generation gen, running or replaced, or NULL. Call it with
+ * the store's lock held, and use the table under it. */
+ha_table_t *ha_store_table_of_gen(unsigned int gen);
 
 /* Build a table in shared memory from a parsed configuration, resolving
- * every member and starting every pair at now_ms (SPEC 2, start). Returns
- * the table, or NULL with err filled ("pair 'x': ...") and nothing left
- * allocated. */
+ * every member. A pair with the identity of a pair of old (may be NULL)
+ * shares its state; any other starts at now_ms (SPEC 2, start) and is
+ * marked fresh. Call with the store's lock held. Returns the table, or
+ * NULL with err filled ("pair 'x': ...") and nothing changed. */
 ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
-		int probe_standby, unsigned int gen, int64_t now_ms, char *err,
-		size_t errlen);
+		int probe_standby, const ha_table_t *old, unsigned int gen,
+		int64_t now_ms, char *err, size_t errlen);
 
-/* Free a table that no process uses any more. */
+/* Free a table that no process uses any more, and the pair states no
+ * other table holds. Call with the store's lock held. */
 void ha_table_free(ha_table_t *t);
 
 /* Lookups: can't fail, return NULL / -1 / 0 when nothing matches. They

@@ -1,0 +1,140 @@
+"""ha_pair.reload while traffic flows: a pair that keeps its identity keeps
+its state and takes new timings, new pairs start, removed pairs stop, a
+broken file changes nothing; 200 reloads under 50 calls/s lose no call and
+leak no shared memory."""
+
+import re
+import threading
+import time
+
+from conftest import Kamailio, Peer, pairs_xml, parse_kamcmd, send_request
+from test_failover_under_load import final_counts, run_calls
+
+A = ("pairA", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060")
+B = ("pairB", "sip:127.0.0.4:5060", "sip:127.0.0.6:5060")
+
+
+def xml(*pairs):
+    return pairs_xml([(n, p, b, attrs) for (n, p, b), attrs in pairs])
+
+
+def names(kam):
+    return [p["name"] for p in parse_kamcmd(kam.rpc("ha_pair.list").stdout)]
+
+
+def reload(kam, text):
+    kam.pairs.write_text(text)
+    return kam.rpc("ha_pair.reload", check=False).stdout
+
+
+def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
+    peers = {ip: Peer(procs, logdir, ip, ip)
+             for ip in ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.6")}
+    kam = Kamailio(procs, logdir, xml((A, {"oos-check": "1s"})))
+    assert kam.wait(lambda: kam.show("pairA")["members"][0]["state"] == "up",
+                    3)
+    kam.rpc("ha_pair.switchover", "pairA", "backup")
+
+    # changed timings, an added pair
+    out = reload(kam, xml((A, {"oos-check": "2s"}), (B, {"oos-check": "1s"})))
+    r = parse_kamcmd(out)[0]
+    assert (r["pairs"], r["kept"], r["added"], r["removed"]) == \
+        ("2", "1", "1", "0"), out
+    a = kam.show("pairA")
+    assert (a["active"], a["switchovers"], a["oos_check"]) == \
+        ("backup", "1", "2000")
+    b = kam.show("pairB")
+    assert (b["state"], b["active"], b["last_switchover_reason"]) == \
+        ("CHECK", "primary", "start")
+    assert kam.wait(lambda: peers["127.0.0.4"].received(
+        "OPTIONS sip:127.0.0.4") >= 1, 2)
+    assert kam.wait(lambda: "ha_pair event switchover: pair=pairB none -> "
+                    "primary" in kam.log_text(), 2)
+    # the new timing applies: pairA's backup is probed every 2 s now
+    n0 = peers["127.0.0.3"].received("OPTIONS sip:127.0.0.3")
+    time.sleep(4.1)
+    assert peers["127.0.0.3"].received("OPTIONS sip:127.0.0.3") - n0 in (2, 3)
+
+    # a broken file: a fault with file:line and why; nothing changes
+    out = reload(kam, xml((A, {"oos-check": "2s"}), (B, {"oos-check": "1s"}))
+                 .replace('<backup uri="sip:127.0.0.6:5060"/>', ""))
+    assert re.search(rf"500 - {re.escape(str(kam.pairs))}:\d+: pair 'pairB': "
+                     r"missing <backup>", out), out
+    assert names(kam) == ["pairA", "pairB"]
+    assert kam.show("pairA")["active"] == "backup"
+
+    # a removed pair is no longer probed nor matched
+    out = reload(kam, xml((A, {"oos-check": "2s"})))
+    r = parse_kamcmd(out)[0]
+    assert (r["kept"], r["added"], r["removed"]) == ("1", "0", "1"), out
+    assert names(kam) == ["pairA"]
+    assert "404" in kam.rpc("ha_pair.show", "pairB", check=False).stdout
+    time.sleep(0.5)
+    n0 = peers["127.0.0.4"].received("OPTIONS sip:127.0.0.4")
+    time.sleep(2.5)
+    assert peers["127.0.0.4"].received("OPTIONS sip:127.0.0.4") == n0
+
+    # another member URI is another identity: a new pair, on its primary
+    out = reload(kam, xml((("pairA", "sip:127.0.0.2:5060",
+                            "sip:127.0.0.6:5060"), {"oos-check": "2s"})))
+    r = parse_kamcmd(out)[0]
+    assert (r["kept"], r["added"], r["removed"]) == ("0", "1", "1"), out
+    a = kam.show("pairA")
+    assert (a["active"], a["switchovers"]) == ("primary", "0")
+    assert send_request(procs, logdir, "127.0.0.10", 5090, user="r1") == 200
+    assert peers["127.0.0.2"].received("MESSAGE sip:r1@") == 1
+
+
+def shm_used(kam):
+    out = kam.rpc("core.shmmem").stdout
+    return int(re.search(r"used: (\d+)", out).group(1))
+
+
+def test_200_reloads_under_load(procs, logdir):
+    Peer(procs, logdir, "primary", "127.0.0.2")
+    Peer(procs, logdir, "backup", "127.0.0.3")
+    for ip in ("127.0.0.4", "127.0.0.6"):
+        Peer(procs, logdir, ip, ip)
+    # the calls' R-URI is the proxy's address: a <domain> keeps them on
+    # pairA when pairB is there too
+    one = xml((A, {"oos-check": "1s"}))
+    two = xml((A, {"oos-check": "2s"}), (B, {}))
+    one, two = (t.replace('<backup uri="sip:127.0.0.3:5060"/>',
+                          '<backup uri="sip:127.0.0.3:5060"/>\n'
+                          '    <domain>127.0.0.1</domain>') for t in (one, two))
+    kam = Kamailio(procs, logdir, one)
+    assert kam.wait(lambda: kam.show("pairA")["members"][0]["state"] == "up",
+                    3)
+    # warm up: the first reloads and requests allocate what stays
+    for text in (two, one):
+        reload(kam, text)
+    time.sleep(7)
+    before = shm_used(kam)
+
+    caller, stats = run_calls(procs, logdir)
+    faults = []
+
+    def reloads():
+        for i in range(200):
+            out = reload(kam, two if i % 2 == 0 else one)
+            if "error" in out:
+                faults.append(out)
+            time.sleep(0.05)
+    th = threading.Thread(target=reloads)
+    th.start()
+    th.join(60)
+    rc = caller.wait(60)
+    ok, failed = final_counts(stats)
+    with open(logdir.parent / "reload_load.txt", "w") as f:
+        f.write(f"200 reloads under 50 calls/s: {ok} calls ok, {failed} "
+                f"failed\n")
+    assert faults == []
+    assert (ok, failed, rc) == (1000, 0, 0)
+    assert names(kam) == ["pairA"]
+    # the replaced tables are freed after their grace; tm's transactions
+    # after theirs
+    time.sleep(10)
+    after = shm_used(kam)
+    with open(logdir.parent / "reload_load.txt", "a") as f:
+        f.write(f"shm used before {before}, after {after}\n")
+    assert after - before < 64 * 1024, (before, after)
