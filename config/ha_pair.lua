@@ -17,6 +17,10 @@ function ksr_request_route()
 	if KSR.siputils.has_totag() > 0 then
 		local routed = KSR.rr.loose_route() > 0
 		local rc = KSR.ha_pair.ha_route()
+		if rc == -2 then
+			KSR.cfgutils.usleep(30000)
+			rc = KSR.ha_pair.ha_route()
+		end
 		if rc == -2 and not KSR.is_ACK() then
 			ksr_reply_503()
 		elseif rc == 1 or rc == 2 or routed then
@@ -37,7 +41,7 @@ function ksr_request_route()
 	local rc = KSR.ha_pair.ha_route()
 	if rc == -2 then
 		-- FORCE right after a failure: wait once, briefly
-		KSR.cfgutils.usleep(20000)
+		KSR.cfgutils.usleep(30000)
 		rc = KSR.ha_pair.ha_route()
 	end
 	if rc == 1 or rc == 2 then

@@ -8,6 +8,7 @@
 #include "../../core/dprint.h"
 #include "../../core/mod_fix.h"
 #include "../../core/script_cb.h"
+#include "../../core/timer_proc.h"
 #include "../../core/socket_info.h"
 #include "../../core/resolve.h"
 #include "../../core/kemi.h"
@@ -37,6 +38,7 @@ str _ha_probe_socket = STR_NULL;
 str _ha_alive_codes = STR_NULL;
 int _ha_passive_switchover = 1;
 int _ha_probe_standby = 0;
+int _ha_dns_refresh = 60;
 str _ha_passive_methods = STR_NULL;
 
 ha_codes_t _ha_alive;
@@ -51,6 +53,7 @@ static int _ha_tm_loaded = 0;
  * ids are unique per process) */
 static unsigned int _ha_refused_msg_id = 0;
 static unsigned int _ha_routed_msg_id = 0;
+static unsigned int _ha_xgr_msg_id = 0;
 static struct tm_binds _ha_tmb;
 
 stat_var *_ha_st_switchovers = NULL;
@@ -60,6 +63,28 @@ stat_var *_ha_st_requests_routed = NULL;
 stat_var *_ha_st_requests_refused = NULL;
 
 static int mod_init(void);
+/* Every dns_refresh seconds, in a process of its own (a slow DNS answer
+ * delays nothing else): resolve member host names again, and swap in new
+ * addresses when they changed. */
+static void ha_dns_timer(unsigned int ticks, void *param)
+{
+	char err[HA_ERR_MAX];
+	int rc;
+
+	(void)ticks;
+	(void)param;
+	rc = ha_store_refresh(err, sizeof(err));
+	if(rc < 0) {
+		LM_WARN("re-resolving member host names failed, the addresses stay: "
+				"%s\n",
+				err);
+	} else if(rc > 0) {
+		LM_NOTICE("member host names resolve to new addresses: now in use\n");
+		if(_ha_prober != NULL)
+			atomic_set(&_ha_prober->wake, 1);
+	}
+}
+
 static int child_init(int rank);
 static void mod_destroy(void);
 static int w_ha_route(struct sip_msg *msg, char *p1, char *p2);
@@ -97,6 +122,7 @@ static param_export_t params[] = {
 	{"passive_methods", PARAM_STR, &_ha_passive_methods},
 	{"probe_standby", PARAM_INT, &_ha_probe_standby},
 	{"event_callback", PARAM_STR, &_ha_event_callback},
+	{"dns_refresh", PARAM_INT, &_ha_dns_refresh},
 	{0, 0, 0}
 };
 
@@ -269,6 +295,12 @@ static int mod_init(void)
 		return -1;
 	if(ha_event_mod_init(ls.pairs) < 0)
 		return -1;
+	if(_ha_dns_refresh < 0) {
+		LM_ERR("dns_refresh %d: seconds, or 0 for never\n", _ha_dns_refresh);
+		return -1;
+	}
+	if(_ha_dns_refresh > 0)
+		register_basic_timers(1);
 	ha_start_events();
 	return 0;
 }
@@ -278,6 +310,13 @@ static int child_init(int rank)
 	if(rank == PROC_MAIN) {
 		if(ha_probe_fork() < 0 || ha_event_fork() < 0)
 			return -1;
+		if(_ha_dns_refresh > 0
+				&& fork_basic_timer(PROC_TIMER, "ha_pair dns", 1 /* socks */,
+						   ha_dns_timer, NULL, _ha_dns_refresh)
+						   < 0) {
+			LM_ERR("cannot start the DNS refresh process\n");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -582,8 +621,12 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 		}
 		return 2;
 	}
-	/* only members may steer the proxy */
-	xgr_take(msg, NULL);
+	/* only members may steer the proxy (once per request: the script may
+	 * ask again, e.g. after a brief wait during a hunt) */
+	if(msg->id != _ha_xgr_msg_id) {
+		_ha_xgr_msg_id = msg->id;
+		xgr_take(msg, NULL);
+	}
 
 	if(p == NULL)
 		p = pair_of_request(msg, t);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdlib.h>
 
 #include "../../core/dprint.h"
 #include "../../core/mem/shm_mem.h"
@@ -77,6 +78,18 @@ ha_table_t *ha_store_table_of_gen(unsigned int gen)
 	return NULL;
 }
 
+/* Make t the running table in old's place (the store's lock held). */
+static void store_install(ha_table_t *t, ha_table_t *old, int64_t now)
+{
+	membar_write(); /* the table is whole before anyone can see it */
+	_ha_store->cur = t;
+	if(old != NULL) {
+		old->retired_ms = now;
+		old->next = _ha_store->retired;
+		_ha_store->retired = old;
+	}
+}
+
 int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
 		char *err, size_t errlen)
@@ -116,15 +129,123 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 	}
 	ls->removed = (old ? old->npairs : 0) - ls->kept;
 	ls->pairs = t->npairs;
-	membar_write(); /* the table is whole before anyone can see it */
-	_ha_store->cur = t;
-	if(old != NULL) {
-		old->retired_ms = now;
-		old->next = _ha_store->retired;
-		_ha_store->retired = old;
-	}
+	store_install(t, old, now);
 	lock_release(&_ha_store->lock);
 	return 0;
+}
+
+/* The running table's pairs as a configuration, to rebuild them with
+ * fresh DNS answers. Returns NULL when out of memory. */
+static ha_cfg_t *cfg_of_table(const ha_table_t *t)
+{
+	ha_cfg_t *cfg;
+	ha_cfg_pair_t *cp;
+	const ha_pair_t *p;
+	char e[HA_ERR_MAX];
+	int i, j;
+
+	cfg = calloc(1, sizeof(*cfg));
+	if(cfg == NULL)
+		return NULL;
+	if(t->npairs > 0) {
+		cfg->pairs = calloc(t->npairs, sizeof(ha_cfg_pair_t));
+		if(cfg->pairs == NULL)
+			goto error;
+	}
+	for(i = 0; i < t->npairs; i++) {
+		p = &t->pairs[i];
+		cp = &cfg->pairs[i];
+		cfg->npairs++;
+		memcpy(cp->name, p->name.s, p->name.len);
+		cp->oos_check_ms = p->fc.oos_check_ms;
+		cp->oos_force_ms = p->fc.oos_force_ms;
+		for(j = 0; j < HA_ROLE_COUNT; j++) {
+			cp->uri[j] = strndup(p->m[j].uri.s, p->m[j].uri.len);
+			if(cp->uri[j] == NULL
+					|| ha_uri_parse(cp->uri[j], &cp->parsed[j], e, sizeof(e))
+							   < 0)
+				goto error;
+		}
+		if(p->ndomains > 0) {
+			cp->domains = calloc(p->ndomains, sizeof(char *));
+			if(cp->domains == NULL)
+				goto error;
+			for(j = 0; j < p->ndomains; j++) {
+				cp->domains[j] = strndup(p->domains[j].s, p->domains[j].len);
+				if(cp->domains[j] == NULL)
+					goto error;
+				cp->ndomains++;
+			}
+		}
+	}
+	return cfg;
+error:
+	ha_cfg_free(cfg);
+	return NULL;
+}
+
+/* Do two tables resolve every member to the same addresses? */
+static int same_addresses(const ha_table_t *a, const ha_table_t *b)
+{
+	const ha_member_t *x, *y;
+	int i, j;
+
+	for(i = 0; i < a->npairs; i++) {
+		for(j = 0; j < HA_ROLE_COUNT; j++) {
+			x = &a->pairs[i].m[j];
+			y = &b->pairs[i].m[j];
+			if(x->naddrs != y->naddrs || x->port != y->port
+					|| memcmp(x->addrs, y->addrs, x->naddrs * sizeof(ha_addr_t))
+							   != 0
+					|| memcmp(&x->dst, &y->dst, sizeof(x->dst)) != 0)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+int ha_store_refresh(char *err, size_t errlen)
+{
+	ha_cfg_t *cfg;
+	ha_table_t *t, *old;
+	ha_codes_t any;
+	int64_t now;
+	int i, j, names = 0;
+
+	lock_get(&_ha_store->lock);
+	old = _ha_store->cur;
+	for(i = 0; old != NULL && i < old->npairs; i++)
+		for(j = 0; j < HA_ROLE_COUNT; j++)
+			names += old->pairs[i].m[j].by_name;
+	if(names == 0) {
+		lock_release(&_ha_store->lock);
+		return 0;
+	}
+	cfg = cfg_of_table(old);
+	if(cfg == NULL) {
+		lock_release(&_ha_store->lock);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	now = ha_now_ms();
+	ha_codes_parse(NULL, &any);
+	t = ha_table_build(cfg, &any, 0, old, _ha_store->gen + 1, now, err, errlen);
+	ha_cfg_free(cfg);
+	if(t == NULL) {
+		lock_release(&_ha_store->lock);
+		return -1;
+	}
+	if(same_addresses(old, t)) {
+		ha_table_free(t);
+		lock_release(&_ha_store->lock);
+		return 0;
+	}
+	for(i = 0; i < t->npairs; i++)
+		t->pairs[i].fc = old->pairs[i].fc; /* all kept, as they were */
+	_ha_store->gen++;
+	store_install(t, old, now);
+	lock_release(&_ha_store->lock);
+	return 1;
 }
 
 int64_t ha_now_ms(void)
@@ -263,6 +384,7 @@ static int member_resolve(
 	ip = str2ip(&host);
 	if(ip == NULL)
 		ip = str2ip6(&host);
+	m->by_name = ip == NULL;
 	if(ip != NULL) {
 		m->port = u->port ? u->port : (m->proto == PROTO_TLS ? 5061 : 5060);
 		init_su(&m->dst, ip, m->port);

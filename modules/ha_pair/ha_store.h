@@ -19,6 +19,7 @@ typedef struct ha_member
 	int port;	  /* port probes go to (5060/5061 when none given) */
 	int proto;	  /* PROTO_UDP, PROTO_TCP or PROTO_TLS */
 	int resolved; /* dst is usable */
+	int by_name;  /* a host name: re-resolved every dns_refresh */
 	union sockaddr_union dst; /* where probes go */
 	ha_addr_t addrs[HA_MAX_ADDRS];
 	int naddrs;
@@ -127,6 +128,12 @@ static inline ha_table_t *ha_table_cur(void)
 int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
 		char *err, size_t errlen);
+
+/* Resolve the host names of the running table's members again; when an
+ * address changed, install a table with the new addresses (every pair
+ * keeps its state). Returns 1 when it did, 0 when nothing changed, -1
+ * with err on failure (the running table stays). */
+int ha_store_refresh(char *err, size_t errlen);
 
 /* Free the replaced tables whose grace has passed. */
 void ha_store_reap(int64_t now_ms);
