@@ -26,7 +26,7 @@ MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo 
 MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
 
 .PHONY: all deps module unit test test-unit test-e2e run install uninstall \
-	clean distclean format check-format
+	clean distclean format check-format docs
 
 all: module
 
@@ -76,6 +76,8 @@ install: module
 	install -m 0644 $(MODULE) $(DESTDIR)$(MODULES_DIR)/ha_pair.so
 	install -d $(DESTDIR)$(PREFIX)/share/doc/kamailio-ha-pair
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/kamailio-ha-pair/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/kamailio-ha-pair/img
+	install -m 0644 docs/img/* $(DESTDIR)$(PREFIX)/share/doc/kamailio-ha-pair/img/
 	install -d $(DESTDIR)$(PREFIX)/share/kamailio-ha-pair
 	install -m 0644 config/kamailio.cfg config/ha_pairs.xml config/ha_pairs.xsd \
 		$(DESTDIR)$(PREFIX)/share/kamailio-ha-pair/
@@ -87,6 +89,15 @@ uninstall:
 
 SOURCES = $(filter-out $(MODDIR)/ha_xsd.h,$(wildcard $(MODDIR)/*.[ch])) \
 	$(wildcard tests/unit/*.c)
+
+# the state machine's picture (Graphviz)
+docs: docs/img/ha_fsm.png
+
+docs/img/ha_fsm.png: docs/img/ha_fsm.dot
+	@command -v dot >/dev/null || { \
+		echo "installing graphviz"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq graphviz; }
+	dot -Tpng -Gdpi=110 $< -o $@
 
 format:
 	clang-format -i $(SOURCES)
