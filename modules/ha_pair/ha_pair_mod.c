@@ -379,7 +379,7 @@ static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
 		p = ha_table_by_domain(t, &msg->parsed_uri.host);
 		if(p)
 			return p;
-		p = pair_by_member_uri(t, &msg->new_uri.len > 0
+		p = pair_by_member_uri(t, msg->new_uri.len > 0
 										  ? &msg->new_uri
 										  : &msg->first_line.u.request.uri);
 		if(p)

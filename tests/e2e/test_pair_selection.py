@@ -64,3 +64,21 @@ def test_malformed_constant_pair_refused_at_startup(procs, logdir):
                    defines={"ROUTE_TO_PAIR": '"bad name"'})
     assert kam.proc.wait(10) != 0
     assert "ha_route: 'bad name' is not a pair name" in kam.log_text()
+
+
+def test_pair_by_member_address(procs, logdir):
+    """Two pairs, no domain in the R-URI: its host:port as a member's
+    address picks the pair (a dialog's Contact, say), and the request goes
+    to that pair's active member."""
+    p = peers(procs, logdir)
+    kam = Kamailio(procs, logdir, PAIRS)
+    assert kam.wait(lambda: kam.show("beta")["members"][0]["state"] == "up",
+                    3) is not None
+    kam.rpc("ha_pair.switchover", "beta", "backup")
+    assert send_request(procs, logdir, *CLIENT, user="m1",
+                        ruri_host="127.0.0.4:5060") == 200
+    assert p["127.0.0.6"].received("MESSAGE sip:m1@127.0.0.4") == 1
+    assert p["127.0.0.4"].received("MESSAGE sip:m1@") == 0
+    # the port is part of the address
+    assert send_request(procs, logdir, *CLIENT, user="m2",
+                        ruri_host="127.0.0.4:5999") == 404

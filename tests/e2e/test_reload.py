@@ -22,6 +22,15 @@ def names(kam):
     return [p["name"] for p in parse_kamcmd(kam.rpc("ha_pair.list").stdout)]
 
 
+def answered_by(procs, logdir, peers, user):
+    """Send a request for pairA (R-URI: its primary's address) and say
+    which member got it."""
+    assert send_request(procs, logdir, "127.0.0.10", 5090, user=user,
+                        ruri_host="127.0.0.2:5060") == 200
+    return [ip for ip, p in peers.items()
+            if p.received(f"MESSAGE sip:{user}@")]
+
+
 def reload(kam, text):
     kam.pairs.write_text(text)
     return kam.rpc("ha_pair.reload", check=False).stdout
@@ -43,6 +52,7 @@ def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
     a = kam.show("pairA")
     assert (a["active"], a["switchovers"], a["oos_check"]) == \
         ("backup", "1", "2000")
+    assert answered_by(procs, logdir, peers, "k1") == ["127.0.0.3"]
     b = kam.show("pairB")
     assert (b["state"], b["active"], b["last_switchover_reason"]) == \
         ("CHECK", "primary", "start")
@@ -62,6 +72,7 @@ def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
                      r"missing <backup>", out), out
     assert names(kam) == ["pairA", "pairB"]
     assert kam.show("pairA")["active"] == "backup"
+    assert answered_by(procs, logdir, peers, "k2") == ["127.0.0.3"]
 
     # a removed pair is no longer probed nor matched
     out = reload(kam, xml((A, {"oos-check": "2s"})))
@@ -69,6 +80,7 @@ def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
     assert (r["kept"], r["added"], r["removed"]) == ("1", "0", "1"), out
     assert names(kam) == ["pairA"]
     assert "404" in kam.rpc("ha_pair.show", "pairB", check=False).stdout
+    assert answered_by(procs, logdir, peers, "k3") == ["127.0.0.3"]
     time.sleep(0.5)
     n0 = peers["127.0.0.4"].received("OPTIONS sip:127.0.0.4")
     time.sleep(2.5)
