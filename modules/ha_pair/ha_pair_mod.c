@@ -63,28 +63,6 @@ stat_var *_ha_st_requests_routed = NULL;
 stat_var *_ha_st_requests_refused = NULL;
 
 static int mod_init(void);
-/* Every dns_refresh seconds, in a process of its own (a slow DNS answer
- * delays nothing else): resolve member host names again, and swap in new
- * addresses when they changed. */
-static void ha_dns_timer(unsigned int ticks, void *param)
-{
-	char err[HA_ERR_MAX];
-	int rc;
-
-	(void)ticks;
-	(void)param;
-	rc = ha_store_refresh(err, sizeof(err));
-	if(rc < 0) {
-		LM_WARN("re-resolving member host names failed, the addresses stay: "
-				"%s\n",
-				err);
-	} else if(rc > 0) {
-		LM_NOTICE("member host names resolve to new addresses: now in use\n");
-		if(_ha_prober != NULL)
-			atomic_set(&_ha_prober->wake, 1);
-	}
-}
-
 static int child_init(int rank);
 static void mod_destroy(void);
 static int w_ha_route(struct sip_msg *msg, char *p1, char *p2);
@@ -303,6 +281,28 @@ static int mod_init(void)
 		register_basic_timers(1);
 	ha_start_events();
 	return 0;
+}
+
+/* Every dns_refresh seconds, in a process of its own (a slow DNS answer
+ * delays nothing else): resolve member host names again, and swap in new
+ * addresses when they changed. */
+static void ha_dns_timer(unsigned int ticks, void *param)
+{
+	char err[HA_ERR_MAX];
+	int rc;
+
+	(void)ticks;
+	(void)param;
+	rc = ha_store_refresh(err, sizeof(err));
+	if(rc < 0) {
+		LM_WARN("re-resolving member host names failed, the addresses stay: "
+				"%s\n",
+				err);
+	} else if(rc > 0) {
+		LM_NOTICE("member host names resolve to new addresses: now in use\n");
+		if(_ha_prober != NULL)
+			atomic_set(&_ha_prober->wake, 1);
+	}
 }
 
 static int child_init(int rank)
