@@ -1,7 +1,7 @@
 """Which pair a request belongs to: by <domain>, by name (constant or
 variable), and a bad constant name refused at start-up."""
 
-from conftest import Kamailio, Peer, send_request
+from conftest import Kamailio, Peer, parse_kamcmd, send_request
 
 PAIRS = """<ha_pairs>
   <pair name="alpha" oos-check="1s" oos-force="500ms">
@@ -82,3 +82,13 @@ def test_pair_by_member_address(procs, logdir):
     # the port is part of the address
     assert send_request(procs, logdir, *CLIENT, user="m2",
                         ruri_host="127.0.0.4:5999") == 404
+
+
+def test_list_with_a_name_prefix(procs, logdir):
+    kam = Kamailio(procs, logdir, PAIRS)
+    every = [p["name"] for p in parse_kamcmd(kam.rpc("ha_pair.list").stdout)]
+    assert every == ["alpha", "beta"]
+    some = [p["name"] for p in
+            parse_kamcmd(kam.rpc("ha_pair.list", "be").stdout)]
+    assert some == ["beta"]
+    assert parse_kamcmd(kam.rpc("ha_pair.list", "gamma").stdout) == []
