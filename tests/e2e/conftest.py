@@ -37,7 +37,12 @@ def port_free(ip, port, proto="udp"):
         s.close()
 
 
-def require_free(ip, port, proto="udp"):
+def require_free(ip, port, proto="udp", grace=3.0):
+    """Fail, saying so plainly, when another program holds ip:port (a
+    process of the previous test may take a moment to let it go)."""
+    deadline = time.time() + grace
+    while not port_free(ip, port, proto) and time.time() < deadline:
+        time.sleep(0.05)
     if not port_free(ip, port, proto):
         pytest.fail(f"{proto} port {ip}:{port} is already taken by another "
                     f"program (a kamailio service?): stop it and run again")
@@ -119,19 +124,27 @@ class Peer:
         self.msgs = logdir / f"peer-{name}-messages.log"
         if self.msgs.exists():
             self.msgs.unlink()
+        proto = "udp" if transport == "u1" else "tcp"
         if not netns:
-            require_free(ip, port, "udp" if transport == "u1" else "tcp")
+            require_free(ip, port, proto)
         args = ["sipp", "-sf", str(SIPP / scenario), "-i", ip, "-p", str(port),
                 "-t", transport, "-nostdin", "-trace_msg", "-message_file",
                 str(self.msgs), "-trace_err", "-error_file",
                 str(logdir / f"peer-{name}-errors.log")]
-        self.proc = procs.start(args, logdir / f"peer-{name}.out", netns=netns,
-                                cwd=logdir)
-        deadline = time.time() + 5
-        while time.time() < deadline and not netns and port_free(ip, port):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"sipp {name} exited: see {logdir}")
-            time.sleep(0.02)
+        for attempt in range(3):
+            self.proc = procs.start(args, logdir / f"peer-{name}.out",
+                                    netns=netns, cwd=logdir)
+            deadline = time.time() + 5
+            while (time.time() < deadline and not netns
+                   and self.proc.poll() is None
+                   and port_free(ip, port, proto)):
+                time.sleep(0.02)
+            if self.proc.poll() is None:
+                break
+            # it could not bind: a port let go late; try again shortly
+            time.sleep(0.5)
+        else:
+            raise RuntimeError(f"sipp {name} exited: see {logdir}")
 
     def freeze(self):
         os.kill(self.proc.pid, signal.SIGSTOP)
