@@ -458,10 +458,10 @@ static int xgr_take(struct sip_msg *msg, str *uri)
 }
 
 /* A request from a member (the pair's outbound traffic): apply passive
- * switchover where SPEC 2 says so. named is the pair the script or the
- * pair tag names, or NULL. */
-static void from_member(struct sip_msg *msg, ha_pair_t **fp, int *froles,
-		int nf, ha_pair_t *named, int indialog)
+ * switchover where SPEC 2 says so. named is the pair the script names, or
+ * NULL (then the pair tag, if any, names it). */
+static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
+		int *froles, int nf, ha_pair_t *named, int indialog)
 {
 	ha_pair_t *p = NULL;
 	ha_actions_t acts;
@@ -470,6 +470,8 @@ static void from_member(struct sip_msg *msg, ha_pair_t **fp, int *froles,
 	if(!_ha_passive_switchover || indialog
 			|| !(msg->first_line.u.request.method_value & _ha_passive_mask))
 		return;
+	if(named == NULL)
+		named = pair_by_tag(msg, t);
 	if(nf > HA_MAX_FROM) {
 		/* more owners than were reported: the ones not seen might differ */
 		if(named == NULL)
@@ -613,7 +615,7 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
 			msg->rcv.proto != PROTO_UDP, fp, froles, HA_MAX_FROM);
 	if(nf > 0) {
-		from_member(msg, fp, froles, nf, p ? p : pair_by_tag(msg, t), indialog);
+		from_member(msg, t, fp, froles, nf, p, indialog);
 		/* the pair says where this request goes */
 		if(xgr_take(msg, &xgr) == 1 && set_dst_uri(msg, &xgr) < 0) {
 			LM_ERR("cannot set the destination URI\n");

@@ -145,8 +145,6 @@ static int probe_send(ha_pair_t *p, int role, uint32_t token)
 	struct dest_info dst;
 	int len;
 
-	if(!m->resolved)
-		return -1;
 	init_dest_info(&dst);
 	dst.proto = m->proto;
 	dst.to = m->dst;
@@ -211,7 +209,6 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
 {
 	ha_actions_t acts;
 	uint32_t conn_tok[HA_ROLE_COUNT] = {0, 0};
-	int64_t due;
 	int i;
 
 	ha_actions_reset(&acts);
@@ -224,6 +221,7 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
 				&& p->st->fsm.m[i].probe.sent_ms < now)
 			conn_tok[i] = p->st->fsm.m[i].probe.token;
 	}
+	p->st->due_ms = pair_due(p);
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 
@@ -243,10 +241,8 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
 		}
 	}
 
-	lock_get(&p->st->lock);
-	due = p->st->due_ms = pair_due(p);
-	lock_release(&p->st->lock);
-	return due;
+	/* a failure above refreshed it (ha_pair_touched()) */
+	return p->st->due_ms;
 }
 
 /* The prober's tick, every HA_PROBE_TICK_US: runs every pair that is due

@@ -389,7 +389,6 @@ static int member_resolve(
 		m->port = u->port ? u->port : (m->proto == PROTO_TLS ? 5061 : 5060);
 		init_su(&m->dst, ip, m->port);
 		member_add_addr(m, ip);
-		m->resolved = 1;
 		return 0;
 	}
 	if(sip_hostport2su(&m->dst, &host, (unsigned short)u->port, &proto) < 0) {
@@ -406,7 +405,6 @@ static int member_resolve(
 			member_add_addr(m, &hip);
 		}
 	}
-	m->resolved = 1;
 	return 0;
 }
 

@@ -14,12 +14,11 @@
  * address comes with a new table). */
 typedef struct ha_member
 {
-	str uri;	  /* as configured: the probe R-URI and what $du becomes */
-	str host;	  /* host part, for messages */
-	int port;	  /* port probes go to (5060/5061 when none given) */
-	int proto;	  /* PROTO_UDP, PROTO_TCP or PROTO_TLS */
-	int resolved; /* dst is usable */
-	int by_name;  /* a host name: re-resolved every dns_refresh */
+	str uri;	 /* as configured: the probe R-URI and what $du becomes */
+	str host;	 /* host part, for messages */
+	int port;	 /* port probes go to (5060/5061 when none given) */
+	int proto;	 /* PROTO_UDP, PROTO_TCP or PROTO_TLS */
+	int by_name; /* a host name: re-resolved every dns_refresh */
 	union sockaddr_union dst; /* where probes go */
 	ha_addr_t addrs[HA_MAX_ADDRS];
 	int naddrs;
