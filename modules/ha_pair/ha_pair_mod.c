@@ -343,26 +343,34 @@ static ha_pair_t *pair_by_tag(struct sip_msg *msg, ha_table_t *t)
 	return ha_table_by_name(t, &val);
 }
 
-/* The pair whose member has the address of uri (host:port), or NULL. */
-static ha_pair_t *pair_by_member_uri(ha_table_t *t, str *uri)
+/* The pair whose member has the address (host:port) of a parsed URI, or
+ * NULL. */
+static ha_pair_t *pair_by_parsed_uri(ha_table_t *t, struct sip_uri *pu)
 {
-	struct sip_uri pu;
 	struct ip_addr *ip;
 	ha_addr_t a;
 	ha_pair_t *p[1];
 	int roles[1];
 
-	if(uri->len <= 0 || parse_uri(uri->s, uri->len, &pu) < 0)
-		return NULL;
-	ip = str2ip(&pu.host);
+	ip = str2ip(&pu->host);
 	if(ip == NULL)
-		ip = str2ip6(&pu.host);
+		ip = str2ip6(&pu->host);
 	if(ip == NULL)
 		return NULL;
 	ha_addr_from_ip(&a, ip);
-	if(ha_table_by_addr(t, &a, GET_URI_PORT(&pu), 0, p, roles, 1) < 1)
+	if(ha_table_by_addr(t, &a, GET_URI_PORT(pu), 0, p, roles, 1) < 1)
 		return NULL;
 	return p[0];
+}
+
+/* The pair whose member has the address of uri (host:port), or NULL. */
+static ha_pair_t *pair_by_member_uri(ha_table_t *t, str *uri)
+{
+	struct sip_uri pu;
+
+	if(uri->len <= 0 || parse_uri(uri->s, uri->len, &pu) < 0)
+		return NULL;
+	return pair_by_parsed_uri(t, &pu);
 }
 
 /* Find the pair of a request that did not come from a member (SPEC 3):
@@ -372,6 +380,8 @@ static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
 {
 	ha_pair_t *p;
 
+	if(t->npairs == 1)
+		return &t->pairs[0]; /* every way below leads to it */
 	p = pair_by_tag(msg, t);
 	if(p)
 		return p;
@@ -379,9 +389,7 @@ static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
 		p = ha_table_by_domain(t, &msg->parsed_uri.host);
 		if(p)
 			return p;
-		p = pair_by_member_uri(t, msg->new_uri.len > 0
-										  ? &msg->new_uri
-										  : &msg->first_line.u.request.uri);
+		p = pair_by_parsed_uri(t, &msg->parsed_uri);
 		if(p)
 			return p;
 	}
@@ -423,6 +431,53 @@ static int xgr_parse(str *body, str *uri)
 	return 0;
 }
 
+/* Whether a header name X-Genesys-Route starts at p. */
+static inline int xgr_name_at(char *p, char *end)
+{
+	if((*p | 0x20) != 'x' || end - p <= _ha_xgr_name.len
+			|| strncasecmp(p, _ha_xgr_name.s, _ha_xgr_name.len) != 0)
+		return 0;
+	for(p += _ha_xgr_name.len; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	return p < end && *p == ':';
+}
+
+/* Whether msg carries an X-Genesys-Route: the headers parsed so far are
+ * looked up in their list, the rest by the first letters of each raw line
+ * (folded lines start with white space, so only names are looked at; the
+ * scan stops at the empty line). Far cheaper than parsing every header,
+ * which most requests, without one, never need. */
+static int xgr_present(struct sip_msg *msg)
+{
+	struct hdr_field *hf;
+	char *p, *end = msg->buf + msg->len, *nl;
+
+	for(hf = msg->headers; hf != NULL; hf = hf->next)
+		if(hf->type == HDR_OTHER_T && hf->name.len == _ha_xgr_name.len
+				&& strncasecmp(hf->name.s, _ha_xgr_name.s, hf->name.len) == 0)
+			return 1;
+	if(msg->eoh != NULL)
+		return 0; /* every header is in the list */
+	p = msg->unparsed;
+	if(p == NULL || p <= msg->buf) {
+		/* nothing parsed yet: the first line is not a header */
+		p = memchr(msg->buf, '\n', msg->len);
+		if(p == NULL)
+			return 0;
+		p++;
+	}
+	for(;;) {
+		if(p >= end || *p == '\r' || *p == '\n')
+			return 0; /* the end of the headers */
+		if(xgr_name_at(p, end))
+			return 1;
+		nl = memchr(p, '\n', end - p);
+		if(nl == NULL)
+			return 0;
+		p = nl + 1;
+	}
+}
+
 /* Remove every X-Genesys-Route header of msg. When uri is not NULL, the
  * first one's URI goes there. Returns 1 when that URI is valid, 0 when
  * there is no such header, -1 on a malformed value or a parse error (it is
@@ -432,6 +487,8 @@ static int xgr_take(struct sip_msg *msg, str *uri)
 	struct hdr_field *hf;
 	int rc = 0;
 
+	if(!xgr_present(msg))
+		return 0;
 	if(parse_headers(msg, HDR_EOH_F, 0) < 0) {
 		LM_ERR("cannot parse the headers\n");
 		return -1;
