@@ -24,6 +24,13 @@ extern int tcpconn_exists(int conn_id, struct ip_addr *peer_ip, int peer_port,
 #define HA_BRANCH_PREFIX "z9hG4bKhap."
 #define HA_BRANCH_PREFIX_LEN (sizeof(HA_BRANCH_PREFIX) - 1)
 #define HA_PROBE_TICK_US 5000 /* prober wake-up, 5 ms */
+/* At most this many probes (and retransmissions) leave per tick, 25,600 a
+ * second: thousands of pairs probed at the same moment (they all start
+ * together) would otherwise bring their replies back in one burst, larger
+ * than the receive buffer of the proxy's SIP socket, and the kernel drops
+ * the excess. Pairs over the budget go out on the next ticks; as each next
+ * probe is due at its send time + oos-check, the spread stays. */
+#define HA_PROBE_BURST 128
 #define HA_PROBE_BUF 2048
 
 ha_prober_shm_t *_ha_prober = NULL;
@@ -203,9 +210,9 @@ static int probe_conn_alive(ha_member_t *m)
 }
 
 /* Run pair p at now: its state machine's tick, the sends it asks for, the
- * connection check of its TCP/TLS probes in flight. Returns when p is due
- * next. */
-static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
+ * connection check of its TCP/TLS probes in flight. Adds the probes sent to
+ * *sent. Returns when p is due next. */
+static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 {
 	ha_actions_t acts;
 	uint32_t conn_tok[HA_ROLE_COUNT] = {0, 0};
@@ -228,6 +235,7 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
 	for(i = 0; i < acts.n; i++) {
 		if(acts.a[i].type != HA_ACT_SEND)
 			continue;
+		(*sent)++;
 		if(!acts.a[i].retransmit)
 			update_stat(_ha_st_probes_sent, 1);
 		if(probe_send(p, acts.a[i].member, acts.a[i].token) < 0)
@@ -246,14 +254,16 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now)
 }
 
 /* The prober's tick, every HA_PROBE_TICK_US: runs every pair that is due
- * (or all of them when another process raised the wake flag). */
+ * (or all of them when another process raised the wake flag), up to
+ * HA_PROBE_BURST probes; the pairs left over come first next tick. */
 static void ha_prober_tick(unsigned int ticks, void *param)
 {
 	static int64_t last_reap = 0;
+	static int first = 0; /* where the next tick starts */
 	ha_table_t *t;
 	ha_pair_t *p;
 	int64_t now, due, next = INT64_MAX;
-	int i, woken;
+	int i, k, woken, sent = 0, deferred = -1;
 
 	(void)ticks;
 	(void)param;
@@ -270,14 +280,27 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	if(!woken && now < _ha_prober->next_due_ms)
 		return;
 	atomic_set(&_ha_prober->wake, 0);
-	for(i = 0; i < t->npairs; i++) {
+	if(first >= t->npairs)
+		first = 0; /* a reload made the table smaller */
+	for(k = 0, i = first; k < t->npairs; k++, i++) {
+		if(i == t->npairs)
+			i = 0;
 		p = &t->pairs[i];
 		due = p->st->due_ms;
-		if(woken || due <= now)
-			due = prober_run_pair(p, now);
+		if(woken || due <= now) {
+			if(sent >= HA_PROBE_BURST) {
+				/* over the budget: first in line next tick */
+				if(deferred < 0)
+					deferred = i;
+				due = now;
+			} else {
+				due = prober_run_pair(p, now, &sent);
+			}
+		}
 		if(due < next)
 			next = due;
 	}
+	first = deferred >= 0 ? deferred : first;
 	_ha_prober->next_due_ms = next;
 }
 
