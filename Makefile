@@ -26,7 +26,7 @@ MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo 
 MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
 
 .PHONY: all deps module unit test test-unit test-e2e run install uninstall \
-	clean distclean format check-format docs
+	clean distclean format check-format docs bench bench-long bench-smoke
 
 all: module
 
@@ -66,7 +66,18 @@ test-unit: unit
 test-e2e: module
 	cd $(TOP)/tests/e2e && $(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
 
-test: test-unit test-e2e
+test: test-unit test-e2e bench-smoke
+
+# Benchmarks against Kamailio's dispatcher (tests/bench/, docs/benchmarks.md)
+bench: module
+	$(PYTHON) tests/bench/bench.py --profile quick --out docs/benchmarks.md
+
+bench-long: module
+	$(PYTHON) tests/bench/bench.py --profile long --out docs/benchmarks.md
+
+# a 10-second run of the benchmark harness (it works; no figures kept)
+bench-smoke: module
+	$(PYTHON) tests/bench/bench.py --profile smoke
 
 run: module
 	@$(TOP)/scripts/run.sh

@@ -9,7 +9,8 @@ build="$top/build"
 pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	sip-tester sipsak pkg-config dpkg-dev build-essential bison flex
 	kamailio-lua-modules
-	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps)
+	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps
+	valgrind gnuplot-nox)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
