@@ -138,7 +138,7 @@ typedef struct ha_fsm
 	 * "confirm", waits for that member to answer a probe */
 	ha_role_t claim;  /* HA_ROLE_NONE: no claim pending */
 	int64_t claim_ms; /* when it was made: its probe is due then */
-	int claim_sent;	  /* its probe is in flight */
+	int claim_sent;	  /* its probe went out (or one in flight serves) */
 	uint64_t claims_confirmed;
 	uint64_t claims_unconfirmed;
 	uint32_t next_token;
