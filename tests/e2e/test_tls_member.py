@@ -55,16 +55,18 @@ def make_cert(d, name, ca_key, ca_crt):
     return key, crt
 
 
-def tls_cfg(path, key, crt, ca=None):
+def tls_cfg(path, key, crt, ca=None, client_certs=False):
     """A tls module file: this side's certificate as a server; as a client
-    it verifies the peer's certificate against ca (when given)."""
-    client = (f"verify_certificate = yes\nrequire_certificate = yes\n"
-              f"ca_list = {ca}\n" if ca else
-              "verify_certificate = no\nrequire_certificate = no\n")
+    it verifies the peer's certificate against ca (when given). With
+    client_certs, as a server it requires a client certificate from ca."""
+    verify = (f"verify_certificate = yes\nrequire_certificate = yes\n"
+              f"ca_list = {ca}\n")
+    no = "verify_certificate = no\nrequire_certificate = no\n"
     path.write_text(f"[server:default]\nmethod = TLSv1.2+\n"
-                    f"verify_certificate = no\nrequire_certificate = no\n"
+                    f"{verify if client_certs else no}"
                     f"private_key = {key}\ncertificate = {crt}\n\n"
-                    f"[client:default]\nmethod = TLSv1.2+\n{client}")
+                    f"[client:default]\nmethod = TLSv1.2+\n"
+                    f"{verify if ca else no}")
     return path
 
 
@@ -128,12 +130,47 @@ class TlsMember:
                        "over tls"))
 
 
-def start_proxy(procs, logdir, pki, check_ms, force_ms, defines=None):
-    cfg = tls_cfg(logdir / "tls-proxy.cfg", *pki["proxy"], ca=pki["ca"])
+def start_proxy(procs, logdir, pki, check_ms, force_ms, defines=None,
+                client_certs=False, pairs_text=None):
+    cfg = tls_cfg(logdir / "tls-proxy.cfg", *pki["proxy"], ca=pki["ca"],
+                  client_certs=client_certs)
     d = {"WITH_TLS": None, "TLS_CFG": f'"{cfg}"',
          "LISTEN_TLS": "tls:127.0.0.1:5061"}
     d.update(defines or {})
-    return Kamailio(procs, logdir, pairs(check_ms, force_ms), defines=d)
+    return Kamailio(procs, logdir, pairs_text or pairs(check_ms, force_ms),
+                    defines=d)
+
+
+def tls_request(pki, src_ip, user, cert=None):
+    """Send one MESSAGE (for 127.0.0.5:5060) to the proxy over TLS from
+    src_ip, presenting cert (key, crt) when given; return the reply's
+    bytes (b"" when the connection failed or closed without one)."""
+    ctx = ssl.create_default_context(cafile=str(pki["ca"]))
+    ctx.check_hostname = False  # the proxy's certificate names no host
+    if cert:
+        ctx.load_cert_chain(str(cert[1]), str(cert[0]))
+    reply = b""
+    try:
+        raw = socket.create_connection(("127.0.0.1", 5061), timeout=5,
+                                       source_address=(src_ip, 0))
+        with ctx.wrap_socket(raw) as s:
+            port = s.getsockname()[1]
+            s.sendall((f"MESSAGE sip:{user}@127.0.0.5:5060 SIP/2.0\r\n"
+                       f"Via: SIP/2.0/TLS {src_ip}:{port};"
+                       f"branch=z9hG4bK-{user};rport\r\n"
+                       f"Max-Forwards: 70\r\n"
+                       f"From: <sip:pair@{src_ip}>;tag={user}\r\n"
+                       f"To: <sip:{user}@127.0.0.5:5060>\r\n"
+                       f"Call-ID: {user}@{src_ip}\r\nCSeq: 1 MESSAGE\r\n"
+                       f"Content-Length: 0\r\n\r\n").encode())
+            while b"\r\n\r\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+    except (OSError, ssl.SSLError):
+        pass
+    return reply
 
 
 def note(logdir, line):
@@ -222,25 +259,7 @@ def test_tls_passive_switchover_from_backup(procs, logdir, pki):
                                 kam.show("tlspair")["members"]), 3)
     assert kam.show("tlspair")["active"] == "primary"
 
-    ctx = ssl.create_default_context(cafile=str(pki["ca"]))
-    ctx.check_hostname = False  # the proxy's certificate names no host
-    raw = socket.create_connection(("127.0.0.1", 5061), timeout=5,
-                                   source_address=("127.0.0.3", 0))
-    with ctx.wrap_socket(raw) as s:
-        port = s.getsockname()[1]
-        s.sendall((f"MESSAGE sip:out@127.0.0.5:5060 SIP/2.0\r\n"
-                   f"Via: SIP/2.0/TLS 127.0.0.3:{port};branch=z9hG4bK-tls1;"
-                   f"rport\r\nMax-Forwards: 70\r\n"
-                   f"From: <sip:pair@127.0.0.3>;tag=tls1\r\n"
-                   f"To: <sip:out@127.0.0.5:5060>\r\n"
-                   f"Call-ID: tls1@127.0.0.3\r\nCSeq: 1 MESSAGE\r\n"
-                   f"Content-Length: 0\r\n\r\n").encode())
-        reply = b""
-        while b"\r\n\r\n" not in reply:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
+    reply = tls_request(pki, "127.0.0.3", "out")
     assert reply.startswith(b"SIP/2.0 200"), reply
     p = kam.show("tlspair")
     assert (p["active"], p["last_switchover_reason"]) == ("backup",
@@ -350,3 +369,45 @@ def test_tls_member_without_tls_listen_stops_startup(procs, logdir):
     assert kam.proc.wait(10) != 0
     assert ("pair 'tlspair' primary: no listen socket to probe it from "
             "(tls over IPv4)") in kam.log_text()
+
+
+def test_tls_client_certificate_proves_the_member(procs, logdir, pki):
+    """With client certificates required (the proxy's TLS server verifies
+    them against the pair's CA), a connection from the backup's address
+    without the pair's key gets nowhere; with it, it switches the pair."""
+    TlsMember(procs, logdir, "primary", "127.0.0.2", pki["primary"])
+    TlsMember(procs, logdir, "backup", "127.0.0.3", pki["backup"])
+    far = Peer(procs, logdir, "far", "127.0.0.5")
+    kam = start_proxy(procs, logdir, pki, 1000, 500, client_certs=True,
+                      defines={"MEMBER_TRUST": '"transport"'})
+    assert kam.wait(lambda: all(m["state"] == "up" for m in
+                                kam.show("tlspair")["members"]), 3)
+    # no certificate, or one from another CA: refused in the handshake
+    assert tls_request(pki, "127.0.0.3", "nocert") == b""
+    assert tls_request(pki, "127.0.0.3", "rogue", pki["rogue"]) == b""
+    p = kam.show("tlspair")
+    assert (p["active"], p["switchovers"]) == ("primary", "0"), p
+    assert far.received("MESSAGE sip:nocert@") == 0
+    assert far.received("MESSAGE sip:rogue@") == 0
+    # the backup's own certificate
+    assert tls_request(pki, "127.0.0.3", "cert",
+                       pki["backup"]).startswith(b"SIP/2.0 200")
+    p = kam.show("tlspair")
+    assert (p["active"], p["last_switchover_reason"]) == ("backup",
+                                                          "passive"), p
+    assert far.received("MESSAGE sip:cert@") == 1
+
+
+def test_sips_members(procs, logdir, pki):
+    """sips: URIs are TLS members; without a port, 5061."""
+    pri = TlsMember(procs, logdir, "primary", "127.0.0.2", pki["primary"])
+    bak = TlsMember(procs, logdir, "backup", "127.0.0.3", pki["backup"])
+    text = pairs_xml([("tlspair", "sips:127.0.0.2:5061", "sips:127.0.0.3",
+                       {"oos-check": "1s", "oos-force": "500ms"})])
+    kam = start_proxy(procs, logdir, pki, 0, 0, pairs_text=text)
+    assert kam.wait(lambda: all(m["state"] == "up" for m in
+                                kam.show("tlspair")["members"]), 3)
+    assert pri.received("OPTIONS sips:127.0.0.2:5061") >= 1
+    assert bak.received("OPTIONS sips:127.0.0.3") >= 1
+    assert send_request(procs, logdir, *CLIENT, user="s1") == 200
+    assert pri.received("MESSAGE sip:s1@") == 1
