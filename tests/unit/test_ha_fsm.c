@@ -1812,6 +1812,29 @@ START_TEST(claim_settled_by_a_manual_switch)
 }
 END_TEST
 
+START_TEST(claim_for_the_other_member_replaces_a_pending_one)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 13100); /* FORCE, both silent */
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(sim_claim(&S, P), 1);
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	ck_assert_int_eq(S.f.claim, B);
+	ck_assert_int_eq(S.f.claim_ms, 13100);
+	sim_revive(&S, B, 20);
+	sim_at(&S, 13100);
+	sim_run(&S, 13200);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PASSIVE);
+	ck_assert_int_eq(S.f.claims_confirmed, 1);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+}
+END_TEST
+
 START_TEST(manual_switch)
 {
 	ha_fsm_t before;
@@ -2514,6 +2537,7 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(tc, claim_of_the_active_member_or_while_held_is_nothing);
 	tcase_add_test(tc, claim_during_force_makes_member_active_when_it_answers);
 	tcase_add_test(tc, claim_settled_by_a_manual_switch);
+	tcase_add_test(tc, claim_for_the_other_member_replaces_a_pending_one);
 	tcase_add_test(tc, manual_switch);
 	tcase_add_test(
 			tc, failover_on_active_member_goes_to_force_and_retries_other);
