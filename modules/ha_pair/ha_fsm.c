@@ -275,6 +275,7 @@ static void probe_failed(
 		f->claim = HA_ROLE_NONE;
 		f->claims_unconfirmed++;
 		out->unconfirmed++;
+		out->unconfirmed_member = m;
 	}
 
 	if(f->state == HA_ST_CHECK) {

@@ -173,6 +173,7 @@ typedef struct ha_actions
 	int n;
 	int unanswered;	 /* probes that ended without an alive answer */
 	int unconfirmed; /* claims whose probe ended without an alive answer */
+	ha_role_t unconfirmed_member; /* the member of the last of them */
 	ha_action_t a[HA_MAX_ACTIONS];
 } ha_actions_t;
 
@@ -182,6 +183,7 @@ static inline void ha_actions_reset(ha_actions_t *acts)
 	acts->n = 0;
 	acts->unanswered = 0;
 	acts->unconfirmed = 0;
+	acts->unconfirmed_member = HA_ROLE_NONE;
 }
 
 /* Start a pair at now: CHECK(primary), the primary probed at now and the

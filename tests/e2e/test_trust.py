@@ -216,7 +216,8 @@ def test_confirm_forged_udp_claim_changes_nothing(procs, logdir,
     assert (p["claim"], p["claims_unconfirmed"],
             p["claims_confirmed"]) == ("none", "1", "0"), p
     assert int(p["members"][1]["probes_unanswered"]) == unanswered + 1
-    assert "did not answer its probe: no switchover" in kam.log_text()
+    assert ("the backup, which a request over UDP said was active, did not "
+            "answer its probe: no switchover") in kam.log_text()
     # a flood of them (20 in a burst) costs one probe, one claim, and
     # still no switchover
     sent = int(p["members"][1]["probes_sent"])

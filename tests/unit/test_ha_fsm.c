@@ -87,6 +87,7 @@ typedef struct sim
 	uint32_t resent[2]; /* drop_first: token answered on its resend */
 	int refused;		/* peer replies the machine refused */
 	int unconfirmed;	/* claims the actions said ended unconfirmed */
+	ha_role_t unconfirmed_member; /* the member of the last of them */
 } sim_t;
 
 static sim_t S;
@@ -206,6 +207,8 @@ static void sim_actions(sim_t *s, const ha_actions_t *acts)
 	sim_assert(acts->n < HA_MAX_ACTIONS, "t=%lld: %d actions",
 			(long long)s->now, acts->n);
 	s->unconfirmed += acts->unconfirmed;
+	if(acts->unconfirmed > 0)
+		s->unconfirmed_member = acts->unconfirmed_member;
 	for(i = 0; i < acts->n; i++) {
 		sim_assert(s->nlog < SIM_LOG_MAX, "log full");
 		s->log[s->nlog].t = s->now;
@@ -1691,6 +1694,7 @@ START_TEST(claim_not_answered_changes_nothing_and_floods_cost_one_probe)
 	ck_assert_int_eq(S.f.claims_unconfirmed, 1);
 	ck_assert_int_eq(S.unconfirmed, 1);
 	ck_assert_int_eq(S.f.claims_confirmed, 0);
+	ck_assert_int_eq(S.unconfirmed_member, B);
 	ck_assert_int_eq(S.f.m[B].state, HA_MS_DOWN);
 	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1); /* the start */
 	sim_run(&S, 20000);
