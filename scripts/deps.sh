@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/build"
 pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	sip-tester sipsak pkg-config dpkg-dev build-essential bison flex
-	kamailio-lua-modules
+	kamailio-lua-modules kamailio-tls-modules openssl
 	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps
 	valgrind gnuplot-nox)
 

@@ -209,6 +209,8 @@ static void become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
 	f->round_fails = 0;
 	f->split_rounds = 0;
 	f->split = 0;
+	if(f->claim == m)
+		f->claim = HA_ROLE_NONE; /* what it claimed is so now */
 	if(old != m) {
 		f->switchovers++;
 		f->last_reason = reason;
@@ -267,6 +269,14 @@ static void probe_failed(
 	mm->probes_unanswered++;
 	out->unanswered++;
 	mm->last_fail_ms = now;
+	if(f->claim == m) {
+		/* the member that said it was promoted does not answer: the
+		 * request was not its own (forged), or it is gone again */
+		f->claim = HA_ROLE_NONE;
+		f->claims_unconfirmed++;
+		out->unconfirmed++;
+		out->unconfirmed_member = m;
+	}
 
 	if(f->state == HA_ST_CHECK) {
 		if(m != f->active) {
@@ -304,6 +314,7 @@ void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
 	f->active = HA_ROLE_PRIMARY;
 	f->last_active = HA_ROLE_PRIMARY;
 	f->hunt = HA_ROLE_BACKUP;
+	f->claim = HA_ROLE_NONE;
 	f->next_token = token_seed;
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		f->m[i].reliable = reliable[i];
@@ -350,6 +361,13 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 			if(p->rtx_ms >= p->deadline_ms)
 				p->rtx_ms = 0;
 		}
+	}
+	/* a claim to confirm: probe its member now (in FORCE the hunt takes
+	 * this probe over when the member's attempt comes) */
+	if(f->claim != HA_ROLE_NONE && !f->claim_sent && now >= f->claim_ms) {
+		if(f->m[f->claim].probe.token == 0)
+			probe_start(f, f->claim, f->cfg.oos_force_ms, now, out);
+		f->claim_sent = 1;
 	}
 
 	if(f->state == HA_ST_CHECK) {
@@ -407,6 +425,8 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f)
 		if(p->rtx_ms != 0 && p->rtx_ms < t)
 			t = p->rtx_ms;
 	}
+	if(f->claim != HA_ROLE_NONE && !f->claim_sent && f->claim_ms < t)
+		t = f->claim_ms;
 	if(f->state == HA_ST_CHECK) {
 		if(f->m[f->active].probe.token == 0 && f->next_probe_ms < t)
 			t = f->next_probe_ms;
@@ -450,6 +470,16 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 	mm->last_rtt_ms = (int)(now - sent);
 	mm->last_ok_ms = now;
 
+	if(f->claim == m) {
+		/* the member that said it was promoted answers: it was */
+		f->claim = HA_ROLE_NONE;
+		f->claims_confirmed++;
+		if(!f->held && (f->state != HA_ST_CHECK || f->active != m)) {
+			become_active(f, m, HA_RSN_PASSIVE, now, out);
+			f->next_probe_ms = sent + f->cfg.oos_check_ms;
+			return 0;
+		}
+	}
 	if(f->state == HA_ST_FORCE) {
 		become_active(f, m, f->force_reason, now, out);
 		f->next_probe_ms = sent + f->cfg.oos_check_ms;
@@ -488,6 +518,21 @@ int ha_fsm_passive(ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
 	become_active(f, m, HA_RSN_PASSIVE, now, out);
 	f->next_probe_ms = now;
 	return old != m;
+}
+
+int ha_fsm_claim(ha_fsm_t *f, ha_role_t m, int64_t now)
+{
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
+		return -1;
+	if(f->held || (f->state == HA_ST_CHECK && f->active == m))
+		return 0;
+	if(f->claim == m)
+		return 2;
+	f->claim = m;
+	f->claim_ms = now;
+	/* one probe per member in flight: one already out serves */
+	f->claim_sent = f->m[m].probe.token != 0;
+	return 1;
 }
 
 int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,

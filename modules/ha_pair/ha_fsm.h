@@ -134,6 +134,13 @@ typedef struct ha_fsm
 	int down;				  /* "down" given, "up" not yet */
 	int split_rounds;		  /* rounds both members answered alive */
 	int split;				  /* "split" given for the current run */
+	/* a request from a non-active member that, under member_trust
+	 * "confirm", waits for that member to answer a probe */
+	ha_role_t claim;  /* HA_ROLE_NONE: no claim pending */
+	int64_t claim_ms; /* when it was made: its probe is due then */
+	int claim_sent;	  /* its probe went out (or one in flight serves) */
+	uint64_t claims_confirmed;
+	uint64_t claims_unconfirmed;
 	uint32_t next_token;
 	/* reporting */
 	uint64_t switchovers;
@@ -164,7 +171,9 @@ typedef struct ha_action
 typedef struct ha_actions
 {
 	int n;
-	int unanswered; /* probes that ended without an alive answer */
+	int unanswered;	 /* probes that ended without an alive answer */
+	int unconfirmed; /* claims whose probe ended without an alive answer */
+	ha_role_t unconfirmed_member; /* the member of the last of them */
 	ha_action_t a[HA_MAX_ACTIONS];
 } ha_actions_t;
 
@@ -173,6 +182,8 @@ static inline void ha_actions_reset(ha_actions_t *acts)
 {
 	acts->n = 0;
 	acts->unanswered = 0;
+	acts->unconfirmed = 0;
+	acts->unconfirmed_member = HA_ROLE_NONE;
 }
 
 /* Start a pair at now: CHECK(primary), the primary probed at now and the
@@ -209,6 +220,19 @@ int ha_fsm_send_failed(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
  * active at once (unless held) and probes it now. Returns 1 when the
  * active member changed, 0 otherwise. */
 int ha_fsm_passive(ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out);
+
+/* Member m sent an out-of-dialog request that would make it active (as
+ * ha_fsm_passive()), over a transport that proves nothing about its
+ * origin: confirm it first. m is probed at the next tick (or its probe in
+ * flight serves), with an oos-force deadline; an alive answer makes it
+ * active then, with reason passive; no alive answer by the deadline ends
+ * the claim (counted in claims_unconfirmed and in out->unconfirmed by the
+ * call that ends it). A newer claim for the other member replaces a
+ * pending one. Returns 1 when a claim began, 2 when this one was pending
+ * already (nothing changed), 0 when there is nothing to confirm (m is the
+ * active member in CHECK, or the pair is held; nothing changed), -1 when
+ * m is not a member role (nothing changed). */
+int ha_fsm_claim(ha_fsm_t *f, ha_role_t m, int64_t now);
 
 /* Make member m active now for reason (manual, failover, ...) and probe it
  * now. Returns 1 when the active member changed, 0 when m already was the

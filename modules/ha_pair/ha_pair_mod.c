@@ -40,10 +40,27 @@ int _ha_passive_switchover = 1;
 int _ha_probe_standby = 0;
 int _ha_dns_refresh = 60;
 str _ha_passive_methods = STR_NULL;
+str _ha_member_trust = STR_NULL;
 
 ha_codes_t _ha_alive;
 struct socket_info *_ha_probe_sock = NULL;
 static unsigned int _ha_passive_mask = 0;
+
+/* member_trust: what a request from a member's address may do when it came
+ * over UDP, where its source address proves nothing */
+typedef enum ha_trust
+{
+	HA_TRUST_ANY = 0,	/* as over TCP/TLS (the original product) */
+	HA_TRUST_TRANSPORT, /* nothing: handled as from anyone else */
+	HA_TRUST_CONFIRM,	/* a passive switchover waits for a probe answer */
+	HA_TRUST_COUNT
+} ha_trust_t;
+static const char *ha_trust_names[HA_TRUST_COUNT] = {
+		[HA_TRUST_ANY] = "any",
+		[HA_TRUST_TRANSPORT] = "transport",
+		[HA_TRUST_CONFIRM] = "confirm",
+};
+static ha_trust_t _ha_trust = HA_TRUST_ANY;
 static int _ha_rr_loaded = 0;
 static struct rr_binds _ha_rrb;
 static str _ha_tag_name = str_init("hapair");
@@ -98,6 +115,7 @@ static param_export_t params[] = {
 	{"alive_codes", PARAM_STR, &_ha_alive_codes},
 	{"passive_switchover", PARAM_INT, &_ha_passive_switchover},
 	{"passive_methods", PARAM_STR, &_ha_passive_methods},
+	{"member_trust", PARAM_STR, &_ha_member_trust},
 	{"probe_standby", PARAM_INT, &_ha_probe_standby},
 	{"event_callback", PARAM_STR, &_ha_event_callback},
 	{"dns_refresh", PARAM_INT, &_ha_dns_refresh},
@@ -184,6 +202,7 @@ static int mod_init(void)
 {
 	ha_load_stats_t ls;
 	char err[HA_ERR_MAX];
+	int i;
 
 	if(_ha_pairs_file.len <= 0) {
 		LM_ERR("the pairs_file parameter is required\n");
@@ -214,6 +233,21 @@ static int mod_init(void)
 	} else {
 		_ha_passive_mask =
 				~(unsigned int)(METHOD_OPTIONS | METHOD_ACK | METHOD_CANCEL);
+	}
+	if(_ha_member_trust.len > 0) {
+		for(i = 0; i < HA_TRUST_COUNT; i++) {
+			if(_ha_member_trust.len == (int)strlen(ha_trust_names[i])
+					&& strncasecmp(_ha_member_trust.s, ha_trust_names[i],
+							   _ha_member_trust.len)
+							   == 0)
+				break;
+		}
+		if(i == HA_TRUST_COUNT) {
+			LM_ERR("bad member_trust '%.*s': any, transport or confirm\n",
+					_ha_member_trust.len, _ha_member_trust.s);
+			return -1;
+		}
+		_ha_trust = (ha_trust_t)i;
 	}
 	if(_ha_probe_socket.len > 0) {
 		_ha_probe_sock = lookup_local_socket(&_ha_probe_socket);
@@ -522,7 +556,7 @@ static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 {
 	ha_pair_t *p = NULL;
 	ha_actions_t acts;
-	int i, role = -1;
+	int i, role = -1, rc = 0;
 
 	if(!_ha_passive_switchover || indialog
 			|| !(msg->first_line.u.request.method_value & _ha_passive_mask))
@@ -550,9 +584,24 @@ static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 		return;
 	ha_actions_reset(&acts);
 	lock_get(&p->st->lock);
-	ha_fsm_passive(&p->st->fsm, (ha_role_t)role, ha_now_ms(), &acts);
+	if(_ha_trust == HA_TRUST_CONFIRM && msg->rcv.proto == PROTO_UDP) {
+		/* the prober probes the member now; it becomes active when it
+		 * answers (see ha_fsm_claim()) */
+		rc = ha_fsm_claim(&p->st->fsm, (ha_role_t)role, ha_now_ms());
+	} else {
+		ha_fsm_passive(&p->st->fsm, (ha_role_t)role, ha_now_ms(), &acts);
+	}
 	ha_pair_touched(p);
 	lock_release(&p->st->lock);
+	/* once per claim, so at most once per probe: forged requests cannot
+	 * flood the log */
+	if(rc == 1)
+		LM_INFO("pair '%.*s': a %.*s from the %s (%s:%d, UDP) says it is "
+				"active: probing it to confirm\n",
+				p->name.len, p->name.s, msg->first_line.u.request.method.len,
+				msg->first_line.u.request.method.s,
+				ha_role_name((ha_role_t)role), ip_addr2a(&msg->rcv.src_ip),
+				msg->rcv.src_port);
 	ha_actions_run(p, &acts);
 }
 
@@ -671,6 +720,15 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 	ha_addr_from_ip(&src, &msg->rcv.src_ip);
 	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
 			msg->rcv.proto != PROTO_UDP, fp, froles, HA_MAX_FROM);
+	if(nf > 0 && _ha_trust == HA_TRUST_TRANSPORT
+			&& msg->rcv.proto == PROTO_UDP) {
+		/* anyone can send a datagram with a member's source address: only
+		 * a connection (its handshake) shows that the member sent it.
+		 * DBG: forged requests must not be able to flood the log */
+		LM_DBG("request from a member's address over UDP: member_trust "
+			   "transport handles it as from anyone else\n");
+		nf = 0;
+	}
 	if(nf > 0) {
 		from_member(msg, t, fp, froles, nf, p, indialog);
 		/* the pair says where this request goes */

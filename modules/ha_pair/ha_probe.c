@@ -75,6 +75,11 @@ void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 
 	if(acts->unanswered > 0)
 		update_stat(_ha_st_probes_unanswered, acts->unanswered);
+	if(acts->unconfirmed > 0)
+		LM_WARN("pair '%.*s': the %s, which a request over UDP said was "
+				"active, did not answer its probe: no switchover (a forged "
+				"request?)\n",
+				p->name.len, p->name.s, ha_role_name(acts->unconfirmed_member));
 	for(i = 0; i < acts->n; i++) {
 		a = &acts->a[i];
 		ha_event_push(p, a);

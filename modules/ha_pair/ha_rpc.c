@@ -45,6 +45,11 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 			   (unsigned long)(now - f.last_switch_ms), "held", f.held)
 			< 0)
 		return -1;
+	if(rpc->struct_add(st, "sjj", "claim", ha_role_name(f.claim),
+			   "claims_confirmed", (unsigned long)f.claims_confirmed,
+			   "claims_unconfirmed", (unsigned long)f.claims_unconfirmed)
+			< 0)
+		return -1;
 	if(rpc->struct_add(st, "[", "members", &arr) < 0)
 		return -1;
 	for(i = 0; i < HA_ROLE_COUNT; i++) {

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include "../../core/dprint.h"
 #include "../../core/mem/shm_mem.h"
@@ -433,6 +434,21 @@ static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 	return -1;
 }
 
+
+/* The first probe token of a new pair. A reply to a probe is accepted when
+ * it echoes the token and comes from the member's address; over UDP the
+ * address can be forged, so the token must not be guessable (it is what
+ * protects member_trust "confirm"): random, from the kernel. Can't fail
+ * (without getrandom() it falls back to a mix of time, pid and index). */
+static uint32_t token_seed(int64_t now_ms, int i)
+{
+	uint32_t seed;
+
+	if(getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		return seed;
+	return (uint32_t)(now_ms * 2654435761u) ^ ((uint32_t)i << 20)
+		   ^ (uint32_t)getpid();
+}
 /* The pair of old with the same identity as cp (name and both member
  * URIs, as written), or NULL. */
 static ha_pair_t *same_pair(const ha_table_t *old, const ha_cfg_pair_t *cp)
@@ -552,9 +568,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 				goto error;
 			}
 			ha_actions_reset(&acts);
-			ha_fsm_init(&p->st->fsm, &fc, reliable,
-					(uint32_t)(now_ms * 2654435761u) ^ ((uint32_t)i << 20)
-							^ (uint32_t)getpid(),
+			ha_fsm_init(&p->st->fsm, &fc, reliable, token_seed(now_ms, i),
 					now_ms, &acts);
 		}
 		h = hash_bytes(p->name.s, p->name.len, 0) & (nb - 1);

@@ -229,10 +229,11 @@ class Kamailio:
 
 def send_request(procs, logdir, src_ip, src_port, method="MESSAGE",
                  user="alice", ruri_host="127.0.0.1:5060",
-                 proxy="127.0.0.1:5060", netns=None, timeout=8, headers=()):
-    """Send one request with sipp from src_ip:src_port, with extra header
-    lines; return the status code of the final reply (None when none
-    came)."""
+                 proxy="127.0.0.1:5060", netns=None, timeout=8, headers=(),
+                 transport="u1"):
+    """Send one request with sipp from src_ip:src_port (over transport,
+    sipp's -t: u1 UDP, t1 TCP), with extra header lines; return the status
+    code of the final reply (None when none came)."""
     tag = f"req-{method}-{src_ip}-{src_port}-{time.monotonic_ns()}"
     msgs = logdir / f"{tag}.log"
     sf = logdir / f"request-{tag}.xml"
@@ -242,7 +243,7 @@ def send_request(procs, logdir, src_ip, src_port, method="MESSAGE",
                   .replace("      @HEADERS@\n", extra))
     args = ["sipp", "-sf", str(sf), "-i", src_ip,
             "-p", str(src_port), "-m", "1", "-nostdin", "-s", user,
-            "-key", "ruri_host", ruri_host,
+            "-key", "ruri_host", ruri_host, "-t", transport,
             "-trace_msg", "-message_file", str(msgs), "-timeout",
             f"{timeout}s", "-timeout_error", proxy]
     p = procs.start(args, logdir / f"{tag}.out", netns=netns, cwd=logdir)

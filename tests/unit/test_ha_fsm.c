@@ -86,6 +86,8 @@ typedef struct sim
 	int64_t dl[2];		/* its deadline as last seen */
 	uint32_t resent[2]; /* drop_first: token answered on its resend */
 	int refused;		/* peer replies the machine refused */
+	int unconfirmed;	/* claims the actions said ended unconfirmed */
+	ha_role_t unconfirmed_member; /* the member of the last of them */
 } sim_t;
 
 static sim_t S;
@@ -204,6 +206,9 @@ static void sim_actions(sim_t *s, const ha_actions_t *acts)
 	/* a full buffer may have lost actions */
 	sim_assert(acts->n < HA_MAX_ACTIONS, "t=%lld: %d actions",
 			(long long)s->now, acts->n);
+	s->unconfirmed += acts->unconfirmed;
+	if(acts->unconfirmed > 0)
+		s->unconfirmed_member = acts->unconfirmed_member;
 	for(i = 0; i < acts->n; i++) {
 		sim_assert(s->nlog < SIM_LOG_MAX, "log full");
 		s->log[s->nlog].t = s->now;
@@ -222,7 +227,7 @@ static int sim_reply(sim_t *s, ha_role_t m, uint32_t tok, int code, int *nact)
 	ha_actions_t acts;
 	int r;
 
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	if(code == 0)
 		r = ha_fsm_send_failed(&s->f, m, tok, s->now, &acts);
 	else
@@ -288,7 +293,7 @@ static void sim_at(sim_t *s, int64_t t)
 			if(s->tok[m] != 0 && s->f.m[m].probe.token == s->tok[m])
 				s->dl[m] = s->f.m[m].probe.deadline_ms;
 		due = ha_fsm_next_due(&s->f);
-		acts.n = 0;
+		ha_actions_reset(&acts);
 		ha_fsm_tick(&s->f, t, &acts);
 		sim_assert(due <= t || acts.n == 0,
 				"t=%lld: the tick acted though next_due was %lld", (long long)t,
@@ -308,7 +313,7 @@ static void sim_start(sim_t *s, int64_t t0)
 {
 	ha_actions_t acts;
 
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	s->now = t0;
 	ha_fsm_init(&s->f, &s->cfg, s->reliable, s->seed, t0, &acts);
 	sim_actions(s, &acts);
@@ -364,10 +369,18 @@ static int sim_passive(sim_t *s, ha_role_t m, int *nact)
 	ha_actions_t acts;
 	int r;
 
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	r = ha_fsm_passive(&s->f, m, s->now, &acts);
 	*nact = acts.n;
 	sim_actions(s, &acts);
+	note_state(s);
+	return r;
+}
+
+static int sim_claim(sim_t *s, ha_role_t m)
+{
+	int r = ha_fsm_claim(&s->f, m, s->now);
+
 	note_state(s);
 	return r;
 }
@@ -377,7 +390,7 @@ static int sim_switch(sim_t *s, ha_role_t m, ha_reason_t why, int *nact)
 	ha_actions_t acts;
 	int r;
 
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	r = ha_fsm_switch(&s->f, m, why, s->now, &acts);
 	*nact = acts.n;
 	sim_actions(s, &acts);
@@ -390,7 +403,7 @@ static ha_role_t sim_failover(sim_t *s, ha_role_t m, int *nact)
 	ha_actions_t acts;
 	ha_role_t r;
 
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	r = ha_fsm_failover(&s->f, m, s->now, &acts);
 	*nact = acts.n;
 	sim_actions(s, &acts);
@@ -753,7 +766,7 @@ START_TEST(start_probes_both_members_and_switches_to_primary)
 	ha_actions_t acts;
 
 	sim_default(&S);
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	ha_fsm_init(&S.f, &S.cfg, S.reliable, 1, 0, &acts);
 	ck_assert_int_eq(acts.n, 1);
 	ck_assert_int_eq(acts.a[0].type, HA_ACT_SWITCH);
@@ -768,7 +781,7 @@ START_TEST(start_probes_both_members_and_switches_to_primary)
 	ck_assert_int_eq(S.f.m[B].state, HA_MS_UNKNOWN);
 	ck_assert_int_eq(ha_fsm_next_due(&S.f), 0);
 
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	ha_fsm_tick(&S.f, 0, &acts);
 	ck_assert_int_eq(acts.n, 2);
 	ck_assert_int_eq(acts.a[0].type, HA_ACT_SEND);
@@ -826,17 +839,17 @@ START_TEST(token_zero_is_never_used)
 	ha_actions_t acts;
 
 	sim_default(&S);
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	ha_fsm_init(&S.f, &S.cfg, S.reliable, 0xffffffffu, 0, &acts);
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	ha_fsm_tick(&S.f, 0, &acts);
 	ck_assert_int_eq(acts.n, 2);
 	ck_assert_uint_eq(acts.a[0].token, 0xffffffffu);
 	ck_assert_uint_eq(acts.a[1].token, 1);
 
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	ha_fsm_init(&S.f, &S.cfg, S.reliable, 0, 0, &acts);
-	acts.n = 0;
+	ha_actions_reset(&acts);
 	ha_fsm_tick(&S.f, 0, &acts);
 	ck_assert_uint_ne(acts.a[0].token, 0);
 	ck_assert_uint_ne(acts.a[1].token, 0);
@@ -1620,6 +1633,212 @@ START_TEST(passive_during_force_makes_member_active)
 }
 END_TEST
 
+/* ---- member_trust confirm: claims ------------------------------------- */
+
+START_TEST(claim_switches_only_when_the_member_answers)
+{
+	ha_fsm_t before;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	before = S.f;
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	/* nothing switched yet; the claimed member is probed at once */
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.switchovers, before.switchovers);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 100);
+	sim_at(&S, 100);
+	ck_assert_sends(&S, B, 0, 100, 100, 100);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 100 + 1000); /* oos-force */
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	/* it answers 20 ms later: active now, reason passive */
+	sim_run(&S, 120);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 120, P, B, HA_RSN_PASSIVE);
+	ck_assert_int_eq(S.f.claims_confirmed, 1);
+	ck_assert_int_eq(S.f.claims_unconfirmed, 0);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+	/* probing follows it from the confirming probe's send time */
+	sim_run(&S, 10200);
+	ck_assert_sends(&S, B, 0, 101, 10200, 5100, 10100);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.unconfirmed, 0);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(claim_not_answered_changes_nothing_and_floods_cost_one_probe)
+{
+	int i;
+
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT; /* the standby's SIP port is closed */
+	sim_start(&S, 0);
+	sim_run(&S, 6000); /* its start probe failed at 5000 */
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	sim_at(&S, 6000);
+	/* forged requests keep coming: one probe, one claim */
+	for(i = 0; i < 50; i++) {
+		sim_run(&S, 6000 + i * 10);
+		ck_assert_int_eq(sim_claim(&S, B), 2);
+	}
+	sim_run(&S, 6999);
+	ck_assert_sends(&S, B, 0, 6000, 6999, 6000);
+	ck_assert_int_eq(S.f.claim, B);
+	ck_assert_int_eq(S.unconfirmed, 0);
+	/* its deadline (oos-force) ends the claim: nothing switched */
+	sim_at(&S, 7000);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.claims_unconfirmed, 1);
+	ck_assert_int_eq(S.unconfirmed, 1);
+	ck_assert_int_eq(S.f.claims_confirmed, 0);
+	ck_assert_int_eq(S.unconfirmed_member, B);
+	ck_assert_int_eq(S.f.m[B].state, HA_MS_DOWN);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1); /* the start */
+	sim_run(&S, 20000);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.nst, 1);
+	/* a new claim after that: a new probe */
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	sim_at(&S, 20000);
+	ck_assert_sends(&S, B, 0, 20000, 20000, 20000);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(claim_with_a_non_alive_answer_is_unconfirmed)
+{
+	sim_setup(&S, 5000, 1000, 0, "2xx", 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	S.peer[B].code = 503; /* answers, but not as alive */
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	sim_run(&S, 200);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.claims_unconfirmed, 1);
+	ck_assert_int_eq(S.unconfirmed, 1);
+	ck_assert_int_eq(S.f.m[B].last_code, 503);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+}
+END_TEST
+
+START_TEST(claim_served_by_the_probe_in_flight)
+{
+	/* at start the backup is probed at 0 and answers at 20: a claim at 5
+	 * sends no second probe, and that answer confirms it */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 5);
+	ck_assert_int_ne(S.f.m[B].probe.token, 0);
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	sim_run(&S, 20);
+	ck_assert_sends(&S, B, 0, 0, 20, 0);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 20, P, B, HA_RSN_PASSIVE);
+	ck_assert_int_eq(S.f.claims_confirmed, 1);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(claim_of_the_active_member_or_while_held_is_nothing)
+{
+	ha_fsm_t before;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	before = S.f;
+	ck_assert_int_eq(sim_claim(&S, P), 0);
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_claim(&S, HA_ROLE_NONE), -1);
+	ck_assert_int_eq(sim_claim(&S, (ha_role_t)7), -1);
+	ck_assert_unchanged(before, &S);
+	ha_fsm_hold(&S.f, 1);
+	before = S.f;
+	ck_assert_int_eq(sim_claim(&S, B), 0);
+	ck_assert_unchanged(before, &S);
+	sim_run(&S, 10000);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_int_eq(S.f.claims_confirmed + S.f.claims_unconfirmed, 0);
+
+	/* held after the claim was made: answered, but no switch */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	ha_fsm_hold(&S.f, 1);
+	sim_run(&S, 300);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.claims_confirmed, 1);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+}
+END_TEST
+
+START_TEST(claim_during_force_makes_member_active_when_it_answers)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 11100);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_revive(&S, B, 20);
+	/* the hunt is on the primary (its attempt 11000..12000); a claim from
+	 * the backup probes it at once, beside the attempt */
+	ck_assert_int_eq(S.f.hunt, P);
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	sim_at(&S, 11100);
+	ck_assert_sends(&S, B, 0, 11100, 11100, 11100);
+	sim_run(&S, 11120);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 11120, P, B, HA_RSN_PASSIVE);
+	sim_run(&S, 13000);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.claims_confirmed, 1);
+}
+END_TEST
+
+START_TEST(claim_settled_by_a_manual_switch)
+{
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 2000);
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	sim_at(&S, 2000);
+	ck_assert_int_eq(
+			ha_fsm_switch(&S.f, B, HA_RSN_MANUAL, 2010, &(ha_actions_t){0}), 1);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.claims_confirmed + S.f.claims_unconfirmed, 0);
+}
+END_TEST
+
+START_TEST(claim_for_the_other_member_replaces_a_pending_one)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	sim_run(&S, 13100); /* FORCE, both silent */
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(sim_claim(&S, P), 1);
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	ck_assert_int_eq(S.f.claim, B);
+	ck_assert_int_eq(S.f.claim_ms, 13100);
+	sim_revive(&S, B, 20);
+	sim_at(&S, 13100);
+	sim_run(&S, 13200);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PASSIVE);
+	ck_assert_int_eq(S.f.claims_confirmed, 1);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+}
+END_TEST
+
 START_TEST(manual_switch)
 {
 	ha_fsm_t before;
@@ -2314,6 +2533,15 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(tc, passive_switchover_from_standby);
 	tcase_add_test(tc, passive_ignored_while_held);
 	tcase_add_test(tc, passive_during_force_makes_member_active);
+	tcase_add_test(tc, claim_switches_only_when_the_member_answers);
+	tcase_add_test(
+			tc, claim_not_answered_changes_nothing_and_floods_cost_one_probe);
+	tcase_add_test(tc, claim_with_a_non_alive_answer_is_unconfirmed);
+	tcase_add_test(tc, claim_served_by_the_probe_in_flight);
+	tcase_add_test(tc, claim_of_the_active_member_or_while_held_is_nothing);
+	tcase_add_test(tc, claim_during_force_makes_member_active_when_it_answers);
+	tcase_add_test(tc, claim_settled_by_a_manual_switch);
+	tcase_add_test(tc, claim_for_the_other_member_replaces_a_pending_one);
 	tcase_add_test(tc, manual_switch);
 	tcase_add_test(
 			tc, failover_on_active_member_goes_to_force_and_retries_other);
