@@ -369,7 +369,7 @@ def callgrind_per_request(wd, defines, alloc, n, user="svc",
         c = sipp_client(procs, wd, "warm", "uac.xml", 300, 300, user=user,
                         ruri_host=ruri_host)
         c.wait(120)
-        out = []
+        out, alloc = [], []
         for w in range(windows):
             kam.wait_idle(worker, quiet=0.01, step=0.5)
             subprocess.run(["callgrind_control", "-z", str(worker)],
@@ -394,7 +394,24 @@ def callgrind_per_request(wd, defines, alloc, n, user="svc",
             time.sleep(0.5)
             m = re.search(r"^summary: (\d+)", dump.read_text(), re.M)
             out.append(int(m.group(1)) / n)
-    return out
+            alloc.append(allocator_ir(dump) / n)
+    return out, alloc
+
+
+ALLOC_FUNCS = ("qm_malloc", "qm_free", "tlsf_malloc", "tlsf_free")
+
+
+def allocator_ir(dump):
+    """Instructions spent inside the memory allocator (inclusive)."""
+    r = subprocess.run(["callgrind_annotate", "--inclusive=yes",
+                        "--threshold=100", str(dump)], capture_output=True,
+                       text=True, timeout=120)
+    tot = 0
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\?\?\?:(\w+) ", line)
+        if m and m.group(2) in ALLOC_FUNCS:
+            tot += int(m.group(1).replace(",", ""))
+    return tot
 
 
 def bench_cost(prof, res):
@@ -404,9 +421,11 @@ def bench_cost(prof, res):
             for mode in MODES:
                 wd = fresh(WORK / "cost" / f"cg-{alloc}-{mode}")
                 log(f"cost: callgrind {mode}, {alloc} allocator")
-                v = callgrind_per_request(wd, mode_defines(mode, wd), alloc,
-                                          prof["cg_n"])
+                v, a = callgrind_per_request(wd, mode_defines(mode, wd),
+                                             alloc, prof["cg_n"])
                 r.setdefault("callgrind", {}).setdefault(alloc, {})[mode] = v
+                r.setdefault("callgrind_alloc", {}).setdefault(
+                    alloc, {})[mode] = a
     # CPU per request at a fixed rate, rounds interleaved
     n, rate = prof["tp_n"], prof["tp_rate"]
     r["rate"], r["n"] = rate, n
@@ -449,7 +468,7 @@ def bench_growth(prof, res):
                  "MODE_HA_NAMED" if kind == "named" else "MODE_HA": None}
             target = f"p{npairs // 2}"
             log(f"growth: ha_route {kind}, {npairs} pairs")
-            v = callgrind_per_request(
+            v, _ = callgrind_per_request(
                 wd, d, "tlsf", prof["cg_n"] // 2,
                 user=target if kind == "named" else "svc",
                 ruri_host="127.0.0.1" if kind == "named"
@@ -732,7 +751,8 @@ def scale_run(system, npairs, seconds, probe_standby=False):
                     for w in ("within_1ms", "within_10ms", "within_100ms")},
                 members_probed=tot["members"],
                 retransmissions=tot["retransmissions"],
-                dev_p99_ms=max(s["dev_p99_ms"] for s in seen))
+                dev_p99_ms=max((s["dev_p99_ms"] for s in seen
+                                if s["intervals"]), default=None))
 
 
 def bench_scale(prof, res):
