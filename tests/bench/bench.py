@@ -55,7 +55,7 @@ PROFILES = {
     # make bench: every figure, slow settings with fewer trials
     "quick": dict(cg_n=2000, tp_n=100000, tp_rate=5000, tp_reps=2,
                   growth=[10, 1000, 10000], switch_trials=30, switch_k=10,
-                  slow_trials=10, healthy_s=60, scale=[1000, 10000],
+                  slow_trials=10, healthy_s=45, scale=[1000, 10000],
                   ds_scale=True),
     # make bench-long: the slow settings in full, a 5-minute healthy run
     "long": dict(cg_n=4000, tp_n=100000, tp_rate=5000, tp_reps=3,
@@ -760,7 +760,7 @@ def bench_scale(prof, res):
         return
     build_optresp()
     r = res.setdefault("scale", {})
-    secs = 20
+    secs = res["scale_seconds"] = 15
     for n in [10] + prof["scale"]:
         log(f"scale: ha_pair, {n} pairs at 1 s")
         r[f"ha {n}"] = scale_run("ha", n, secs)

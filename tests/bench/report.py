@@ -263,7 +263,8 @@ def render(res, work):
                  "server: sipp tracing 10,000-20,000 messages a second "
                  "takes a core of its own on this machine). oos-check 1 s "
                  "(ha_pair) or `ds_ping_interval` 1 (dispatcher). CPU over "
-                 "20 s after 5 s of start-up, from /proc/PID/schedstat: of "
+                 f"{res['scale_seconds']} s after 5 s of start-up, from "
+                 "/proc/PID/schedstat: of "
                  "the probing process (ha_pair's prober; dispatcher's "
                  "pings are sent by the `timer` process) and of all "
                  "kamailio processes (replies are taken in by the SIP "
@@ -307,7 +308,7 @@ def render(res, work):
     L.append("\n## Method notes\n")
     L.append("- `make bench` runs the `quick` profile (all settings; the "
              "5 s / 5 s and dispatcher-default settings with fewer trials, "
-             "a 60 s healthy run); `make bench-long` runs them in full "
+             "a 45 s healthy run); `make bench-long` runs them in full "
              "(30 trials each, a 5-minute healthy run).\n"
              "- `make test` runs a 10-second smoke of this harness "
              "(`--profile smoke`): it checks the harness works, not the "
