@@ -9,6 +9,7 @@ build="$top/build"
 pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	sip-tester sipsak pkg-config dpkg-dev build-essential bison flex
 	kamailio-lua-modules
+	clang libclang-rt-14-dev valgrind
 	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps)
 
 SUDO=""
