@@ -19,7 +19,8 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 UNIT_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -g -O1 -I$(MODDIR) -I$(UNITDIR)
 ifeq ($(SANITIZE),1)
-UNIT_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+UNIT_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
 endif
 
 PREFIX ?= /usr
