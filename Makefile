@@ -127,20 +127,21 @@ $(FUZZDIR)/fuzz_config: tests/fuzz/fuzz_config.c $(MODDIR)/ha_config.c \
 fuzz-build: deps
 	$(MAKE) $(patsubst %,$(FUZZDIR)/fuzz_%,$(FUZZ_TARGETS))
 
-# run every target $(FUZZ_SECONDS) seconds
+# run every target $(FUZZ_SECONDS) seconds, one after the other
 fuzz: fuzz-build
-	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(FUZZDIR)/corpus/$$t $(FUZZDIR)/artifacts; \
-		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		$(FUZZ_RUN) $(FUZZDIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-			-artifact_prefix=$(FUZZDIR)/artifacts/ $(FUZZ_ARGS_$$t) \
-			$(FUZZDIR)/corpus/$$t $(TOP)/tests/fuzz/corpus/$$t \
-			>$(FUZZDIR)/$$t.log 2>&1 || { tail -n 40 $(FUZZDIR)/$$t.log; \
-			echo "fuzz: $$t FAILED (log $(FUZZDIR)/$$t.log)"; exit 1; }; \
-		grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' \
-			$(FUZZDIR)/$$t.log; \
-	done
+	@$(MAKE) --no-print-directory -j1 $(patsubst %,fuzz-run-%,$(FUZZ_TARGETS))
+
+fuzz-run-%:
+	@mkdir -p $(FUZZDIR)/corpus/$* $(FUZZDIR)/artifacts
+	@echo "fuzz: $* for $(FUZZ_SECONDS) s"
+	@$(FUZZ_RUN) $(FUZZDIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix=$(FUZZDIR)/artifacts/ $(FUZZ_ARGS_$*) \
+		$(FUZZDIR)/corpus/$* $(TOP)/tests/fuzz/corpus/$* \
+		>$(FUZZDIR)/$*.log 2>&1 || { tail -n 40 $(FUZZDIR)/$*.log; \
+		echo "fuzz: $* FAILED (log $(FUZZDIR)/$*.log)"; exit 1; }
+	@grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' \
+		$(FUZZDIR)/$*.log
 
 # the committed seeds replayed, then a few seconds of fuzzing each
 test-fuzz-smoke: fuzz-build
