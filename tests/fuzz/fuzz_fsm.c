@@ -17,6 +17,10 @@
  *   or retransmission time is later than now, and after a tick nothing is
  *   due any more (ha_fsm_next_due() > now) and the tick acted only if
  *   something was due;
+ * - probes as specified: a new probe's deadline is now + oos-check (CHECK)
+ *   or oos-force (FORCE), its first retransmission at T1 = min(500 ms,
+ *   deadline / 4) over UDP; in FORCE only the hunted member of the open
+ *   attempt is probed, attempts of one FORCE run start >= 50 ms apart;
  * - the counters add up: probes_sent per member grows by the new SENDs,
  *   probes_unanswered by the actions' unanswered count, switchovers by the
  *   SWITCH events; DOWN and UP alternate and "down" only exists in FORCE;
@@ -62,6 +66,7 @@ typedef struct fz
 	int64_t now;
 	ha_role_t shadow_active; /* from the SWITCH events */
 	int shadow_down;		 /* DOWN given, UP not yet */
+	int64_t ep_attempt_ms;	 /* last attempt of this FORCE run, -1: none */
 	uint32_t last_tok[2];	 /* last token sent to each member */
 	int ops;
 } fz_t;
@@ -207,6 +212,25 @@ static void check_call(
 				CHECK(z, np->rtx_ms == 0 || np->rtx_ms > z->now,
 						"retransmission armed in the past");
 				z->last_tok[a->member] = a->token;
+				/* its deadline: oos-check in CHECK, oos-force in FORCE
+				 * (the tick starts probes after any change of state);
+				 * the first retransmission at T1 = min(500, len / 4) */
+				{
+					int len = f->state == HA_ST_CHECK ? f->cfg.oos_check_ms
+													  : f->cfg.oos_force_ms;
+					int t1 = len / 4 > HA_T1_MAX_MS ? HA_T1_MAX_MS : len / 4;
+
+					CHECK(z, np->deadline_ms == z->now + len,
+							"probe deadline is not now + oos-check/force");
+					CHECK(z,
+							f->m[a->member].reliable
+									? np->rtx_ms == 0
+									: np->rtx_ms == z->now + t1,
+							"first retransmission not at T1");
+				}
+				if(f->state == HA_ST_FORCE)
+					CHECK(z, a->member == f->hunt && f->attempt_open,
+							"FORCE: a probe outside the attempt");
 				break;
 			case HA_ACT_SWITCH:
 				sw++;
@@ -264,6 +288,20 @@ static void check_call(
 			"probes_unanswered does not add up to the actions' count");
 	CHECK(z, f->switchovers == before->switchovers + (uint64_t)sw,
 			"switchovers does not count the SWITCH events");
+	/* FORCE attempts of one run start at least HA_MIN_ATTEMPT_GAP_MS
+	 * apart */
+	if(f->state == HA_ST_FORCE && before->state != HA_ST_FORCE)
+		z->ep_attempt_ms = -1;
+	if(f->state == HA_ST_FORCE && f->attempt_open
+			&& (!before->attempt_open || f->attempt_ms != before->attempt_ms)) {
+		CHECK(z, f->attempt_ms == z->now, "attempt opened at another time");
+		CHECK(z,
+				z->ep_attempt_ms < 0
+						|| f->attempt_ms - z->ep_attempt_ms
+								   >= HA_MIN_ATTEMPT_GAP_MS,
+				"FORCE attempts less than 50 ms apart");
+		z->ep_attempt_ms = f->attempt_ms;
+	}
 	if(sw > 0)
 		CHECK(z, f->last_switch_ms == z->now, "last switch time");
 	check_state(z);
@@ -277,8 +315,12 @@ static void trace_acts(const fz_t *z, const char *call, const ha_actions_t *a)
 
 	if(!trace)
 		return;
-	fprintf(stderr, "t=%lld %s: %s active=%d", (long long)z->now, call,
-			ha_state_names[z->f.state], (int)z->f.active);
+	fprintf(stderr,
+			"t=%lld %s: %s active=%d hunt=%d attempt open=%d at=%lld "
+			"next=%lld",
+			(long long)z->now, call, ha_state_names[z->f.state],
+			(int)z->f.active, (int)z->f.hunt, z->f.attempt_open,
+			(long long)z->f.attempt_ms, (long long)z->f.next_attempt_ms);
 	for(i = 0; i < a->n; i++)
 		fprintf(stderr, " [%d m=%d tok=%u rtx=%d %d->%d]", (int)a->a[i].type,
 				(int)a->a[i].member, a->a[i].token, a->a[i].retransmit,
@@ -525,6 +567,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			case 10: /* probe now (RPC) */
 				ha_fsm_probe_now(&z.f, z.now);
+				/* by design the next attempt may then start at once,
+				 * inside the 50 ms gap (an operator's one-off) */
+				if(!z.f.attempt_open)
+					z.ep_attempt_ms = -1;
 				check_call(&z, &before, &acts, 0);
 				break;
 			default: /* reload with other timings */
