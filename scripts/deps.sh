@@ -9,8 +9,8 @@ build="$top/build"
 pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	sip-tester sipsak pkg-config dpkg-dev build-essential bison flex
 	kamailio-lua-modules kamailio-tls-modules openssl
-	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps
-	valgrind gnuplot-nox)
+	clang libclang-rt-14-dev valgrind gnuplot-nox
+	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then

@@ -358,6 +358,10 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 			act_send(out, (ha_role_t)i, p->token, 1);
 			p->rtx_gap_ms *= 2;
 			p->rtx_ms += p->rtx_gap_ms;
+			/* a late tick sends one retransmission for those it missed,
+			 * the next one a gap after now, never in the past */
+			if(p->rtx_ms <= now)
+				p->rtx_ms = now + p->rtx_gap_ms;
 			if(p->rtx_ms >= p->deadline_ms)
 				p->rtx_ms = 0;
 		}

@@ -18,6 +18,48 @@ CFG = TOP / "config" / "kamailio.cfg"
 SIPP = TOP / "tests" / "sipp"
 LOGS = TOP / "tests" / "e2e" / "logs"
 KAMAILIO = "/usr/sbin/kamailio"
+# make SANITIZE=1 test: the module is built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (gcc's runtimes), which must be loaded first
+# into Debian's kamailio, that is not built with them
+SANITIZE = os.environ.get("HA_SANITIZE") == "1"
+SAN_RUNTIMES = ("libasan.so.8", "libubsan.so.1")
+SAN_REPORT_GLOBS = ("sanitizer.*",)
+
+
+def sanitizer_env(logdir):
+    """The environment kamailio runs in when SANITIZE: the runtimes
+    preloaded, reports written as files into logdir (checked by the procs
+    fixture). Kamailio's exit is not leak-clean and its pkg/shm allocators
+    are its own (invisible to ASan): no leak detection here."""
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = ":".join(SAN_RUNTIMES)
+    env["ASAN_OPTIONS"] = ":".join([
+        "detect_leaks=0", "abort_on_error=0", "halt_on_error=1",
+        "handle_segv=1", "allow_user_segv_handler=1",
+        "detect_odr_violation=0", f"log_path={logdir}/sanitizer"])
+    env["UBSAN_OPTIONS"] = ":".join([
+        "print_stacktrace=1", "halt_on_error=0",
+        f"log_path={logdir}/sanitizer"])
+    return env
+
+
+def sanitizer_reports(logdir, logs=()):
+    """The sanitizer reports of a test: report files in logdir, and report
+    lines that reached a kamailio log instead."""
+    found = []
+    for g in SAN_REPORT_GLOBS:
+        for f in sorted(logdir.glob(g)):
+            text = f.read_text(errors="replace").strip()
+            if text:
+                found.append(f"{f}: {text[:2000]}")
+    for log in logs:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        for marker in ("ERROR: AddressSanitizer", "runtime error:"):
+            i = text.find(marker)
+            if i >= 0:
+                line = text[text.rfind("\n", 0, i) + 1:text.find("\n", i)]
+                found.append(f"{log}: {line[-500:]}")
+    return found
 
 
 def port_free(ip, port, proto="udp"):
@@ -79,12 +121,12 @@ class Procs:
         self.procs = []
         self.kamailio_logs = []
 
-    def start(self, args, log, netns=None, cwd=None):
+    def start(self, args, log, netns=None, cwd=None, env=None):
         if netns:
             args = ["ip", "netns", "exec", netns] + args
         f = open(log, "ab")
         p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, cwd=cwd,
+                             stdin=subprocess.DEVNULL, cwd=cwd, env=env,
                              start_new_session=True)
         f.close()
         self.procs.append(p)
@@ -188,7 +230,9 @@ class Kamailio:
                 "-A", f"LISTEN={listen}"]
         for k, v in defines.items():
             args += ["-A", f"{k}={v}" if v is not None else k]
-        self.proc = procs.start(args, self.log, netns=netns, cwd=logdir)
+        self.proc = procs.start(args, self.log, netns=netns, cwd=logdir,
+                                env=sanitizer_env(logdir) if SANITIZE
+                                else None)
         procs.kamailio_logs.append(self.log)
         if expect_start:
             deadline = time.time() + 10
@@ -286,6 +330,14 @@ def procs():
         if i >= 0:
             line = text[text.rfind("\n", 0, i) + 1:text.find("\n", i)]
             pytest.fail(f"a kamailio process crashed: {line[-300:]} ({log})")
+    if SANITIZE:
+        dirs = sorted({log.parent for log in p.kamailio_logs})
+        found = []
+        for d in dirs:
+            found += sanitizer_reports(d, [log for log in p.kamailio_logs
+                                           if log.parent == d])
+        if found:
+            pytest.fail("sanitizer report(s):\n" + "\n".join(found))
 
 
 @pytest.fixture
@@ -301,3 +353,11 @@ def logdir(request):
 def _built():
     if not MODULE.exists():
         pytest.exit(f"{MODULE} is missing: run 'make test' (it builds)", 2)
+    flavour = MODULE.parent / ".flavour"
+    built_san = (flavour.exists()
+                 and flavour.read_text().strip() == "sanitize=1")
+    if built_san != SANITIZE:
+        pytest.exit(f"{MODULE} was built {'with' if built_san else 'without'}"
+                    f" sanitizers but HA_SANITIZE is "
+                    f"{'1' if SANITIZE else 'not 1'}: run 'make test' or "
+                    f"'make SANITIZE=1 test' (they rebuild)", 2)

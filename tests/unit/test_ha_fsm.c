@@ -1188,6 +1188,46 @@ START_TEST(udp_retransmits_in_force_by_oos_force)
 }
 END_TEST
 
+/* A late tick (the prober was busy past two retransmission times) sends
+ * one retransmission and arms the next one later than now, never in the
+ * past: the next tick would otherwise resend at once (found by the
+ * fuzzer, tests/fuzz/fuzz_fsm.c). */
+START_TEST(late_tick_retransmits_once_and_rearms_in_the_future)
+{
+	ha_actions_t acts;
+	uint32_t tok;
+
+	sim_default(&S); /* oos_check 5 s: T1 500 ms, UDP */
+	acts.n = 0;
+	ha_fsm_init(&S.f, &S.cfg, S.reliable, 1, 0, &acts);
+	acts.n = 0;
+	ha_fsm_tick(&S.f, 0, &acts);
+	tok = S.f.m[P].probe.token;
+	ck_assert_int_eq(S.f.m[P].probe.rtx_ms, 500);
+	/* due at 500 and 1500; the tick comes at 1800 */
+	acts.n = 0;
+	ha_fsm_tick(&S.f, 1800, &acts);
+	ck_assert_int_eq(acts.n, 2);
+	ck_assert_int_eq(acts.a[0].type, HA_ACT_SEND);
+	ck_assert_uint_eq(acts.a[0].token, tok);
+	ck_assert_int_eq(acts.a[0].retransmit, 1);
+	ck_assert_int_eq(acts.a[1].retransmit, 1);
+	ck_assert_int_gt(S.f.m[P].probe.rtx_ms, 1800);
+	ck_assert_int_gt(ha_fsm_next_due(&S.f), 1800);
+	/* the gap goes on doubling from there: 1800 + 1000 */
+	ck_assert_int_eq(S.f.m[P].probe.rtx_ms, 2800);
+	acts.n = 0;
+	ha_fsm_tick(&S.f, 1801, &acts);
+	ck_assert_int_eq(acts.n, 0);
+	/* far too late for the next one to fit before the deadline: none */
+	acts.n = 0;
+	ha_fsm_tick(&S.f, 4900, &acts);
+	ck_assert_int_eq(acts.n, 2);
+	ck_assert_int_eq(S.f.m[P].probe.rtx_ms, 0);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 5000);
+}
+END_TEST
+
 START_TEST(reliable_members_are_not_retransmitted)
 {
 	sim_setup(&S, 5000, 1000, 0, NULL, 1, 0);
@@ -2516,6 +2556,7 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(tc, udp_retransmits_at_t1_doubling_oos_check_1000);
 	tcase_add_test(tc, udp_retransmits_at_t1_doubling_oos_check_5000);
 	tcase_add_test(tc, udp_retransmits_in_force_by_oos_force);
+	tcase_add_test(tc, late_tick_retransmits_once_and_rearms_in_the_future);
 	tcase_add_test(tc, reliable_members_are_not_retransmitted);
 	tcase_add_test(tc, lost_first_transmission_costs_no_switchover);
 	tcase_add_test(tc, one_probe_in_flight_per_member);

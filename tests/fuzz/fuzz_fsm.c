@@ -1,0 +1,589 @@
+/* fuzz_fsm.c - libFuzzer target: random event sequences into ha_fsm.
+ *
+ * The input is decoded into a pair's configuration and a sequence of
+ * events on a fake monotonic clock: time passing with the prober's timer on
+ * time or late, probe replies (matching, stale or forged tokens, any code),
+ * send failures, passive promotions, manual switchovers, failovers from
+ * ha_failover, hold/release, probe-now and reloads of the timings. After
+ * every call the machine's invariants are checked and a violation aborts:
+ *
+ * - at most one active member: CHECK has exactly one, FORCE none; the
+ *   SWITCH events tell the same story as the state (old -> new chain);
+ * - at most one probe in flight per member: a new probe of a member is
+ *   only sent when its previous one has ended, tokens are never 0 and never
+ *   shared by the two members, retransmissions only of the probe in
+ *   flight, before its deadline and never over a reliable transport;
+ * - deadlines are never armed in the past: a new or changed probe deadline
+ *   or retransmission time is later than now, and after a tick nothing is
+ *   due any more (ha_fsm_next_due() > now) and the tick acted only if
+ *   something was due;
+ * - probes as specified: a new probe's deadline is now + oos-check (CHECK)
+ *   or oos-force (FORCE), its first retransmission at T1 = min(500 ms,
+ *   deadline / 4) over UDP; in FORCE only the hunted member of the open
+ *   attempt is probed, attempts of one FORCE run start >= 50 ms apart;
+ * - the counters add up: probes_sent per member grows by the new SENDs,
+ *   probes_unanswered by the actions' unanswered count, switchovers by the
+ *   SWITCH events; DOWN and UP alternate and "down" only exists in FORCE;
+ *   a held pair in CHECK changes its active member only by a switch call;
+ * - calls that say "nothing changed" (-1 / 0 returns) changed nothing, and
+ *   no call fills the action buffer (nothing is lost). */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ha_fsm.h"
+#include "ha_config.h" /* the timing bounds a pairs file allows */
+
+#define P HA_ROLE_PRIMARY
+#define B HA_ROLE_BACKUP
+
+typedef struct in
+{
+	const uint8_t *d;
+	size_t n;
+} in_t;
+
+static uint32_t take(in_t *in, int bytes)
+{
+	uint32_t v = 0;
+
+	while(bytes-- > 0) {
+		v <<= 8;
+		if(in->n > 0) {
+			v |= *in->d++;
+			in->n--;
+		}
+	}
+	return v;
+}
+
+/* the fuzzer's state beside the machine */
+typedef struct fz
+{
+	ha_fsm_t f;
+	int64_t now;
+	ha_role_t shadow_active; /* from the SWITCH events */
+	int shadow_down;		 /* DOWN given, UP not yet */
+	int64_t ep_attempt_ms;	 /* last attempt of this FORCE run, -1: none */
+	uint32_t last_tok[2];	 /* last token sent to each member */
+	int ops;
+} fz_t;
+
+static void fail(const fz_t *z, const char *what)
+{
+	fprintf(stderr,
+			"fuzz_fsm: invariant broken after op %d at t=%lld: %s\n"
+			"  state=%s active=%d last_active=%d held=%d down=%d "
+			"attempt_open=%d hunt=%d\n"
+			"  P: token=%u dl=%lld rtx=%lld  B: token=%u dl=%lld rtx=%lld\n",
+			z->ops, (long long)z->now, what,
+			(unsigned)z->f.state < HA_ST_COUNT ? ha_state_names[z->f.state]
+											   : "?",
+			(int)z->f.active, (int)z->f.last_active, z->f.held, z->f.down,
+			z->f.attempt_open, (int)z->f.hunt, z->f.m[P].probe.token,
+			(long long)z->f.m[P].probe.deadline_ms,
+			(long long)z->f.m[P].probe.rtx_ms, z->f.m[B].probe.token,
+			(long long)z->f.m[B].probe.deadline_ms,
+			(long long)z->f.m[B].probe.rtx_ms);
+	abort();
+}
+
+#define CHECK(z, cond, what)   \
+	do {                       \
+		if(!(cond))            \
+			fail((z), (what)); \
+	} while(0)
+
+static int is_role(ha_role_t r)
+{
+	return r == P || r == B;
+}
+
+/* What always holds, whatever the last call was. */
+static void check_state(const fz_t *z)
+{
+	const ha_fsm_t *f = &z->f;
+	int i;
+
+	CHECK(z, f->state == HA_ST_CHECK || f->state == HA_ST_FORCE, "state");
+	if(f->state == HA_ST_CHECK) {
+		CHECK(z, is_role(f->active), "CHECK without one active member");
+		CHECK(z, f->active == f->last_active, "CHECK: last_active differs");
+		CHECK(z, !f->attempt_open, "CHECK with an attempt open");
+		CHECK(z, !f->down, "CHECK while down");
+		CHECK(z, f->active == z->shadow_active,
+				"the SWITCH events name another active member");
+	} else {
+		CHECK(z, f->active == HA_ROLE_NONE, "FORCE with an active member");
+		CHECK(z, is_role(f->hunt), "FORCE hunting no member");
+		CHECK(z, f->last_active == z->shadow_active,
+				"FORCE: last_active is not the last SWITCH's member");
+		if(f->attempt_open)
+			CHECK(z, f->m[f->hunt].probe.token != 0,
+					"an attempt open without a probe of its member");
+	}
+	CHECK(z, is_role(f->last_active), "last_active");
+	CHECK(z, f->down == z->shadow_down, "down flag vs DOWN/UP events");
+	CHECK(z, f->held == 0 || f->held == 1, "held");
+	CHECK(z, f->round_fails >= 0, "round_fails");
+	CHECK(z, f->split_rounds >= 0, "split_rounds");
+	CHECK(z, f->last_switch_ms <= z->now, "last switch in the future");
+	if(f->m[P].probe.token != 0 && f->m[B].probe.token != 0)
+		CHECK(z, f->m[P].probe.token != f->m[B].probe.token,
+				"one token in flight to both members");
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		const ha_mfsm_t *m = &f->m[i];
+		const ha_probe_t *p = &m->probe;
+
+		CHECK(z, m->state >= HA_MS_UNKNOWN && m->state < HA_MS_COUNT,
+				"member state");
+		CHECK(z, m->probes_unanswered <= m->probes_sent,
+				"more probes unanswered than sent");
+		CHECK(z, m->last_ok_ms <= z->now && m->last_fail_ms <= z->now,
+				"member times in the future");
+		CHECK(z, m->state != HA_MS_UP || m->last_ok_ms >= 0,
+				"up without an alive answer");
+		CHECK(z, m->state != HA_MS_DOWN || m->last_fail_ms >= 0,
+				"down without a failure");
+		CHECK(z, m->last_rtt_ms >= -1, "negative rtt");
+		if(p->token == 0) {
+			CHECK(z, p->rtx_ms == 0, "retransmission of no probe");
+			continue;
+		}
+		CHECK(z, p->sent_ms <= z->now, "probe sent in the future");
+		CHECK(z, p->deadline_ms > p->sent_ms, "deadline not after sending");
+		if(p->rtx_ms != 0) {
+			CHECK(z, !m->reliable, "retransmission armed over TCP");
+			CHECK(z, p->rtx_ms > p->sent_ms && p->rtx_ms < p->deadline_ms,
+					"retransmission outside the probe's life");
+			CHECK(z, p->rtx_gap_ms > 0, "retransmission gap");
+		}
+	}
+}
+
+/* Check one call: before is the machine before it, acts what it appended,
+ * ticked whether it was ha_fsm_tick() (the only one that sends). */
+static void check_call(
+		fz_t *z, const ha_fsm_t *before, const ha_actions_t *acts, int ticked)
+{
+	const ha_fsm_t *f = &z->f;
+	int news[2] = {0, 0}, sw = 0, i;
+	uint64_t unans = 0;
+
+	CHECK(z, acts->n >= 0 && acts->n < HA_MAX_ACTIONS,
+			"the action buffer filled up (actions may be lost)");
+	for(i = 0; i < acts->n; i++) {
+		const ha_action_t *a = &acts->a[i];
+		const ha_probe_t *bp, *np;
+
+		switch(a->type) {
+			case HA_ACT_SEND:
+				CHECK(z, ticked, "SEND from a call other than the tick");
+				CHECK(z, is_role(a->member), "SEND to no member");
+				CHECK(z, a->token != 0, "SEND of token 0");
+				bp = &before->m[a->member].probe;
+				np = &f->m[a->member].probe;
+				if(a->retransmit) {
+					CHECK(z, !f->m[a->member].reliable,
+							"retransmission over TCP");
+					CHECK(z, a->token == bp->token && bp->token != 0,
+							"retransmission of a probe not in flight");
+					CHECK(z, bp->rtx_ms != 0 && bp->rtx_ms <= z->now,
+							"retransmission before it was due");
+					CHECK(z, z->now < bp->deadline_ms,
+							"retransmission after the deadline");
+					break;
+				}
+				news[a->member]++;
+				CHECK(z, news[a->member] == 1, "two new probes of a member");
+				/* the one probe in flight: a new one only once the old
+				 * one ended (its deadline passed) */
+				CHECK(z, bp->token == 0 || bp->deadline_ms <= z->now,
+						"a second probe in flight to a member");
+				CHECK(z,
+						a->token != before->m[P].probe.token
+								&& a->token != before->m[B].probe.token,
+						"new probe reuses a token in flight");
+				CHECK(z, np->token == a->token, "SEND of a token not kept");
+				CHECK(z, np->sent_ms == z->now, "probe sent at another time");
+				CHECK(z, np->deadline_ms > z->now, "probe armed in the past");
+				CHECK(z, np->rtx_ms == 0 || np->rtx_ms > z->now,
+						"retransmission armed in the past");
+				z->last_tok[a->member] = a->token;
+				/* its deadline: oos-check in CHECK, oos-force in FORCE
+				 * (the tick starts probes after any change of state);
+				 * the first retransmission at T1 = min(500, len / 4) */
+				{
+					int len = f->state == HA_ST_CHECK ? f->cfg.oos_check_ms
+													  : f->cfg.oos_force_ms;
+					int t1 = len / 4 > HA_T1_MAX_MS ? HA_T1_MAX_MS : len / 4;
+
+					CHECK(z, np->deadline_ms == z->now + len,
+							"probe deadline is not now + oos-check/force");
+					CHECK(z,
+							f->m[a->member].reliable
+									? np->rtx_ms == 0
+									: np->rtx_ms == z->now + t1,
+							"first retransmission not at T1");
+				}
+				if(f->state == HA_ST_FORCE)
+					CHECK(z, a->member == f->hunt && f->attempt_open,
+							"FORCE: a probe outside the attempt");
+				break;
+			case HA_ACT_SWITCH:
+				sw++;
+				CHECK(z, a->old_role == z->shadow_active,
+						"SWITCH from a member that was not active");
+				CHECK(z, is_role(a->new_role) && a->new_role != a->old_role,
+						"SWITCH to itself or to nobody");
+				CHECK(z, a->reason > HA_RSN_START && a->reason < HA_RSN_COUNT,
+						"SWITCH reason");
+				z->shadow_active = a->new_role;
+				break;
+			case HA_ACT_DOWN:
+				CHECK(z, !z->shadow_down, "DOWN twice");
+				CHECK(z, f->state == HA_ST_FORCE, "DOWN outside FORCE");
+				z->shadow_down = 1;
+				break;
+			case HA_ACT_UP:
+				CHECK(z, z->shadow_down, "UP without DOWN");
+				z->shadow_down = 0;
+				break;
+			case HA_ACT_SPLIT:
+				CHECK(z, f->cfg.probe_standby, "SPLIT without probe_standby");
+				CHECK(z, f->state == HA_ST_CHECK, "SPLIT outside CHECK");
+				CHECK(z, !before->split, "SPLIT twice in one run");
+				break;
+			default:
+				CHECK(z, 0, "unknown action");
+		}
+	}
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		const ha_mfsm_t *bm = &before->m[i], *nm = &f->m[i];
+
+		CHECK(z, nm->probes_sent == bm->probes_sent + (uint64_t)news[i],
+				"probes_sent does not count the new probes");
+		CHECK(z, nm->probes_unanswered >= bm->probes_unanswered,
+				"probes_unanswered went down");
+		unans += nm->probes_unanswered - bm->probes_unanswered;
+		/* a deadline changed on a probe kept (FORCE reuses the probe in
+		 * flight with a shorter deadline) is not in the past either */
+		if(nm->probe.token != 0 && nm->probe.token == bm->probe.token) {
+			if(nm->probe.deadline_ms != bm->probe.deadline_ms) {
+				CHECK(z, nm->probe.deadline_ms > z->now,
+						"deadline moved into the past");
+				CHECK(z, nm->probe.deadline_ms < bm->probe.deadline_ms,
+						"deadline moved later");
+			}
+			if(nm->probe.rtx_ms != bm->probe.rtx_ms && nm->probe.rtx_ms != 0)
+				CHECK(z, nm->probe.rtx_ms > z->now,
+						"retransmission re-armed in the past");
+		}
+		if(nm->probe.token != 0 && nm->probe.token != bm->probe.token)
+			CHECK(z, news[i] == 1, "a probe in flight that was never sent");
+	}
+	CHECK(z, unans == (uint64_t)acts->unanswered,
+			"probes_unanswered does not add up to the actions' count");
+	CHECK(z, f->switchovers == before->switchovers + (uint64_t)sw,
+			"switchovers does not count the SWITCH events");
+	/* FORCE attempts of one run start at least HA_MIN_ATTEMPT_GAP_MS
+	 * apart */
+	if(f->state == HA_ST_FORCE && before->state != HA_ST_FORCE)
+		z->ep_attempt_ms = -1;
+	if(f->state == HA_ST_FORCE && f->attempt_open
+			&& (!before->attempt_open || f->attempt_ms != before->attempt_ms)) {
+		CHECK(z, f->attempt_ms == z->now, "attempt opened at another time");
+		CHECK(z,
+				z->ep_attempt_ms < 0
+						|| f->attempt_ms - z->ep_attempt_ms
+								   >= HA_MIN_ATTEMPT_GAP_MS,
+				"FORCE attempts less than 50 ms apart");
+		z->ep_attempt_ms = f->attempt_ms;
+	}
+	if(sw > 0)
+		CHECK(z, f->last_switch_ms == z->now, "last switch time");
+	check_state(z);
+}
+
+static int trace; /* FUZZ_FSM_TRACE set: print every call's outcome */
+
+static void trace_acts(const fz_t *z, const char *call, const ha_actions_t *a)
+{
+	int i;
+
+	if(!trace)
+		return;
+	fprintf(stderr,
+			"t=%lld %s: %s active=%d hunt=%d attempt open=%d at=%lld "
+			"next=%lld",
+			(long long)z->now, call, ha_state_names[z->f.state],
+			(int)z->f.active, (int)z->f.hunt, z->f.attempt_open,
+			(long long)z->f.attempt_ms, (long long)z->f.next_attempt_ms);
+	for(i = 0; i < a->n; i++)
+		fprintf(stderr, " [%d m=%d tok=%u rtx=%d %d->%d]", (int)a->a[i].type,
+				(int)a->a[i].member, a->a[i].token, a->a[i].retransmit,
+				(int)a->a[i].old_role, (int)a->a[i].new_role);
+	fprintf(stderr, "\n");
+}
+
+static void do_tick(fz_t *z)
+{
+	ha_fsm_t before = z->f;
+	ha_actions_t acts;
+	int64_t due = ha_fsm_next_due(&z->f);
+
+	ha_actions_reset(&acts);
+	ha_fsm_tick(&z->f, z->now, &acts);
+	trace_acts(z, "tick", &acts);
+	check_call(z, &before, &acts, 1);
+	CHECK(z, due <= z->now || acts.n == 0,
+			"the tick acted though nothing was due");
+	CHECK(z, ha_fsm_next_due(&z->f) > z->now,
+			"still due after the tick (armed in the past)");
+}
+
+/* Let time pass to t with the prober on time: a tick at every due time (at
+ * most 1,024 of them; past that the last tick is a late one). */
+static void advance_on_time(fz_t *z, int64_t t)
+{
+	int64_t due;
+	int n = 0;
+
+	while(n++ < 1024) {
+		due = ha_fsm_next_due(&z->f);
+		if(due > t)
+			break;
+		if(due > z->now)
+			z->now = due;
+		do_tick(z);
+	}
+	z->now = t;
+	do_tick(z);
+}
+
+static const int codes[] = {
+		100, 180, 183, 200, 202, 302, 404, 408, 486, 500, 503, 603, 699, 0};
+static const char *alive_lists[] = {
+		NULL, "2xx", "2xx,404", "200", "1xx", "5xx,6xx", "404,486,2xx"};
+
+static int pick_range(in_t *in, int lo, int hi)
+{
+	uint32_t v = take(in, 3);
+	uint32_t span = (uint32_t)(hi - lo + 1);
+
+	/* small values more often: the interesting timings are short */
+	if(v & 0x800000)
+		return lo + (int)((v & 0x7fffff) % span);
+	return lo + (int)((v & 0x3ff) % (span < 1024 ? span : 1024));
+}
+
+static void read_cfg(in_t *in, ha_fsm_cfg_t *c)
+{
+	uint32_t b = take(in, 1);
+
+	memset(c, 0, sizeof(*c));
+	c->oos_check_ms = pick_range(in, HA_CHECK_MIN_MS, HA_CHECK_MAX_MS);
+	c->oos_force_ms = pick_range(in, HA_FORCE_MIN_MS, HA_FORCE_MAX_MS);
+	c->probe_standby = (int)(b & 1);
+	if(ha_codes_parse(alive_lists[(b >> 1) % 7], &c->alive) != 0)
+		abort();
+}
+
+static uint32_t pick_token(fz_t *z, in_t *in, ha_role_t m)
+{
+	uint32_t sel = take(in, 1) % 5;
+
+	switch(sel) {
+		case 0:
+			if(is_role(m) && z->f.m[m].probe.token != 0)
+				return z->f.m[m].probe.token;
+			/* fall through */
+		case 1:
+			return is_role(m) ? z->last_tok[m] : 1;
+		case 2:
+			return z->f.m[is_role(m) ? (m == P ? B : P) : P].probe.token;
+		case 3:
+			return 0;
+		default:
+			return take(in, 4);
+	}
+}
+
+static ha_role_t pick_role(in_t *in)
+{
+	uint32_t v = take(in, 1);
+
+	/* now and then a value that is no member */
+	if((v & 0xf0) == 0xf0)
+		return (v & 1) ? HA_ROLE_NONE : HA_ROLE_COUNT;
+	return (v & 1) ? B : P;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static fz_t z;
+	in_t in = {data, size};
+	ha_fsm_cfg_t cfg;
+	ha_actions_t acts;
+	ha_fsm_t before;
+	int reliable[2];
+	uint32_t b, op;
+	int64_t t0;
+	ha_role_t m, r;
+	int rc, code;
+
+	memset(&z, 0, sizeof(z));
+	trace = getenv("FUZZ_FSM_TRACE") != NULL;
+	read_cfg(&in, &cfg);
+	b = take(&in, 1);
+	reliable[P] = (int)(b & 1);
+	reliable[B] = (int)((b >> 1) & 1);
+	t0 = (int64_t)take(&in, 4) << (b >> 5); /* up to ~2^39 ms */
+	z.now = t0;
+	ha_actions_reset(&acts);
+	ha_fsm_init(&z.f, &cfg, reliable, take(&in, 4), t0, &acts);
+	/* the start: SWITCH(none -> primary) */
+	CHECK(&z,
+			acts.n == 1 && acts.a[0].type == HA_ACT_SWITCH
+					&& acts.a[0].old_role == HA_ROLE_NONE
+					&& acts.a[0].new_role == P,
+			"init: not one SWITCH(none -> primary)");
+	z.shadow_active = P;
+	check_state(&z);
+	do_tick(&z);
+
+	while(in.n > 0 && z.ops < 4096) {
+		z.ops++;
+		op = take(&in, 1);
+		before = z.f;
+		ha_actions_reset(&acts);
+		switch(op % 12) {
+			case 0: /* time passes, timer on time */
+				advance_on_time(&z, z.now + pick_range(&in, 0, 600000));
+				break;
+			case 1: /* time passes, the timer is late */
+				z.now += pick_range(&in, 0, 600000);
+				do_tick(&z);
+				break;
+			case 2: /* straight to the next due time */
+				if(ha_fsm_next_due(&z.f) > z.now
+						&& ha_fsm_next_due(&z.f) < z.now + 10000000)
+					z.now = ha_fsm_next_due(&z.f);
+				do_tick(&z);
+				break;
+			case 3:
+			case 4: /* a reply */
+				m = pick_role(&in);
+				code = codes[take(&in, 1) % 14];
+				if(code == 0)
+					code = 100 + (int)(take(&in, 2) % 600);
+				rc = ha_fsm_reply(
+						&z.f, m, pick_token(&z, &in, m), code, z.now, &acts);
+				if(trace)
+					fprintf(stderr, "reply m=%d code=%d rc=%d\n", (int)m, code,
+							rc);
+				trace_acts(&z, "reply", &acts);
+				CHECK(&z, rc == 0 || rc == -1, "reply: return value");
+				if(rc < 0)
+					CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
+							"a refused reply changed the machine");
+				check_call(&z, &before, &acts, 0);
+				if(rc == 0 && code >= 200)
+					CHECK(&z, z.f.m[m].probe.token == 0,
+							"the probe answered is still in flight");
+				break;
+			case 5: /* a send failure */
+				m = pick_role(&in);
+				rc = ha_fsm_send_failed(
+						&z.f, m, pick_token(&z, &in, m), z.now, &acts);
+				trace_acts(
+						&z, rc ? "send_failed refused" : "send_failed", &acts);
+				CHECK(&z, rc == 0 || rc == -1, "send_failed: return value");
+				if(rc < 0)
+					CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
+							"a refused send failure changed the machine");
+				else
+					CHECK(&z, z.f.m[m].probe.token == 0 && acts.unanswered == 1,
+							"the failed probe is still in flight");
+				check_call(&z, &before, &acts, 0);
+				break;
+			case 6: /* a passive promotion */
+				m = pick_role(&in);
+				rc = ha_fsm_passive(&z.f, m, z.now, &acts);
+				trace_acts(&z, "passive", &acts);
+				check_call(&z, &before, &acts, 0);
+				if(!is_role(m) || before.held)
+					CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
+							"a passive event changed a held pair or no-member");
+				else
+					CHECK(&z, z.f.state == HA_ST_CHECK && z.f.active == m,
+							"passive: the promoted member is not active");
+				CHECK(&z, rc == 0 || acts.n > 0, "passive: 1 without SWITCH");
+				break;
+			case 7: /* a switchover (manual, failover, probe, ...) */
+				m = pick_role(&in);
+				r = (ha_reason_t)(HA_RSN_PROBE + take(&in, 1) % 4);
+				rc = ha_fsm_switch(&z.f, m, (ha_reason_t)r, z.now, &acts);
+				trace_acts(&z, "switch", &acts);
+				check_call(&z, &before, &acts, 0);
+				if(rc <= 0)
+					CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
+							"switch: 'nothing changed' changed something");
+				if(rc == -1)
+					CHECK(&z, !is_role(m), "switch refused a member");
+				if(is_role(m))
+					CHECK(&z, z.f.state == HA_ST_CHECK && z.f.active == m,
+							"switch: the member is not active");
+				break;
+			case 8: /* ha_failover: a transaction to m failed */
+				m = pick_role(&in);
+				r = ha_fsm_failover(&z.f, m, z.now, &acts);
+				if(trace)
+					fprintf(stderr, "failover m=%d -> %d\n", (int)m, (int)r);
+				trace_acts(&z, "failover", &acts);
+				check_call(&z, &before, &acts, 0);
+				CHECK(&z, r == HA_ROLE_NONE || is_role(r),
+						"failover: not a member");
+				CHECK(&z, r != m || !is_role(m), "failover: retry on m");
+				if(!is_role(m))
+					CHECK(&z, r == HA_ROLE_NONE, "failover of no member");
+				if(is_role(m) && before.state == HA_ST_CHECK
+						&& before.active == m && !before.held)
+					CHECK(&z, z.f.state == HA_ST_FORCE,
+							"failover of the active member: no FORCE");
+				if(before.held && before.state == HA_ST_CHECK)
+					CHECK(&z,
+							z.f.state == HA_ST_CHECK
+									&& z.f.active == before.active,
+							"failover moved a held pair");
+				if(r != HA_ROLE_NONE && z.f.state == HA_ST_CHECK)
+					CHECK(&z, r == z.f.active, "failover: not the active");
+				break;
+			case 9: /* hold / release */
+				ha_fsm_hold(&z.f, (int)(take(&in, 1) & 1));
+				check_call(&z, &before, &acts, 0);
+				break;
+			case 10: /* probe now (RPC) */
+				ha_fsm_probe_now(&z.f, z.now);
+				/* by design the next attempt may then start at once,
+				 * inside the 50 ms gap (an operator's one-off) */
+				if(!z.f.attempt_open)
+					z.ep_attempt_ms = -1;
+				check_call(&z, &before, &acts, 0);
+				break;
+			default: /* reload with other timings */
+				read_cfg(&in, &cfg);
+				ha_fsm_set_cfg(&z.f, &cfg);
+				check_call(&z, &before, &acts, 0);
+				break;
+		}
+		/* a held pair in CHECK keeps its member, except by a switch */
+		if(before.held && z.f.held && before.state == HA_ST_CHECK
+				&& op % 12 != 7)
+			CHECK(&z, z.f.state == HA_ST_CHECK && z.f.active == before.active,
+					"a held pair changed its active member");
+	}
+	return 0;
+}
