@@ -40,6 +40,7 @@ class Caller:
         self.lock = threading.Lock()
         self.running = True
         self.seq = 0
+        Caller.live.append(self)
         self.tx = threading.Thread(target=self._send, daemon=True)
         self.rx = threading.Thread(target=self._recv, daemon=True)
         self.rx.start()
@@ -81,36 +82,61 @@ class Caller:
                     self.codes.setdefault(int(c.group(1)), int(m.group(1)))
 
     _until = 0.0
+    live = []  # callers not stopped yet (stop_all() ends them)
 
-    def stop(self):
+    def stop(self, wait=True):
         """Stop sending; wait for the answers still due."""
-        self._until = time.monotonic() + self.answer_within
+        if self in Caller.live:
+            Caller.live.remove(self)
+        if not self.running:
+            return
+        self._until = time.monotonic() + (self.answer_within if wait else 0)
         self.running = False
         self.tx.join(2)
         self.rx.join(self.answer_within + 2)
         self.sock.close()
 
     def records(self, peers):
-        """[(seq, send time, code, [names of the peers that got it])]"""
-        got = {}
+        """[(seq, send time, code, [peers that got it], [peers that got its
+        first branch])]: a request that tm retried (ha_failover()) reaches
+        a second member on a later branch (Via branch ...1, ...2)."""
+        got, first = {}, {}
+        cid = re.compile(r"^Call-ID: *" + re.escape(self.tag) + r"-(\d+)",
+                         re.M)
+        via = re.compile(r"^Via: [^\n]*;branch=z9hG4bK[^;\s]*\.(\d+)\s*$",
+                         re.M)
         for name, peer in peers.items():
             try:
                 text = peer.msgs.read_text(errors="replace")
             except FileNotFoundError:
                 text = ""
-            for s in re.findall(r"^Call-ID: *" + re.escape(self.tag)
-                                + r"-(\d+)", text, re.M):
-                got.setdefault(int(s), set()).add(name)
+            for block in text.split("\n-----------------------------------"):
+                if "message received" not in block:
+                    continue
+                c = cid.search(block)
+                if not c:
+                    continue
+                s = int(c.group(1))
+                got.setdefault(s, set()).add(name)
+                v = via.search(block)
+                if v and v.group(1) == "0":
+                    first.setdefault(s, set()).add(name)
         with self.lock:
-            return [(s, t, self.codes.get(s), sorted(got.get(s, ())))
+            return [(s, t, self.codes.get(s), sorted(got.get(s, ())),
+                     sorted(first.get(s, ())))
                     for s, t in sorted(self.sent.items())]
 
     def summary(self, peers, t0=None):
         recs = self.records(peers)
-        codes = Counter(str(c) for _, _, c, _ in recs)
-        where = Counter("+".join(w) or "-" for _, _, _, w in recs)
+        codes = Counter(str(r[2]) for r in recs)
+        where = Counter("+".join(r[3]) or "-" for r in recs)
         return (f"{len(recs)} requests, final codes "
                 f"{dict(sorted(codes.items()))}, reached {dict(where)}")
+
+
+def stop_all_callers():
+    for c in list(Caller.live):
+        c.stop(wait=False)
 
 
 def failed(recs):
