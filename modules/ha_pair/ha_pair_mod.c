@@ -165,6 +165,38 @@ void ha_start_events(void)
 			ha_event_push(&t->pairs[i], &a);
 }
 
+/* The parameters not checked elsewhere: refused at start-up rather than
+ * taken to mean something (a From that is no URI goes out in every probe;
+ * an event_callback with no KEMI engine would be lost at each event). */
+static int mod_params_check(void)
+{
+	struct sip_uri u;
+
+	if(_ha_probe_from.len > 0
+			&& (parse_uri(_ha_probe_from.s, _ha_probe_from.len, &u) < 0
+					|| (u.type != SIP_URI_T && u.type != SIPS_URI_T))) {
+		LM_ERR("probe_from '%.*s': not a sip: or sips: URI\n",
+				_ha_probe_from.len, _ha_probe_from.s);
+		return -1;
+	}
+	if(_ha_passive_switchover != 0 && _ha_passive_switchover != 1) {
+		LM_ERR("passive_switchover %d: 0 (off) or 1 (on)\n",
+				_ha_passive_switchover);
+		return -1;
+	}
+	if(_ha_probe_standby != 0 && _ha_probe_standby != 1) {
+		LM_ERR("probe_standby %d: 0 (off) or 1 (on)\n", _ha_probe_standby);
+		return -1;
+	}
+	if(_ha_event_callback.len > 0 && sr_kemi_eng_get() == NULL) {
+		LM_ERR("event_callback '%.*s': no KEMI engine is loaded (cfgengine); "
+			   "with a native script use event_route[hapair:...]\n",
+				_ha_event_callback.len, _ha_event_callback.s);
+		return -1;
+	}
+	return 0;
+}
+
 int ha_load(char *err, size_t errlen, ha_load_stats_t *ls)
 {
 	ha_cfg_defaults_t defs;
@@ -225,6 +257,8 @@ static int mod_init(void)
 		}
 	}
 	if(probe_from_init() < 0)
+		return -1;
+	if(mod_params_check() < 0)
 		return -1;
 
 	if(register_module_stats("ha_pair", mod_stats) != 0) {
