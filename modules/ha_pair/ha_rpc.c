@@ -62,6 +62,9 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	return 0;
 }
 
+/* the longest fault text sent: ctl's binrpc drops longer ones (5.6) */
+#define HA_RPC_FAULT_MAX 240
+
 /* Arguments are read as strings whatever their type ('.': kamcmd sends
  * 123 as an integer, and a pair may be named 123; a role given as 1 is a
  * bad role, not a missing one). */
@@ -289,7 +292,14 @@ static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 		return;
 	if(ha_load(err, sizeof(err), &ls) < 0) {
 		LM_ERR("reload refused, the running pairs stay: %s\n", err);
-		rpc->fault(ctx, 500, "%s", err);
+		/* ctl (binrpc) loses a fault of 256 bytes or more altogether:
+		 * kamcmd would get no answer. The file, line and reason come
+		 * first; the log has the whole text. */
+		if(strlen(err) > HA_RPC_FAULT_MAX)
+			rpc->fault(ctx, 500, "%.*s... (cut; the log has it all)",
+					HA_RPC_FAULT_MAX - 32, err);
+		else
+			rpc->fault(ctx, 500, "%s", err);
 		return;
 	}
 	LM_NOTICE("reloaded %.*s: %d pairs, %d kept, %d added, %d removed\n",
