@@ -2,6 +2,8 @@
 #   make run    install what is missing, build, start kamailio + ha_pair in
 #               front of a simulated local pair
 #   make test   install what is missing, build, run unit and end-to-end tests
+#   make test-long  the long end-to-end tests only (HA_LONG=1, marker
+#               "long"): the 10-minute soak and the long fault variants
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
@@ -25,7 +27,8 @@ PREFIX ?= /usr
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
 
-.PHONY: all deps module unit test test-unit test-e2e run install uninstall \
+.PHONY: all deps module unit test test-unit test-e2e test-long run install \
+	uninstall \
 	clean distclean format check-format docs
 
 all: module
@@ -67,6 +70,12 @@ test-e2e: module
 	cd $(TOP)/tests/e2e && $(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
 
 test: test-unit test-e2e
+
+# the long tests only (skipped by make test): SOAK_SECONDS=120 shortens the
+# soak; the results go to tests/e2e/logs/soak.txt and fault_matrix.txt
+test-long: module
+	cd $(TOP)/tests/e2e && HA_LONG=1 $(PYTHON) -m pytest -q -s \
+		-p no:cacheprovider -m long $(PYTEST_ARGS) .
 
 run: module
 	@$(TOP)/scripts/run.sh

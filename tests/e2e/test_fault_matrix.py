@@ -347,14 +347,25 @@ def test_member_answering_503(procs, logdir):
 
 def test_members_take_turns_being_dead(procs, logdir):
     """The primary is frozen 3 s while the backup runs, then the backup is
-    frozen 3 s while the primary runs, and so on (10 turns; 20 with
-    HA_LONG=1). After each turn begins, the pair follows the running
+    frozen 3 s while the primary runs, and so on: 10 turns."""
+    take_turns(procs, logdir, 10)
+
+
+@pytest.mark.long
+@pytest.mark.skipif(not LONG, reason="long: make test-long (HA_LONG=1)")
+@pytest.mark.timeout(180)
+def test_members_take_turns_being_dead_long(procs, logdir):
+    """The same, ten times each way: 20 turns."""
+    take_turns(procs, logdir, 20)
+
+
+def take_turns(procs, logdir, turns):
+    """Members frozen by turns, 3 s each. After each turn begins, the pair follows the running
     member within 2 x oos-check + oos-force; no request sent later than
     that reaches the frozen member; the switchover count equals the number
     of turns; every caller gets its 200 (ha_failover() retries the requests
     caught by a turn on the running member)."""
     C, F, TURN = 300, 200, 3.0
-    turns = 20 if LONG else 10
     bound = (2 * C + F) / 1000.0
     slop = 0.15  # polling and scheduling on a loaded machine
     peers, kam = start_udp_pair(procs, logdir, C, F)
