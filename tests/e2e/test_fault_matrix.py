@@ -503,6 +503,12 @@ def test_200_pairs_third_of_members_frozen(procs, logdir):
     assert all(after[n]["state"] == "FORCE" for n, k in kinds.items()
                if k == "both")
     assert failed(recs) == [], failed(recs)[:5]
+    # ha_failover() retried on the other member of the request's own pair,
+    # never on a member of another pair sharing the failed member
+    mine = {f"m{int(u.split('.')[3].split(':')[0]) - 1}"
+            for n, pri, bak, _ in pairs if n == target for u in (pri, bak)}
+    assert all(set(r[3]) <= mine for r in recs), caller.summary(
+        {f"m{i}": p for i, p in peers.items()})
 
 
 # ---- kamailio restarted during traffic ------------------------------------
@@ -581,3 +587,46 @@ def test_kamailio_restart_during_traffic(procs, logdir):
     later = [r for r in recs if r[1] > t_up + 0.1]
     assert later and all(r[2] == 200 and r[3] == ["127.0.0.2"]
                          for r in later), later[:3]
+
+
+# ---- a member shared by two pairs ----------------------------------------
+
+def test_failover_stays_in_the_pair_of_the_request(procs, logdir):
+    """Two pairs share their primary M: 'used' (M, B1), which the caller's
+    requests go to, and 'other' (M, B2), listed after it (M's address
+    finds 'other' first). M freezes: the
+    requests caught on it are retried by ha_failover() on B1, the other
+    member of *their* pair, never on B2; and 'other', which carried no
+    request, switches by its own probe, not by 'used''s failures."""
+    C, F = 2000, 500
+    t = f'oos-check="{C}ms" oos-force="{F}ms"'
+    xml = (f'<ha_pairs>\n'
+           f'  <pair name="used" {t}>\n'
+           f'    <primary uri="{PRI}"/>\n    <backup uri="{BAK}"/>\n'
+           f'    <domain>used.example.com</domain>\n  </pair>\n'
+           f'  <pair name="other" {t}>\n'
+           f'    <primary uri="{PRI}"/>\n'
+           f'    <backup uri="sip:127.0.0.4:5060"/>\n  </pair>\n'
+           f'</ha_pairs>\n')
+    peers = {"M": Peer(procs, logdir, "m", "127.0.0.2"),
+             "B1": Peer(procs, logdir, "b1", "127.0.0.3"),
+             "B2": Peer(procs, logdir, "b2", "127.0.0.4")}
+    kam = Kamailio(procs, logdir, xml)
+    assert kam.wait(lambda: all(m["state"] == "up" for n in ("used", "other")
+                                for m in kam.show(n)["members"]), 5)
+    caller = Caller(ruri="sip:fm@used.example.com")
+    time.sleep(0.5)
+    peers["M"].freeze()
+    assert kam.wait(lambda: kam.show("used")["active"] == "backup", 4)
+    assert kam.wait(lambda: kam.show("other")["active"] == "backup", 4)
+    time.sleep(1.5)
+    caller.stop()
+    recs = caller.records(peers)
+    used, other = kam.show("used"), kam.show("other")
+    report(logdir, f"member shared by two pairs frozen: used by "
+           f"{used['last_switchover_reason']}, other by "
+           f"{other['last_switchover_reason']}; caller: "
+           f"{caller.summary(peers)}")
+    assert not [r for r in recs if "B2" in r[3]], caller.summary(peers)
+    assert failed(recs) == []
+    assert other["last_switchover_reason"] == "probe", other
