@@ -8,7 +8,6 @@ Long variants run only with HA_LONG=1 (make test-long)."""
 
 import os
 import re
-import signal
 import time
 
 import pytest

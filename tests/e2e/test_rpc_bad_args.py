@@ -2,9 +2,11 @@
 extra arguments, numbers where names are expected, very long strings. Each
 gets a fault that says what is wrong, and changes nothing."""
 
+import shutil
+
 import pytest
 
-from conftest import Kamailio, Peer, pairs_xml, parse_kamcmd
+from conftest import LOGS, Kamailio, Peer, Procs, pairs_xml, parse_kamcmd
 
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {}),
@@ -46,11 +48,9 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def kam_module(tmp_path_factory):
+def kam_module():
     """One kamailio for all the cases (each case checks it changed
     nothing)."""
-    from conftest import LOGS, Procs
-    import shutil
     logdir = LOGS / "test_rpc_bad_args"
     if logdir.exists():
         shutil.rmtree(logdir)
