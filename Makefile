@@ -4,6 +4,9 @@
 #   make test   install what is missing, build, run unit and end-to-end tests
 #   make fuzz   libFuzzer targets (pairs-file parser, state machine), each
 #               FUZZ_SECONDS (20) seconds
+#   make test-long  the long tests only (HA_LONG=1, marker "long"): the
+#               10-minute soak, the long fault variants, 1,000 reloads,
+#               and each fuzzer for 60 s
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
@@ -28,9 +31,10 @@ PREFIX ?= /usr
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
 
-.PHONY: all deps module unit test test-unit test-e2e run install uninstall \
-	clean distclean format check-format docs fuzz fuzz-build test-fuzz-smoke \
-	test-long-fuzz test-unit-valgrind bench bench-long bench-smoke
+.PHONY: all deps module unit test test-unit test-e2e test-long run install \
+	uninstall clean distclean format check-format docs fuzz fuzz-build \
+	test-fuzz-smoke test-long-fuzz test-unit-valgrind bench bench-long \
+	bench-smoke
 
 all: module
 
@@ -171,6 +175,12 @@ else
 bench-smoke: module
 	$(PYTHON) tests/bench/bench.py --profile smoke
 endif
+
+# the long tests only (skipped by make test): SOAK_SECONDS=120 shortens the
+# soak; the results go to tests/e2e/logs/soak.txt and fault_matrix.txt
+test-long: module test-long-fuzz
+	cd $(TOP)/tests/e2e && HA_LONG=1 HA_SANITIZE=$(SANITIZE) $(PYTHON) \
+		-m pytest -q -s -p no:cacheprovider -m long $(PYTEST_ARGS) .
 
 run: module
 	@$(TOP)/scripts/run.sh

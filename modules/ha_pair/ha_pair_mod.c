@@ -17,6 +17,7 @@
 #include "../../core/data_lump.h"
 #include "../../core/trim.h"
 #include "../../core/dset.h"
+#include "../../core/usr_avp.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/parser/parse_to.h"
 #include "../../core/parser/parse_uri.h"
@@ -183,6 +184,38 @@ void ha_start_events(void)
 			ha_event_push(&t->pairs[i], &a);
 }
 
+/* The parameters not checked elsewhere: refused at start-up rather than
+ * taken to mean something (a From that is no URI goes out in every probe;
+ * an event_callback with no KEMI engine would be lost at each event). */
+static int mod_params_check(void)
+{
+	struct sip_uri u;
+
+	if(_ha_probe_from.len > 0
+			&& (parse_uri(_ha_probe_from.s, _ha_probe_from.len, &u) < 0
+					|| (u.type != SIP_URI_T && u.type != SIPS_URI_T))) {
+		LM_ERR("probe_from '%.*s': not a sip: or sips: URI\n",
+				_ha_probe_from.len, _ha_probe_from.s);
+		return -1;
+	}
+	if(_ha_passive_switchover != 0 && _ha_passive_switchover != 1) {
+		LM_ERR("passive_switchover %d: 0 (off) or 1 (on)\n",
+				_ha_passive_switchover);
+		return -1;
+	}
+	if(_ha_probe_standby != 0 && _ha_probe_standby != 1) {
+		LM_ERR("probe_standby %d: 0 (off) or 1 (on)\n", _ha_probe_standby);
+		return -1;
+	}
+	if(_ha_event_callback.len > 0 && sr_kemi_eng_get() == NULL) {
+		LM_ERR("event_callback '%.*s': no KEMI engine is loaded (cfgengine); "
+			   "with a native script use event_route[hapair:...]\n",
+				_ha_event_callback.len, _ha_event_callback.s);
+		return -1;
+	}
+	return 0;
+}
+
 int ha_load(char *err, size_t errlen, ha_load_stats_t *ls)
 {
 	ha_cfg_defaults_t defs;
@@ -259,6 +292,8 @@ static int mod_init(void)
 		}
 	}
 	if(probe_from_init() < 0)
+		return -1;
+	if(mod_params_check() < 0)
 		return -1;
 
 	if(register_module_stats("ha_pair", mod_stats) != 0) {
@@ -605,20 +640,48 @@ static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 	ha_actions_run(p, &acts);
 }
 
+/* The pair ha_route() sent a request to, remembered in an AVP: tm keeps
+ * a request's AVPs with its transaction, so ha_failover() finds the pair
+ * of the request even when the failed member belongs to several pairs. */
+static str _ha_route_avp = str_init("ha_pair_routed");
+
+static void route_remember(ha_pair_t *p)
+{
+	int_str name, val;
+
+	name.s = _ha_route_avp;
+	val.s = p->name;
+	if(add_avp(AVP_NAME_STR | AVP_VAL_STR, name, val) < 0)
+		LM_WARN("pair '%.*s': cannot remember the pair of the request: "
+				"ha_failover() will go by the member's address\n",
+				p->name.len, p->name.s);
+}
+
+static ha_pair_t *route_remembered(void)
+{
+	int_str name, val;
+
+	name.s = _ha_route_avp;
+	if(search_first_avp(AVP_NAME_STR | AVP_VAL_STR, name, &val, 0) == NULL)
+		return NULL;
+	return ha_table_by_name(ha_table_cur(), &val.s);
+}
+
 /* The picked (failed) branch of the transaction of a failure_route: which
- * pair member it went to, found from its destination address (so nothing
- * is stored per request), and whether its failure says the member is down:
- * a local timeout (408), a 503, or a transport error (a local 477 or 500).
- * Returns the pair with *role and *down set, or NULL (*down is then -1 when
- * there is no failed branch to look at). */
+ * pair member it went to, found from its destination address within the
+ * pair ha_route() chose for the request (or, without one, the only pair
+ * that has a member at that address), and whether its failure says the
+ * member is down: a local timeout (408), a 503, or a transport error (a
+ * local 477 or 500). Returns the pair with *role and *down set, or NULL
+ * (*down is then -1 when there is no failed branch to look at). */
 static ha_pair_t *failed_branch(ha_role_t *role, int *down)
 {
 	struct cell *t;
 	struct ip_addr ip;
 	ha_addr_t a;
-	ha_pair_t *pairs[HA_MAX_FROM];
-	int roles[HA_MAX_FROM];
-	int b, code, local;
+	ha_pair_t *pairs[2], *routed;
+	int roles[2];
+	int b, code, local, n, i, port;
 
 	*down = -1;
 	t = _ha_tmb.t_gett();
@@ -633,13 +696,28 @@ static ha_pair_t *failed_branch(ha_role_t *role, int *down)
 			|| (local && (code == 408 || code == 477 || code == 500));
 	su2ip_addr(&ip, &t->uac[b].request.dst.to);
 	ha_addr_from_ip(&a, &ip);
-	if(ha_table_by_addr(ha_table_cur(), &a,
-			   su_getport(&t->uac[b].request.dst.to), 0, pairs, roles,
-			   HA_MAX_FROM)
-			< 1)
-		return NULL;
-	*role = (ha_role_t)roles[0];
-	return pairs[0];
+	port = su_getport(&t->uac[b].request.dst.to);
+	routed = route_remembered();
+	if(routed != NULL) {
+		for(i = 0; i < HA_ROLE_COUNT; i++) {
+			if(ha_addr_is_member(routed->m[i].addrs, routed->m[i].naddrs,
+					   routed->m[i].port, &a, port, 0)) {
+				*role = (ha_role_t)i;
+				return routed;
+			}
+		}
+		return NULL; /* the script sent it elsewhere */
+	}
+	n = ha_table_by_addr(ha_table_cur(), &a, port, 0, pairs, roles, 2);
+	if(n == 1) {
+		*role = (ha_role_t)roles[0];
+		return pairs[0];
+	}
+	if(n > 1)
+		LM_DBG("the failed branch went to a member of %d pairs, and no "
+			   "ha_route() said which: nothing to do\n",
+				n);
+	return NULL;
 }
 
 /* ha_failover(): SPEC 3. In a failure_route. */
@@ -766,6 +844,7 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 		LM_ERR("cannot set the destination URI\n");
 		return -3;
 	}
+	route_remember(p);
 	if(!indialog && _ha_rr_loaded
 			&& _ha_rrb.add_rr_param(msg, &p->rr_param) < 0)
 		LM_WARN("pair '%.*s': cannot add the pair tag to Record-Route\n",

@@ -67,13 +67,34 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	return 0;
 }
 
+/* the longest fault text sent: ctl's binrpc drops longer ones (5.6) */
+#define HA_RPC_FAULT_MAX 240
+
+/* Arguments are read as strings whatever their type ('.': kamcmd sends
+ * 123 as an integer, and a pair may be named 123; a role given as 1 is a
+ * bad role, not a missing one). */
+
+/* 1 (after a fault) when an argument is left over: a typo such as
+ * "ha_pair.switchover p1 backup now" is refused, not half obeyed. */
+static int rpc_extra_arg(rpc_t *rpc, void *ctx, const char *usage)
+{
+	str x = STR_NULL;
+
+	if(rpc->scan(ctx, "*.S", &x) == 1) {
+		rpc->fault(ctx, 400, "Too many arguments ('%.*s'...): %s",
+				x.len > 32 ? 32 : x.len, x.s, usage);
+		return 1;
+	}
+	return 0;
+}
+
 /* The pair named by the first argument, or NULL after a fault. */
 static ha_pair_t *rpc_pair_arg(rpc_t *rpc, void *ctx, const char *usage)
 {
 	ha_pair_t *p;
 	str name = STR_NULL;
 
-	if(rpc->scan(ctx, "S", &name) < 1) {
+	if(rpc->scan(ctx, ".S", &name) < 1) {
 		rpc->fault(ctx, 400, "Missing pair name: %s", usage);
 		return NULL;
 	}
@@ -93,8 +114,10 @@ static void ha_rpc_list(rpc_t *rpc, void *ctx)
 	str prefix = STR_NULL;
 	int i;
 
-	if(rpc->scan(ctx, "*S", &prefix) < 1)
+	if(rpc->scan(ctx, "*.S", &prefix) < 1)
 		prefix.len = 0;
+	else if(rpc_extra_arg(rpc, ctx, "ha_pair.list [name-prefix]"))
+		return;
 	if(t == NULL) {
 		rpc->fault(ctx, 500, "No pairs loaded");
 		return;
@@ -121,7 +144,7 @@ static void ha_rpc_show(rpc_t *rpc, void *ctx)
 	ha_pair_t *p;
 
 	p = rpc_pair_arg(rpc, ctx, "ha_pair.show <pair>");
-	if(p == NULL)
+	if(p == NULL || rpc_extra_arg(rpc, ctx, "ha_pair.show <pair>"))
 		return;
 	if(rpc_add_pair(rpc, ctx, p) < 0)
 		rpc->fault(ctx, 500, "Cannot build the reply");
@@ -146,7 +169,10 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
 	if(p == NULL)
 		return;
 	role = HA_ROLE_NONE;
-	if(rpc->scan(ctx, "*S", &rs) == 1) {
+	if(rpc->scan(ctx, "*.S", &rs) == 1) {
+		if(rpc_extra_arg(
+				   rpc, ctx, "ha_pair.switchover <pair> [primary|backup]"))
+			return;
 		if(rs.len == 7 && strncasecmp(rs.s, "primary", 7) == 0)
 			role = HA_ROLE_PRIMARY;
 		else if(rs.len == 6 && strncasecmp(rs.s, "backup", 6) == 0)
@@ -203,7 +229,9 @@ static void ha_rpc_hold(rpc_t *rpc, void *ctx)
 	p = rpc_pair_arg(rpc, ctx, "ha_pair.hold <pair> [on|off]");
 	if(p == NULL)
 		return;
-	if(rpc->scan(ctx, "*S", &v) == 1) {
+	if(rpc->scan(ctx, "*.S", &v) == 1) {
+		if(rpc_extra_arg(rpc, ctx, "ha_pair.hold <pair> [on|off]"))
+			return;
 		if(v.len == 2 && strncasecmp(v.s, "on", 2) == 0)
 			on = 1;
 		else if(v.len == 3 && strncasecmp(v.s, "off", 3) == 0)
@@ -240,7 +268,7 @@ static void ha_rpc_probe(rpc_t *rpc, void *ctx)
 	void *st;
 
 	p = rpc_pair_arg(rpc, ctx, "ha_pair.probe <pair>");
-	if(p == NULL)
+	if(p == NULL || rpc_extra_arg(rpc, ctx, "ha_pair.probe <pair>"))
 		return;
 	lock_get(&p->st->lock);
 	ha_fsm_probe_now(&p->st->fsm, ha_now_ms());
@@ -265,9 +293,18 @@ static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 	char err[HA_ERR_MAX];
 	void *st;
 
+	if(rpc_extra_arg(rpc, ctx, "ha_pair.reload (no arguments)"))
+		return;
 	if(ha_load(err, sizeof(err), &ls) < 0) {
 		LM_ERR("reload refused, the running pairs stay: %s\n", err);
-		rpc->fault(ctx, 500, "%s", err);
+		/* ctl (binrpc) loses a fault of 256 bytes or more altogether:
+		 * kamcmd would get no answer. The file, line and reason come
+		 * first; the log has the whole text. */
+		if(strlen(err) > HA_RPC_FAULT_MAX)
+			rpc->fault(ctx, 500, "%.*s... (cut; the log has it all)",
+					HA_RPC_FAULT_MAX - 32, err);
+		else
+			rpc->fault(ctx, 500, "%s", err);
 		return;
 	}
 	LM_NOTICE("reloaded %.*s: %d pairs, %d kept, %d added, %d removed\n",

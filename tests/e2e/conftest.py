@@ -210,10 +210,16 @@ class Kamailio:
     """Debian's /usr/sbin/kamailio with the example config and ha_pair."""
 
     def __init__(self, procs, logdir, pairs_xml, defines=None, netns=None,
-                 listen="udp:127.0.0.1:5060", expect_start=True, cfg=CFG):
+                 listen="udp:127.0.0.1:5060", expect_start=True, cfg=CFG,
+                 pairs_file=None, wrapper=()):
+        """pairs_file: use that path as it is (pairs_xml is then not
+        written); wrapper: a command prefix (e.g. setpriv ...)."""
         self.procs, self.logdir = procs, logdir
-        self.pairs = logdir / "ha_pairs.xml"
-        self.pairs.write_text(pairs_xml)
+        if pairs_file is not None:
+            self.pairs = Path(pairs_file)
+        else:
+            self.pairs = logdir / "ha_pairs.xml"
+            self.pairs.write_text(pairs_xml)
         self.ctl = logdir / "ctl"
         if self.ctl.exists():
             self.ctl.unlink()
@@ -224,7 +230,7 @@ class Kamailio:
                 require_free(m.group(1), int(m.group(2)))
         defines = dict(defines or {})
         defines.setdefault("HA_PAIR_SO", f'"{MODULE}"')
-        args = [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-e",
+        args = list(wrapper) + [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-e",
                 "-A", f'PAIRS_FILE="{self.pairs}"',
                 "-A", f'CTL_SOCKET="unix:{self.ctl}"',
                 "-A", f"LISTEN={listen}"]

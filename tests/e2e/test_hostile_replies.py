@@ -83,3 +83,67 @@ def test_forged_replies_change_nothing(procs, logdir):
     assert p["members"][0]["last_code"] == "200"  # its real, earlier answer
     assert int(p["switchovers"]) == 1
     assert time.monotonic() - t0 < 10
+
+
+def test_forged_failures_and_huge_replies_change_nothing(procs, logdir):
+    """The primary answers; meanwhile a foreign address sends, for the
+    tokens now and next, forged 503s (the pair takes only 2xx as alive:
+    were a forged 503 taken, the primary would be down at once) and
+    replies with huge headers or thousands of Vias. The pair stays as it
+    is: no switchover, the primary up, probing on."""
+    pairs = pairs_xml([("sipserver1", "sip:127.0.0.2:5060",
+                        "sip:127.0.0.3:5060",
+                        {"oos-check": "500ms", "oos-force": "300ms",
+                         "alive-codes": "2xx"})])
+    pri = Peer(procs, logdir, "primary", "127.0.0.2")
+    Peer(procs, logdir, "backup", "127.0.0.3")
+    kam = Kamailio(procs, logdir, pairs)
+    assert kam.wait(lambda: int(kam.show("sipserver1")["members"][0]
+                                ["probes_sent"]) >= 2, 3)
+    sent0 = int(kam.show("sipserver1")["members"][0]["probes_sent"])
+    stop = threading.Event()
+    sent = [0]
+
+    def attack():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.9", 5060))
+        while not stop.is_set():
+            tok = last_token(pri)
+            for t in range(tok - 1, tok + 3):
+                base = REPLY.format(branch=f"1.0.0.{t:x}", tok=f"{t:x}")
+                fail = base.replace("200 OK", "503 Service Unavailable")
+                huge = base.replace("CSeq:", "X-Junk: " + "A" * 60000
+                                    + "\r\nCSeq:")
+                vias = base.replace(
+                    "From:", "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKx\r\n"
+                    * 2000 + "From:")
+                for m in (fail, huge, vias):
+                    try:
+                        s.sendto(m.encode()[:65000], ("127.0.0.1", 5060))
+                        sent[0] += 1
+                    except OSError:
+                        pass
+            time.sleep(0.01)
+        s.close()
+
+    th = threading.Thread(target=attack)
+    th.start()
+    try:
+        time.sleep(4.0)
+    finally:
+        stop.set()
+        th.join(5)
+    p = kam.show("sipserver1")
+    primary = p["members"][0]
+    with open(logdir.parent / "hostile.txt", "a") as f:
+        f.write(f"forged 503s and huge replies: {sent[0]} sent in 4 s; "
+                f"state {p['state']} {p['active']}, switchovers "
+                f"{p['switchovers']}, primary {primary['state']} "
+                f"last_code {primary['last_code']}\n")
+    assert sent[0] > 300
+    assert (p["state"], p["active"], p["switchovers"]) == \
+        ("CHECK", "primary", "0"), p
+    assert (primary["state"], primary["last_code"]) == ("up", "200"), p
+    assert primary["probes_unanswered"] == "0", p
+    # probing went on at its pace: about 8 probes in 4 s
+    assert int(primary["probes_sent"]) >= sent0 + 6, p

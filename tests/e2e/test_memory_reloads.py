@@ -20,8 +20,9 @@ import pytest
 
 from conftest import SANITIZE, Kamailio, Peer, pairs_xml, parse_kamcmd
 
-pytestmark = pytest.mark.skipif(os.environ.get("HA_LONG") != "1",
-                                reason="long test: set HA_LONG=1")
+pytestmark = [pytest.mark.long,
+              pytest.mark.skipif(os.environ.get("HA_LONG") != "1",
+                                 reason="long test: set HA_LONG=1")]
 
 RELOADS = 1000
 # after the replaced tables' grace (HA_RETIRE_GRACE_MS, 5 s) and the

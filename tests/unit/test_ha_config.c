@@ -338,6 +338,15 @@ static const bad_case_t _bad[] = {
 		{"trailing_garbage.xml", 7, "XML: Extra content at the end"},
 		{"non_utf8.xml", 5, "XML: Input is not proper UTF-8"},
 		{"undefined_entity.xml", 5, "XML: Entity 'host' not defined"},
+		{"whitespace_only.xml", 4, "XML: Start tag expected, '<' not found"},
+		{"binary_garbage.xml", 1, "XML: Start tag expected, '<' not found"},
+		{"root_only.xml", 1, "XML: Premature end of data in tag ha_pairs"},
+		{"nul_byte.xml", 4, "XML: Char 0x0 out of allowed range"},
+		{"comment_unterminated.xml", 8, "XML: Comment not terminated"},
+		{"attribute_twice.xml", 2, "XML: Attribute name redefined"},
+		{"deep_nesting.xml", 2, "XML: Excessive depth in document: 256"},
+		/* not a file */
+		{"directory.xml", 0, "not a regular file"},
 		/* no DTD, no entities */
 		{"entity_bomb.xml", 2, "DOCTYPE not allowed (no DTD, no entities)"},
 		{"external_entity.xml", 2, "DOCTYPE not allowed (no DTD, no entities)"},
@@ -366,6 +375,9 @@ static const bad_case_t _bad[] = {
 				"whitespace is not allowed"},
 		{"text_in_member.xml", 3,
 				"schema: Element 'primary': Character content is not allowed"},
+		{"xinclude.xml", 6,
+				"schema: Element '{http://www.w3.org/2001/XInclude}include': "
+				"This element is not expected"},
 		/* pairs and members */
 		{"duplicate_name.xml", 10,
 				"duplicate pair name 'dup' (first defined at line 2)"},
@@ -389,6 +401,11 @@ static const bad_case_t _bad[] = {
 				"nn"
 				"nn': 1 to 64"},
 		{"name_space.xml", 2, "bad pair name 'my pair': 1 to 64 letters"},
+		{"huge_name.xml", 2,
+				"bad pair name "
+				"'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+				"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...': 1 to 64 letters"},
+		{"pair_empty.xml", 2, "pair 'p1': missing <primary>"},
 		/* URIs */
 		{"bad_scheme.xml", 3,
 				"pair 'p1': bad URI 'http://10.0.0.11:5060': scheme must be "
@@ -406,6 +423,14 @@ static const bad_case_t _bad[] = {
 		{"port_70000.xml", 4, "bad port '70000': must be 1 to 65535"},
 		{"port_abc.xml", 3, "bad port 'abc': must be 1 to 65535"},
 		{"bad_transport.xml", 4, "unsupported transport 'sctp'"},
+		{"port_huge.xml", 4,
+				"bad port '99999999999999999999': must be 1 to 65535"},
+		{"uri_empty.xml", 4, "pair 'p1': bad URI '': empty URI"},
+		{"uri_huge_host.xml", 4,
+				"pair 'p1': bad URI 'sip:"
+				"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+				"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh...': "
+				"bad host name"},
 		{"sips_udp.xml", 3, "a sips: URI cannot use transport=udp"},
 		{"uri_headers.xml", 3, "headers ('?') are not allowed"},
 		{"uri_space.xml", 3,
@@ -415,6 +440,7 @@ static const bad_case_t _bad[] = {
 				"pair 'p1': bad duration 'abc' for oos-check"},
 		{"duration_negative.xml", 2, "bad duration '-5s' for oos-check"},
 		{"duration_unit.xml", 2, "bad duration '5m' for oos-check"},
+		{"duration_empty.xml", 2, "pair 'p1': bad duration '' for oos-force"},
 		{"duration_zero.xml", 2,
 				"pair 'p1': oos-force 0ms out of range (50 ms to 32 s)"},
 		{"duration_49ms.xml", 2,

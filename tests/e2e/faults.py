@@ -1,0 +1,189 @@
+"""Helpers of the fault matrix: a caller that sends one request through the
+proxy every 100 ms and records what it got, and which member got it (from
+the sipp peers' message logs)."""
+
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+
+MSG = ("MESSAGE {ruri} SIP/2.0\r\n"
+       "Via: SIP/2.0/UDP {ip}:{port};branch=z9hG4bK{cid};rport\r\n"
+       "From: <sip:caller@{ip}:{port}>;tag={cid}\r\n"
+       "To: <{ruri}>\r\n"
+       "Call-ID: {cid}\r\n"
+       "CSeq: 1 MESSAGE\r\n"
+       "Max-Forwards: 70\r\n"
+       "Content-Type: text/plain\r\n"
+       "Content-Length: 5\r\n\r\nhello")
+
+
+class Caller:
+    """Sends a MESSAGE to the proxy every `period` s from ip:port (its own
+    thread) and records, per request, the send time and the final code (or
+    None: no final reply within `answer_within` s)."""
+
+    def __init__(self, ip="127.0.0.10", port=5091, proxy=("127.0.0.1", 5060),
+                 ruri="sip:fm@127.0.0.1:5060", period=0.1, name="fm",
+                 answer_within=5.0):
+        self.ip, self.port, self.proxy, self.ruri = ip, port, proxy, ruri
+        self.period, self.answer_within = period, answer_within
+        self.tag = f"{name}{os.getpid()}x{time.monotonic_ns() % 10**9}"
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((ip, port))
+        self.sock.settimeout(0.05)
+        self.sent = {}    # seq -> monotonic send time
+        self.codes = {}   # seq -> final code
+        self.lock = threading.Lock()
+        self.running = True
+        self.seq = 0
+        Caller.live.append(self)
+        self.tx = threading.Thread(target=self._send, daemon=True)
+        self.rx = threading.Thread(target=self._recv, daemon=True)
+        self.rx.start()
+        self.tx.start()
+
+    def cid(self, seq):
+        return f"{self.tag}-{seq}"
+
+    def _send(self):
+        nxt = time.monotonic()
+        while self.running:
+            seq = self.seq
+            self.seq += 1
+            m = MSG.format(ruri=self.ruri, ip=self.ip, port=self.port,
+                           cid=self.cid(seq))
+            with self.lock:
+                self.sent[seq] = time.monotonic()
+            try:
+                self.sock.sendto(m.encode(), self.proxy)
+            except OSError:
+                pass
+            nxt += self.period
+            time.sleep(max(0.0, nxt - time.monotonic()))
+
+    def _recv(self):
+        pat = re.compile(rb"^SIP/2\.0 (\d{3})")
+        cidpat = re.compile(rb"\r\nCall-ID: *" + self.tag.encode()
+                            + rb"-(\d+)")
+        while self.running or time.monotonic() < self._until:
+            try:
+                data = self.sock.recv(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            m, c = pat.match(data), cidpat.search(data)
+            if m and c and int(m.group(1)) >= 200:
+                with self.lock:
+                    self.codes.setdefault(int(c.group(1)), int(m.group(1)))
+
+    _until = 0.0
+    live = []  # callers not stopped yet (stop_all() ends them)
+
+    def stop(self, wait=True):
+        """Stop sending; wait for the answers still due."""
+        if self in Caller.live:
+            Caller.live.remove(self)
+        if not self.running:
+            return
+        self._until = time.monotonic() + (self.answer_within if wait else 0)
+        self.running = False
+        self.tx.join(2)
+        self.rx.join(self.answer_within + 2)
+        self.sock.close()
+
+    def records(self, peers):
+        """[(seq, send time, code, [peers that got it], [peers that got its
+        first branch])]: a request that tm retried (ha_failover()) reaches
+        a second member on a later branch (Via branch ...1, ...2)."""
+        got, first = {}, {}
+        cid = re.compile(r"^Call-ID: *" + re.escape(self.tag) + r"-(\d+)",
+                         re.M)
+        via = re.compile(r"^Via: [^\n]*;branch=z9hG4bK[^;\s]*\.(\d+)\s*$",
+                         re.M)
+        for name, peer in peers.items():
+            try:
+                text = peer.msgs.read_text(errors="replace")
+            except FileNotFoundError:
+                text = ""
+            for block in text.split("\n-----------------------------------"):
+                if "message received" not in block:
+                    continue
+                c = cid.search(block)
+                if not c:
+                    continue
+                s = int(c.group(1))
+                got.setdefault(s, set()).add(name)
+                v = via.search(block)
+                if v and v.group(1) == "0":
+                    first.setdefault(s, set()).add(name)
+        with self.lock:
+            return [(s, t, self.codes.get(s), sorted(got.get(s, ())),
+                     sorted(first.get(s, ())))
+                    for s, t in sorted(self.sent.items())]
+
+    def summary(self, peers, t0=None):
+        recs = self.records(peers)
+        codes = Counter(str(r[2]) for r in recs)
+        where = Counter("+".join(r[3]) or "-" for r in recs)
+        return (f"{len(recs)} requests, final codes "
+                f"{dict(sorted(codes.items()))}, reached {dict(where)}")
+
+
+def stop_all_callers():
+    for c in list(Caller.live):
+        c.stop(wait=False)
+
+
+def failed(recs):
+    """The requests whose caller got no 200."""
+    return [r for r in recs if r[2] != 200]
+
+
+def report(logdir, line):
+    """One line of the fault matrix's results (tests/e2e/logs)."""
+    with open(logdir.parent / "fault_matrix.txt", "a") as f:
+        f.write(line.rstrip() + "\n")
+    print(line)
+
+
+class Netns:
+    """A named network namespace joined to this one by a veth pair:
+    here HERE_IP on <name>a, there THERE_IP on <name>b."""
+
+    HERE_IP, THERE_IP = "198.18.0.1", "198.18.0.2"
+
+    def __init__(self, name):
+        self.name = name
+        self.here, self.there = f"{name[:10]}a", f"{name[:10]}b"
+        run = self.run_here
+        run("ip", "netns", "add", name)
+        try:
+            run("ip", "link", "add", self.here, "type", "veth", "peer", "name",
+                self.there, "netns", name)
+            run("ip", "addr", "add", f"{self.HERE_IP}/30", "dev", self.here)
+            run("ip", "link", "set", self.here, "up")
+            self.run("ip", "addr", "add", f"{self.THERE_IP}/30", "dev",
+                     self.there)
+            self.run("ip", "link", "set", self.there, "up")
+            self.run("ip", "link", "set", "lo", "up")
+        except Exception:
+            self.close()
+            raise
+
+    @staticmethod
+    def run_here(*args, input=None):
+        return subprocess.run(list(args), input=input, text=True, check=True,
+                              capture_output=True).stdout
+
+    def run(self, *args, input=None):
+        return self.run_here("ip", "netns", "exec", self.name, *args,
+                             input=input)
+
+    def close(self):
+        subprocess.run(["ip", "link", "del", self.here], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
