@@ -153,9 +153,15 @@ def report(logdir, line):
 
 class Netns:
     """A named network namespace joined to this one by a veth pair:
-    here HERE_IP on <name>a, there THERE_IP on <name>b."""
+    here HERE_IP on <name>a, there THERE_IP on <name>b.
 
-    HERE_IP, THERE_IP = "198.18.0.1", "198.18.0.2"
+    Loopback addresses only, also on the veth: Linux takes 127.0.0.0/8 for
+    this host (a local route of lo), so each side gets a more specific
+    route to the other end's address through the veth in its local table,
+    and route_localnet on the veth lets 127.x packets cross it. Deleting
+    the veth removes both."""
+
+    HERE_IP, THERE_IP = "127.18.0.1", "127.18.0.2"
 
     def __init__(self, name):
         self.name = name
@@ -165,12 +171,19 @@ class Netns:
         try:
             run("ip", "link", "add", self.here, "type", "veth", "peer", "name",
                 self.there, "netns", name)
+            run("sysctl", "-qw", f"net.ipv4.conf.{self.here}.route_localnet=1")
             run("ip", "addr", "add", f"{self.HERE_IP}/30", "dev", self.here)
             run("ip", "link", "set", self.here, "up")
+            run("ip", "route", "add", f"{self.THERE_IP}/32", "dev", self.here,
+                "table", "local")
+            self.run("sysctl", "-qw",
+                     f"net.ipv4.conf.{self.there}.route_localnet=1")
             self.run("ip", "addr", "add", f"{self.THERE_IP}/30", "dev",
                      self.there)
             self.run("ip", "link", "set", self.there, "up")
             self.run("ip", "link", "set", "lo", "up")
+            self.run("ip", "route", "add", f"{self.HERE_IP}/32", "dev",
+                     self.there, "table", "local")
         except Exception:
             self.close()
             raise
