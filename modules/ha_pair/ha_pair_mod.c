@@ -844,7 +844,8 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 		LM_ERR("cannot set the destination URI\n");
 		return -3;
 	}
-	route_remember(p);
+	if(p->shared)
+		route_remember(p); /* costs a shared-memory AVP: only when needed */
 	if(!indialog && _ha_rr_loaded
 			&& _ha_rrb.add_rr_param(msg, &p->rr_param) < 0)
 		LM_WARN("pair '%.*s': cannot add the pair tag to Record-Route\n",

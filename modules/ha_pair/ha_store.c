@@ -599,6 +599,22 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 			}
 		}
 	}
+	/* pairs with a member at an address of another pair's: the only ones
+	 * whose failed branches the address alone cannot place */
+	for(i = 0; i < t->naddr_ents; i++) {
+		ha_addr_ent_t *e = &t->addr_ents[i], *o;
+
+		h = hash_addr(&e->addr) & (nb - 1);
+		for(k = t->addr_buckets[h]; k >= 0; k = o->next) {
+			o = &t->addr_ents[k];
+			if(o->pair != e->pair
+					&& ha_addr_is_member(
+							&o->addr, 1, o->port, &e->addr, e->port, 0)) {
+				t->pairs[e->pair].shared = 1;
+				t->pairs[o->pair].shared = 1;
+			}
+		}
+	}
 	t->dom_ents = shm_malloc((n + 1) * sizeof(ha_dom_ent_t));
 	if(t->dom_ents == NULL)
 		goto oom;

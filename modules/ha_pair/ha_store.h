@@ -43,7 +43,8 @@ typedef struct ha_pair
 	str name;
 	str rr_param; /* ";hapair=<name>", the pair tag */
 	int index;
-	int fresh; /* its state was made with this table (it started) */
+	int fresh;	/* its state was made with this table (it started) */
+	int shared; /* a member's address (and port) is another pair's too */
 	ha_member_t m[HA_ROLE_COUNT];
 	str *domains;
 	int ndomains;
