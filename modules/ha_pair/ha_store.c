@@ -264,6 +264,21 @@ void ha_addr_from_ip(ha_addr_t *a, const struct ip_addr *ip)
 	memcpy(a->ip, ip->u.addr, a->af == 6 ? 16 : 4);
 }
 
+/* address index entries by port, address (ha_addr_t is memcmp-able:
+ * zeroed before it is filled), then pair */
+static int addr_ent_cmp(const void *a, const void *b)
+{
+	const ha_addr_ent_t *x = a, *y = b;
+	int c;
+
+	if(x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+	if(c != 0)
+		return c;
+	return x->pair < y->pair ? -1 : x->pair > y->pair;
+}
+
 static unsigned int hash_bytes(const void *p, int len, int nocase)
 {
 	const unsigned char *s = p;
@@ -599,21 +614,30 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 			}
 		}
 	}
-	/* pairs with a member at an address of another pair's: the only ones
-	 * whose failed branches the address alone cannot place */
-	for(i = 0; i < t->naddr_ents; i++) {
-		ha_addr_ent_t *e = &t->addr_ents[i], *o;
+	/* pairs with a member at an address (and port) of another pair's: the
+	 * only ones whose failed branches the address alone cannot place. On a
+	 * sorted copy, as many pairs on one host are common. */
+	if(t->naddr_ents > 1) {
+		ha_addr_ent_t *srt = shm_malloc(t->naddr_ents * sizeof(*srt));
+		int j;
 
-		h = hash_addr(&e->addr) & (nb - 1);
-		for(k = t->addr_buckets[h]; k >= 0; k = o->next) {
-			o = &t->addr_ents[k];
-			if(o->pair != e->pair
-					&& ha_addr_is_member(
-							&o->addr, 1, o->port, &e->addr, e->port, 0)) {
-				t->pairs[e->pair].shared = 1;
-				t->pairs[o->pair].shared = 1;
-			}
+		if(srt == NULL)
+			goto oom;
+		memcpy(srt, t->addr_ents, t->naddr_ents * sizeof(*srt));
+		qsort(srt, t->naddr_ents, sizeof(*srt), addr_ent_cmp);
+		for(i = 0; i < t->naddr_ents; i = j) {
+			for(j = i + 1;
+					j < t->naddr_ents && srt[j].port == srt[i].port
+					&& memcmp(&srt[j].addr, &srt[i].addr, sizeof(srt[i].addr))
+							   == 0;
+					j++)
+				;
+			/* a run is sorted by pair: several pairs if its ends differ */
+			if(srt[j - 1].pair != srt[i].pair)
+				for(k = i; k < j; k++)
+					t->pairs[srt[k].pair].shared = 1;
 		}
+		shm_free(srt);
 	}
 	t->dom_ents = shm_malloc((n + 1) * sizeof(ha_dom_ent_t));
 	if(t->dom_ents == NULL)
