@@ -63,8 +63,17 @@ static int64_t pair_due(ha_pair_t *p)
 
 void ha_pair_touched(ha_pair_t *p)
 {
+	ha_table_t *cur = ha_table_cur();
+
 	p->st->due_ms = pair_due(p);
-	if(_ha_prober != NULL && p->st->due_ms < _ha_prober->next_due_ms)
+	*p->due = p->st->due_ms;
+	if(_ha_prober == NULL)
+		return;
+	if(p->st->due_ms < _ha_prober->next_due_ms || cur == NULL
+			|| p->due < cur->due || p->due >= cur->due + cur->npairs)
+		/* sooner than the prober looks, or a pair of a table a reload
+		 * replaced (the running table's copy of its due time is stale):
+		 * the prober runs every pair */
 		atomic_set(&_ha_prober->wake, 1);
 }
 
@@ -234,6 +243,7 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 			conn_tok[i] = p->st->fsm.m[i].probe.token;
 	}
 	p->st->due_ms = pair_due(p);
+	*p->due = p->st->due_ms;
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 
@@ -290,9 +300,9 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	for(k = 0, i = first; k < t->npairs; k++, i++) {
 		if(i == t->npairs)
 			i = 0;
-		p = &t->pairs[i];
-		due = p->st->due_ms;
+		due = t->due[i];
 		if(woken || due <= now) {
+			p = &t->pairs[i];
 			if(sent >= HA_PROBE_BURST) {
 				/* over the budget: first in line next tick */
 				if(deferred < 0)
@@ -306,6 +316,8 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 			next = due;
 	}
 	first = deferred >= 0 ? deferred : first;
+	if(woken && deferred >= 0)
+		atomic_set(&_ha_prober->wake, 1); /* the rest of the run: next tick */
 	_ha_prober->next_due_ms = next;
 }
 

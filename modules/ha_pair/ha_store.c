@@ -345,6 +345,8 @@ void ha_table_free(ha_table_t *t)
 		}
 		shm_free(t->pairs);
 	}
+	if(t->due)
+		shm_free((void *)t->due);
 	if(t->name_buckets)
 		shm_free(t->name_buckets);
 	if(t->addr_buckets)
@@ -517,6 +519,11 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 		if(t->pairs == NULL)
 			goto oom;
 		memset(t->pairs, 0, cfg->npairs * sizeof(ha_pair_t));
+		/* all due at once: the prober runs every pair of a new table */
+		t->due = shm_malloc(cfg->npairs * sizeof(int64_t));
+		if(t->due == NULL)
+			goto oom;
+		memset((void *)t->due, 0, cfg->npairs * sizeof(int64_t));
 	}
 	t->npairs = cfg->npairs;
 
@@ -525,6 +532,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 		cp = &cfg->pairs[i];
 		p = &t->pairs[i];
 		p->index = i;
+		p->due = &t->due[i];
 		if(ha_shm_strdup(&p->name, cp->name) < 0)
 			goto oom;
 		snprintf(merr, sizeof(merr), ";hapair=%s", cp->name);

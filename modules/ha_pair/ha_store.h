@@ -45,6 +45,7 @@ typedef struct ha_pair
 	int index;
 	int fresh;	/* its state was made with this table (it started) */
 	int shared; /* a member's address (and port) is another pair's too */
+	volatile int64_t *due; /* its slot of the table's due array */
 	ha_member_t m[HA_ROLE_COUNT];
 	str *domains;
 	int ndomains;
@@ -74,6 +75,9 @@ typedef struct ha_table
 	unsigned int gen; /* generation, part of every probe token */
 	int npairs;
 	ha_pair_t *pairs;
+	/* when each pair must be run next (a copy of its st->due_ms, dense, so
+	 * that the prober's look at every pair each tick stays in cache) */
+	volatile int64_t *due;
 	unsigned int nbuckets; /* a power of two */
 	int *name_buckets;
 	int *addr_buckets;
