@@ -30,16 +30,18 @@ def sanitizer_env(logdir):
     """The environment kamailio runs in when SANITIZE: the runtimes
     preloaded, reports written as files into logdir (checked by the procs
     fixture). Kamailio's exit is not leak-clean and its pkg/shm allocators
-    are its own (invisible to ASan): no leak detection here."""
+    are its own (invisible to ASan): no leak detection here. The log path
+    is quoted: a test's folder may have spaces (parametrized names), which
+    the sanitizers' option parser takes as separators."""
     env = dict(os.environ)
     env["LD_PRELOAD"] = ":".join(SAN_RUNTIMES)
     env["ASAN_OPTIONS"] = ":".join([
         "detect_leaks=0", "abort_on_error=0", "halt_on_error=1",
         "handle_segv=1", "allow_user_segv_handler=1",
-        "detect_odr_violation=0", f"log_path={logdir}/sanitizer"])
+        "detect_odr_violation=0", f"log_path='{logdir}/sanitizer'"])
     env["UBSAN_OPTIONS"] = ":".join([
         "print_stacktrace=1", "halt_on_error=0",
-        f"log_path={logdir}/sanitizer"])
+        f"log_path='{logdir}/sanitizer'"])
     return env
 
 
