@@ -31,7 +31,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import struct
 import subprocess
 import sys
@@ -289,14 +288,6 @@ def arrivals(msgs_file, method):
         t = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S"))
         out.append((t + int(m.group(2)) / 1e6, m.group(3)))
     return out
-
-
-def pct(xs, q):
-    xs = sorted(xs)
-    if not xs:
-        return None
-    i = min(len(xs) - 1, max(0, int(round(q * (len(xs) - 1)))))
-    return xs[i]
 
 
 def pairs_file(path, pairs, oos_check, oos_force, domains=False):
