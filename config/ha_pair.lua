@@ -17,9 +17,11 @@ function ksr_request_route()
 	if KSR.siputils.has_totag() > 0 then
 		local routed = KSR.rr.loose_route() > 0
 		local rc = KSR.ha_pair.ha_route()
-		if rc == -2 then
-			KSR.cfgutils.usleep(30000)
-			rc = KSR.ha_pair.ha_route()
+		if rc == -2 and not KSR.is_ACK() then
+			-- hunting: wait for the member the pair finds (an ACK never
+			-- waits: it has no transaction)
+			rc = ksr_wait()
+			if rc == 0 then return 1 end
 		end
 		if rc == -2 and not KSR.is_ACK() then
 			ksr_reply_503()
@@ -40,9 +42,8 @@ function ksr_request_route()
 	if KSR.is_INVITE() then KSR.rr.record_route() end
 	local rc = KSR.ha_pair.ha_route()
 	if rc == -2 then
-		-- FORCE right after a failure: wait once, briefly
-		KSR.cfgutils.usleep(30000)
-		rc = KSR.ha_pair.ha_route()
+		rc = ksr_wait()
+		if rc == 0 then return 1 end
 	end
 	if rc == 1 or rc == 2 then
 		ksr_relay()
@@ -61,12 +62,26 @@ function ksr_reply_503()
 	KSR.sl.send_reply(503, "Service Unavailable")
 end
 
+-- The pair has no active member right now: the request waits, suspended
+-- (no worker held), until the pair finds one; tm then calls
+-- ksr_failure_ha, where ha_failover() sends it there (or answers 503 at
+-- the bound). 0: it waits (return at once); 1: $du is set; -2: 503.
+function ksr_wait()
+	KSR.tm.t_set_fr(FR_INV_MS, FR_MS)
+	KSR.tm.t_on_failure("ksr_failure_ha")
+	return KSR.ha_pair.ha_wait()
+end
+
 function ksr_relay()
 	KSR.tm.t_set_fr(FR_INV_MS, FR_MS)
 	KSR.tm.t_on_failure("ksr_failure_ha")
 	if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
 end
 
+-- A branch to a member failed, or a waiting request has its verdict:
+-- ha_failover() probes the member and suspends the transaction (0), and
+-- tm calls this function again with the verdict: 1, retry on $du; 0, it
+-- answered the caller itself (the member's own failure, or 503).
 function ksr_failure_ha()
 	if KSR.tm.t_is_canceled() > 0 then return 1 end
 	if KSR.ha_pair.ha_failover() == 1 then

@@ -168,6 +168,7 @@ static void probe_start(
 	p->deadline_ms = now + len_ms;
 	p->rtx_ms = 0;
 	p->rtx_gap_ms = 0;
+	p->verify = 0;
 	if(!mm->reliable) {
 		/* RFC 3261 17.1.2.2 style: T1 = min(500 ms, deadline / 4), doubling,
 		 * so one lost datagram does not cost a switchover */
@@ -188,6 +189,7 @@ static void probe_clear(ha_probe_t *p)
 {
 	p->token = 0;
 	p->rtx_ms = 0;
+	p->verify = 0;
 }
 
 static ha_role_t other(ha_role_t m)
@@ -236,6 +238,7 @@ static void enter_force(
 	f->attempt_open = 0;
 	f->round_fails = 0;
 	f->split_rounds = 0;
+	f->force_runs++;
 	if(f->next_attempt_ms < now)
 		f->next_attempt_ms = now;
 }
@@ -255,6 +258,20 @@ static void attempt_failed(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 		f->next_attempt_ms = now;
 }
 
+/* Make the probe in flight to member m a verification: it must end
+ * within oos-force from now. */
+static void verify_join(ha_fsm_t *f, ha_role_t m, int64_t now)
+{
+	ha_probe_t *p = &f->m[m].probe;
+
+	p->verify = 1;
+	if(p->deadline_ms > now + f->cfg.oos_force_ms) {
+		p->deadline_ms = now + f->cfg.oos_force_ms;
+		if(p->rtx_ms >= p->deadline_ms)
+			p->rtx_ms = 0;
+	}
+}
+
 /* Member m did not answer its probe (deadline, send failure, or a reply
  * that alive_codes does not accept). */
 static void probe_failed(
@@ -263,7 +280,14 @@ static void probe_failed(
 	ha_mfsm_t *mm = &f->m[m];
 	ha_mfsm_t *om = &f->m[other(m)];
 	int64_t sent = mm->probe.sent_ms;
+	/* a verification that found the member silent: what follows is the
+	 * failed transaction's doing */
+	ha_reason_t why = mm->probe.verify ? HA_RSN_FAILOVER : HA_RSN_PROBE;
 
+	if(mm->probe.verify) {
+		f->verify_silent++;
+		out->verified_silent++;
+	}
 	probe_clear(&mm->probe);
 	mm->state = HA_MS_DOWN;
 	mm->probes_unanswered++;
@@ -291,11 +315,11 @@ static void probe_failed(
 		/* the other member answered alive since this probe went out (the
 		 * backup's start probe, or probe_standby): no extra round needed */
 		if(om->state == HA_MS_UP && om->last_ok_ms >= sent) {
-			become_active(f, other(m), HA_RSN_PROBE, now, out);
+			become_active(f, other(m), why, now, out);
 			f->next_probe_ms = now;
 			return;
 		}
-		enter_force(f, m, HA_RSN_PROBE, now);
+		enter_force(f, m, why, now);
 		return;
 	}
 	/* FORCE */
@@ -322,6 +346,7 @@ void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
 		f->m[i].last_rtt_ms = -1;
 		f->m[i].last_ok_ms = -1;
 		f->m[i].last_fail_ms = -1;
+		f->m[i].verify_ms = -1;
 	}
 	f->next_probe_ms = now;
 	f->next_standby_ms = now; /* the backup is probed once at start */
@@ -365,6 +390,19 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 			if(p->rtx_ms >= p->deadline_ms)
 				p->rtx_ms = 0;
 		}
+	}
+	/* verifications asked for by failed transactions */
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		if(f->m[i].verify_ms < 0 || now < f->m[i].verify_ms)
+			continue;
+		f->m[i].verify_ms = -1;
+		/* the pair moved on meanwhile (a probe's verdict, an operator):
+		 * nothing left to verify */
+		if(f->state != HA_ST_CHECK || f->active != (ha_role_t)i || f->held)
+			continue;
+		if(f->m[i].probe.token == 0)
+			probe_start(f, (ha_role_t)i, f->cfg.oos_force_ms, now, out);
+		verify_join(f, (ha_role_t)i, now);
 	}
 	/* a claim to confirm: probe its member now (in FORCE the hunt takes
 	 * this probe over when the member's attempt comes) */
@@ -429,6 +467,9 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f)
 		if(p->rtx_ms != 0 && p->rtx_ms < t)
 			t = p->rtx_ms;
 	}
+	for(i = 0; i < HA_ROLE_COUNT; i++)
+		if(f->m[i].verify_ms >= 0 && f->m[i].verify_ms < t)
+			t = f->m[i].verify_ms;
 	if(f->claim != HA_ROLE_NONE && !f->claim_sent && f->claim_ms < t)
 		t = f->claim_ms;
 	if(f->state == HA_ST_CHECK) {
@@ -469,6 +510,10 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 		return 0;
 	}
 	sent = p->sent_ms;
+	if(p->verify) {
+		f->verify_alive++;
+		out->verified_alive++;
+	}
 	probe_clear(p);
 	mm->state = HA_MS_UP;
 	mm->last_rtt_ms = (int)(now - sent);
@@ -551,33 +596,46 @@ int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
 	return 1;
 }
 
-/* Is member m known not to answer: it failed a probe within the last
- * oos-force? */
-static int known_dead(const ha_fsm_t *f, ha_role_t m, int64_t now)
+int ha_fsm_verify(ha_fsm_t *f, ha_role_t m, int64_t now)
 {
-	const ha_mfsm_t *mm = &f->m[m];
+	ha_probe_t *p;
 
-	return mm->state == HA_MS_DOWN && mm->last_fail_ms >= 0
-		   && now - mm->last_fail_ms < f->cfg.oos_force_ms;
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
+		return -1;
+	if(f->state != HA_ST_CHECK || f->active != m || f->held)
+		return 0;
+	p = &f->m[m].probe;
+	if(p->token != 0) {
+		if(!p->verify)
+			f->verifies++;
+		verify_join(f, m, now);
+		return 2;
+	}
+	if(f->m[m].verify_ms >= 0)
+		return 2; /* asked for already: the next tick starts it */
+	f->m[m].verify_ms = now;
+	f->verifies++;
+	return 1;
 }
 
-ha_role_t ha_fsm_failover(
-		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
+ha_verdict_t ha_fsm_wait_verdict(
+		const ha_fsm_t *f, const ha_waitpoint_t *w, ha_role_t *retry)
 {
-	ha_role_t o;
+	const ha_mfsm_t *mm;
 
-	(void)out;
-	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
-		return HA_ROLE_NONE;
-	o = other(m);
-	if(f->state == HA_ST_CHECK && f->active != m)
-		return f->active; /* sent before a switchover: to the active now */
-	if(f->held)
-		return HA_ROLE_NONE; /* pinned: no other member to try */
-	if(f->state == HA_ST_CHECK)
-		enter_force(f, m, HA_RSN_FAILOVER, now);
-	/* FORCE (now or already): the other member, unless it is known dead */
-	return known_dead(f, o, now) ? HA_ROLE_NONE : o;
+	if(f->state != HA_ST_CHECK)
+		return HA_WV_WAIT; /* hunting: the member it finds is the answer */
+	*retry = f->active;
+	if(w->failed != HA_ROLE_PRIMARY && w->failed != HA_ROLE_BACKUP)
+		return HA_WV_RETRY; /* it waited for an active member: here it is */
+	if(f->active != w->failed || f->force_runs != w->force_runs)
+		return HA_WV_RETRY; /* the pair moved (or hunted) since it failed */
+	mm = &f->m[w->failed];
+	if(mm->last_ok_ms >= w->since_ms)
+		return HA_WV_ANSWERED; /* alive: the request was the problem */
+	if(f->held && mm->last_fail_ms >= w->since_ms)
+		return HA_WV_NONE; /* silent, but pinned: nowhere else to go */
+	return HA_WV_WAIT;
 }
 
 void ha_fsm_hold(ha_fsm_t *f, int on)

@@ -91,6 +91,7 @@ typedef struct ha_probe
 	int64_t deadline_ms; /* no answer by then: the member is not answering */
 	int64_t rtx_ms;		 /* next retransmission, 0: none */
 	int rtx_gap_ms;
+	int verify; /* a verification: a failed transaction asked for it */
 } ha_probe_t;
 
 typedef struct ha_mfsm
@@ -104,6 +105,9 @@ typedef struct ha_mfsm
 	int64_t last_fail_ms; /* when it last failed a probe, -1: never */
 	uint64_t probes_sent; /* probes, not counting retransmissions */
 	uint64_t probes_unanswered;
+	/* a verification asked for by a failed transaction, for the next tick
+	 * to start (-1: none) */
+	int64_t verify_ms;
 } ha_mfsm_t;
 
 typedef struct ha_fsm_cfg
@@ -141,6 +145,11 @@ typedef struct ha_fsm
 	int claim_sent;	  /* its probe went out (or one in flight serves) */
 	uint64_t claims_confirmed;
 	uint64_t claims_unconfirmed;
+	/* verification probes (a failed transaction is a reason to look) */
+	uint64_t verifies;		/* started (or an in-flight probe made one) */
+	uint64_t verify_alive;	/* the member answered alive */
+	uint64_t verify_silent; /* it did not: the pair acted on that */
+	uint64_t force_runs;	/* times the pair went into FORCE */
 	uint32_t next_token;
 	/* reporting */
 	uint64_t switchovers;
@@ -174,6 +183,8 @@ typedef struct ha_actions
 	int unanswered;	 /* probes that ended without an alive answer */
 	int unconfirmed; /* claims whose probe ended without an alive answer */
 	ha_role_t unconfirmed_member; /* the member of the last of them */
+	int verified_alive;			  /* verifications that ended with an answer */
+	int verified_silent;		  /* and without */
 	ha_action_t a[HA_MAX_ACTIONS];
 } ha_actions_t;
 
@@ -184,6 +195,8 @@ static inline void ha_actions_reset(ha_actions_t *acts)
 	acts->unanswered = 0;
 	acts->unconfirmed = 0;
 	acts->unconfirmed_member = HA_ROLE_NONE;
+	acts->verified_alive = 0;
+	acts->verified_silent = 0;
 }
 
 /* Start a pair at now: CHECK(primary), the primary probed at now and the
@@ -241,19 +254,44 @@ int ha_fsm_claim(ha_fsm_t *f, ha_role_t m, int64_t now);
 int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
 		ha_actions_t *out);
 
-/* A transaction sent to member m failed in a way that says m is down
- * (timeout, 503, transport error). Returns the member to retry it on, or
- * HA_ROLE_NONE when there is none:
- * - m is the active member (CHECK): go to FORCE at once, hunting from the
- *   other member, and retry on it unless it is known not to answer (it
- *   failed a probe within its last oos-force);
- * - another member is active (the request was sent before a switchover):
- *   retry on the active member, nothing changes;
- * - FORCE already: retry on the other member unless it is known not to
- *   answer, nothing changes;
- * - the pair is held on m: HA_ROLE_NONE, nothing changes. */
-ha_role_t ha_fsm_failover(
-		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out);
+/* A transaction sent to member m failed in a way that may mean m is down
+ * (timeout, 503, transport error): a reason to look, never a verdict by
+ * itself. When m is the active member in CHECK, m gets a verification
+ * probe with an oos-force deadline: a new one at the next tick, or the
+ * probe in flight serves (its deadline is brought forward to now +
+ * oos-force when it was later). An alive answer changes nothing; no alive
+ * answer is handled as any unanswered probe of the active member (FORCE,
+ * or the fresh standby at once), with reason failover. Returns 1 when a
+ * verification began, 2 when one in flight serves, 0 when there is
+ * nothing to verify (m is not the active member in CHECK, or the pair is
+ * held), -1 when m is not a member role (nothing changed). */
+int ha_fsm_verify(ha_fsm_t *f, ha_role_t m, int64_t now);
+
+/* What a transaction waiting on the pair may do now (see
+ * ha_fsm_wait_verdict()). */
+typedef enum ha_verdict
+{
+	HA_WV_WAIT = 0, /* nothing known yet: go on waiting */
+	HA_WV_RETRY,	/* retry on *retry (the active member now) */
+	HA_WV_ANSWERED, /* the failed member answered: its failure stands */
+	HA_WV_NONE,		/* no member to retry on (held, verification failed) */
+	HA_WV_COUNT
+} ha_verdict_t;
+
+/* A waiting transaction, as the verdict needs it: the member that failed
+ * it (HA_ROLE_NONE: it waits for the pair to have an active member), when
+ * it began to wait, and f->force_runs then. */
+typedef struct ha_waitpoint
+{
+	ha_role_t failed;
+	int64_t since_ms;
+	uint64_t force_runs;
+} ha_waitpoint_t;
+
+/* The verdict for a transaction waiting on the pair since w. Reads f only;
+ * *retry is set for HA_WV_RETRY. Can't fail. */
+ha_verdict_t ha_fsm_wait_verdict(
+		const ha_fsm_t *f, const ha_waitpoint_t *w, ha_role_t *retry);
 
 /* Hold (1) or release (0) the active member. Can't fail. */
 void ha_fsm_hold(ha_fsm_t *f, int on);

@@ -31,6 +31,13 @@ extern stat_var *_ha_st_probes_sent;
 extern stat_var *_ha_st_probes_unanswered;
 extern stat_var *_ha_st_requests_routed;
 extern stat_var *_ha_st_requests_refused;
+extern stat_var *_ha_st_verify_probes;
+extern stat_var *_ha_st_verify_alive;
+extern stat_var *_ha_st_verify_silent;
+extern stat_var *_ha_st_waited;
+extern stat_var *_ha_st_waiting;
+extern stat_var *_ha_st_wait_timeouts;
+extern stat_var *_ha_st_wait_rejected;
 
 /* The prober's state in shared memory: its earliest due time, and a flag
  * that other processes raise when they made something due sooner. */

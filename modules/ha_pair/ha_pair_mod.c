@@ -18,6 +18,7 @@
 #include "../../core/trim.h"
 #include "../../core/dset.h"
 #include "../../core/usr_avp.h"
+#include "../../core/data_lump_rpl.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/parser/parse_to.h"
 #include "../../core/parser/parse_uri.h"
@@ -26,6 +27,7 @@
 #include "../../modules/tm/tm_load.h"
 
 #include "ha_pair.h"
+#include "ha_wait.h"
 
 MODULE_VERSION
 
@@ -61,7 +63,7 @@ static const char *ha_trust_names[HA_TRUST_COUNT] = {
 		[HA_TRUST_TRANSPORT] = "transport",
 		[HA_TRUST_CONFIRM] = "confirm",
 };
-static ha_trust_t _ha_trust = HA_TRUST_ANY;
+static ha_trust_t _ha_trust = HA_TRUST_CONFIRM;
 static int _ha_rr_loaded = 0;
 static struct rr_binds _ha_rrb;
 static str _ha_tag_name = str_init("hapair");
@@ -72,13 +74,23 @@ static int _ha_tm_loaded = 0;
 static unsigned int _ha_refused_msg_id = 0;
 static unsigned int _ha_routed_msg_id = 0;
 static unsigned int _ha_xgr_msg_id = 0;
-static struct tm_binds _ha_tmb;
+struct tm_binds _ha_tmb;
+/* the pair ha_route() found for the request being routed, for ha_wait() */
+static unsigned int _ha_found_msg_id = 0;
+static char _ha_found_pair[HA_NAME_MAX + 1];
 
 stat_var *_ha_st_switchovers = NULL;
 stat_var *_ha_st_probes_sent = NULL;
 stat_var *_ha_st_probes_unanswered = NULL;
 stat_var *_ha_st_requests_routed = NULL;
 stat_var *_ha_st_requests_refused = NULL;
+stat_var *_ha_st_verify_probes = NULL;
+stat_var *_ha_st_verify_alive = NULL;
+stat_var *_ha_st_verify_silent = NULL;
+stat_var *_ha_st_waited = NULL;
+stat_var *_ha_st_waiting = NULL;
+stat_var *_ha_st_wait_timeouts = NULL;
+stat_var *_ha_st_wait_rejected = NULL;
 
 static int mod_init(void);
 static int child_init(int rank);
@@ -87,6 +99,8 @@ static int w_ha_route(struct sip_msg *msg, char *p1, char *p2);
 static int w_ha_failover(struct sip_msg *msg, char *p1, char *p2);
 static int fixup_ha_failover(void **param, int param_no);
 static int fixup_ha_route(void **param, int param_no);
+static int w_ha_wait(struct sip_msg *msg, char *p1, char *p2);
+static int fixup_ha_wait(void **param, int param_no);
 
 /* clang-format off */
 static stat_export_t mod_stats[] = {
@@ -95,6 +109,13 @@ static stat_export_t mod_stats[] = {
 	{"probes_unanswered", 0, &_ha_st_probes_unanswered},
 	{"requests_routed", 0, &_ha_st_requests_routed},
 	{"requests_refused", 0, &_ha_st_requests_refused},
+	{"verify_probes", 0, &_ha_st_verify_probes},
+	{"verify_alive", 0, &_ha_st_verify_alive},
+	{"verify_silent", 0, &_ha_st_verify_silent},
+	{"waited", 0, &_ha_st_waited},
+	{"waiting", STAT_NO_RESET, &_ha_st_waiting},
+	{"wait_timeouts", 0, &_ha_st_wait_timeouts},
+	{"wait_rejected", 0, &_ha_st_wait_rejected},
 	{0, 0, 0}
 };
 
@@ -104,6 +125,7 @@ static cmd_export_t cmds[] = {
 		fixup_free_spve_null, REQUEST_ROUTE},
 	{"ha_failover", (cmd_function)w_ha_failover, 0, fixup_ha_failover, 0,
 		FAILURE_ROUTE},
+	{"ha_wait", (cmd_function)w_ha_wait, 0, fixup_ha_wait, 0, REQUEST_ROUTE},
 	{0, 0, 0, 0, 0, 0}
 };
 
@@ -120,6 +142,9 @@ static param_export_t params[] = {
 	{"probe_standby", PARAM_INT, &_ha_probe_standby},
 	{"event_callback", PARAM_STR, &_ha_event_callback},
 	{"dns_refresh", PARAM_INT, &_ha_dns_refresh},
+	{"max_wait", PARAM_INT, &_ha_max_wait},
+	{"max_waiting", PARAM_INT, &_ha_wait_cap},
+	{"retry_after", PARAM_INT, &_ha_retry_after},
 	{0, 0, 0}
 };
 
@@ -317,6 +342,8 @@ static int mod_init(void)
 			return -1;
 		}
 		_ha_tm_loaded = 1;
+		if(ha_wait_mod_init() < 0)
+			return -1;
 	}
 	if(find_export("load_rr", 0, 0) != NULL) {
 		if(load_rr_api(&_ha_rrb) < 0) {
@@ -379,6 +406,8 @@ static int child_init(int rank)
 	if(rank == PROC_MAIN) {
 		if(ha_probe_fork() < 0 || ha_event_fork() < 0)
 			return -1;
+		if(_ha_tm_loaded && ha_wait_fork() < 0)
+			return -1;
 		if(_ha_dns_refresh > 0
 				&& fork_basic_timer(PROC_TIMER, "ha_pair dns", 1 /* socks */,
 						   ha_dns_timer, NULL, _ha_dns_refresh)
@@ -394,6 +423,7 @@ static void mod_destroy(void)
 {
 	ha_store_destroy();
 	ha_event_destroy();
+	ha_wait_destroy();
 	if(_ha_prober) {
 		shm_free(_ha_prober);
 		_ha_prober = NULL;
@@ -667,14 +697,26 @@ static ha_pair_t *route_remembered(void)
 	return ha_table_by_name(ha_table_cur(), &val.s);
 }
 
-/* The picked (failed) branch of the transaction of a failure_route: which
- * pair member it went to, found from its destination address within the
- * pair ha_route() chose for the request (or, without one, the only pair
- * that has a member at that address), and whether its failure says the
- * member is down: a local timeout (408), a 503, or a transport error (a
- * local 477 or 500). Returns the pair with *role and *down set, or NULL
- * (*down is then -1 when there is no failed branch to look at). */
-static ha_pair_t *failed_branch(ha_role_t *role, int *down)
+/* What the picked (failed) branch of a failure_route's transaction says. */
+typedef struct ha_failed
+{
+	struct cell *t;
+	int branch;
+	int blind;	  /* the branch of a suspended wait (its bound, a CANCEL) */
+	int evidence; /* a failure that may say the member is down */
+	ha_pair_t *p; /* the pair of the member it went to, or NULL */
+	ha_role_t role;
+} ha_failed_t;
+
+/* Look at the picked branch of the current transaction: which pair member
+ * it went to, found from its destination address within the pair
+ * ha_route() chose for the request (or, without one, the only pair that
+ * has a member at that address), and whether its failure is evidence
+ * about the member: a local timeout (408), a 503, or a transport error
+ * (a local 477 or 500); not a request this proxy could not send over UDP
+ * (its size: no datagram left, the member never saw it). Returns 0, or -1
+ * when there is no failed branch to look at. */
+static int failed_branch(ha_failed_t *fb)
 {
 	struct cell *t;
 	struct ip_addr ip;
@@ -683,17 +725,25 @@ static ha_pair_t *failed_branch(ha_role_t *role, int *down)
 	int roles[2];
 	int b, code, local, n, i, port;
 
-	*down = -1;
+	memset(fb, 0, sizeof(*fb));
+	fb->role = HA_ROLE_NONE;
 	t = _ha_tmb.t_gett();
 	if(t == NULL || t == T_UNDEFINED)
-		return NULL;
+		return -1;
 	b = _ha_tmb.t_get_picked_branch();
 	if(b < 0 || b >= (int)t->nr_of_outgoings)
-		return NULL;
+		return -1;
+	fb->t = t;
+	fb->branch = b;
+	if((t->uac[b].flags & TM_UAC_FLAG_BLIND)
+			|| t->uac[b].request.buffer == NULL) {
+		fb->blind = 1;
+		return 0;
+	}
 	code = t->uac[b].last_received;
-	local = t->uac[b].reply == FAKED_REPLY;
-	*down = code == 503
-			|| (local && (code == 408 || code == 477 || code == 500));
+	local = t->uac[b].reply == FAKED_REPLY || t->uac[b].reply == NULL;
+	fb->evidence = code == 503
+				   || (local && (code == 408 || code == 477 || code == 500));
 	su2ip_addr(&ip, &t->uac[b].request.dst.to);
 	ha_addr_from_ip(&a, &ip);
 	port = su_getport(&t->uac[b].request.dst.to);
@@ -702,69 +752,306 @@ static ha_pair_t *failed_branch(ha_role_t *role, int *down)
 		for(i = 0; i < HA_ROLE_COUNT; i++) {
 			if(ha_addr_is_member(routed->m[i].addrs, routed->m[i].naddrs,
 					   routed->m[i].port, &a, port, 0)) {
-				*role = (ha_role_t)i;
-				return routed;
+				fb->p = routed;
+				fb->role = (ha_role_t)i;
+				break;
 			}
 		}
-		return NULL; /* the script sent it elsewhere */
+	} else {
+		n = ha_table_by_addr(ha_table_cur(), &a, port, 0, pairs, roles, 2);
+		if(n == 1) {
+			fb->p = pairs[0];
+			fb->role = (ha_role_t)roles[0];
+		} else if(n > 1) {
+			LM_DBG("the failed branch went to a member of %d pairs, and no "
+				   "ha_route() said which: nothing to do\n",
+					n);
+		}
 	}
-	n = ha_table_by_addr(ha_table_cur(), &a, port, 0, pairs, roles, 2);
-	if(n == 1) {
-		*role = (ha_role_t)roles[0];
-		return pairs[0];
-	}
-	if(n > 1)
-		LM_DBG("the failed branch went to a member of %d pairs, and no "
-			   "ha_route() said which: nothing to do\n",
-				n);
-	return NULL;
+	/* tm could not send it at all (908): over UDP that is this proxy's own
+	 * failure (too big for a datagram, no route: the member never saw it),
+	 * over TCP/TLS a refused connection, the member's */
+	if(fb->p != NULL && fb->evidence && fb->p->m[fb->role].proto == PROTO_UDP
+			&& local && t->uac[b].icode == 908)
+		fb->evidence = 0;
+	return 0;
 }
 
-/* ha_failover(): SPEC 3. In a failure_route. */
-static int ki_ha_failover(struct sip_msg *msg)
+/* What the failed branch b of t brought: its status, reason phrase and
+ * Retry-After (the reply is there while the failure route runs). */
+static void member_failure(struct cell *t, int b, ha_mfail_t *mf)
+{
+	struct sip_msg *rpl = t->uac[b].reply;
+	struct hdr_field *hf;
+	str v;
+
+	memset(mf, 0, sizeof(*mf));
+	mf->code = t->uac[b].last_received;
+	if(mf->code < 300 || mf->code > 699)
+		mf->code = 408;
+	snprintf(mf->reason, sizeof(mf->reason), "%s",
+			mf->code == 408 ? "Request Timeout" : "Service Unavailable");
+	if(rpl == NULL || rpl == FAKED_REPLY)
+		return;
+	v = rpl->first_line.u.reply.reason;
+	if(v.len > 0 && v.len < (int)sizeof(mf->reason)) {
+		memcpy(mf->reason, v.s, v.len);
+		mf->reason[v.len] = '\0';
+	}
+	if(parse_headers(rpl, HDR_EOH_F, 0) < 0)
+		return;
+	for(hf = rpl->headers; hf != NULL; hf = hf->next) {
+		if(hf->type != HDR_RETRY_AFTER_T)
+			continue;
+		v = hf->body;
+		trim(&v);
+		if(v.len > 0 && v.len < (int)sizeof(mf->retry_after)) {
+			memcpy(mf->retry_after, v.s, v.len);
+			mf->retry_after[v.len] = '\0';
+		}
+		break;
+	}
+}
+
+/* Answer the caller with the failure a member brought. */
+static int reply_member_failure(struct sip_msg *msg, const ha_mfail_t *mf)
+{
+	char ra[80];
+	int n;
+
+	if(mf->code < 300)
+		return ha_reply_503(msg);
+	if(mf->retry_after[0] != '\0') {
+		n = snprintf(ra, sizeof(ra), "Retry-After: %s\r\n", mf->retry_after);
+		if(add_lump_rpl(msg, ra, n, LUMP_RPL_HDR) == NULL)
+			LM_WARN("cannot copy Retry-After into the reply\n");
+	}
+	return _ha_tmb.t_reply(msg, mf->code, (char *)mf->reason);
+}
+
+/* ha_failover() called in the failure route a verdict continued into. */
+static int failover_verdict(struct sip_msg *msg, const ha_cont_t *c)
 {
 	ha_pair_t *p;
-	ha_actions_t acts;
-	ha_role_t role, retry;
-	int down;
+	str name;
+
+	switch(c->verdict) {
+		case HA_WV_RETRY:
+			name.s = (char *)c->pair;
+			name.len = strlen(c->pair);
+			p = ha_table_by_name(ha_table_cur(), &name);
+			if(p == NULL || c->retry == HA_ROLE_NONE)
+				break;
+			if(set_dst_uri(msg, &p->m[c->retry].uri) < 0) {
+				LM_ERR("cannot set the destination URI\n");
+				return -3;
+			}
+			ruri_mark_new(); /* the R-URI makes a new branch for t_relay() */
+			/* the transaction's own timers again for the new branch */
+			_ha_tmb.set_fr(msg, c->fr_inv_ms, c->fr_ms);
+			update_stat(_ha_st_requests_routed, 1);
+			return 1;
+		case HA_WV_ANSWERED:
+			LM_DBG("pair '%s': the member answered: its failure stands\n",
+					c->pair);
+			reply_member_failure(msg, &c->fail);
+			return 0;
+		default:
+			break;
+	}
+	ha_reply_503(msg);
+	return 0;
+}
+
+/* ha_failover(): SPEC 3. In a failure_route. Returns 1 with $du set to the
+ * member to retry on; 0 when the transaction waits for a verdict (it is
+ * suspended: the script ends here, and tm runs this failure route again
+ * with the verdict) or when it answered the caller itself; -1 when the
+ * failure is none of its business (not a pair member, not a member's
+ * failure, canceled); -2 when there is no member to retry on (held); -3
+ * on an internal error. */
+static int ki_ha_failover(struct sip_msg *msg)
+{
+	const ha_cont_t *c;
+	ha_mfail_t mf;
+	ha_failed_t fb;
+	ha_verdict_t v;
+	ha_waitpoint_t wp;
+	ha_role_t retry = HA_ROLE_NONE;
+	str pair;
+	int rc, route;
 
 	if(!_ha_tm_loaded || !(get_route_type() & (FAILURE_ROUTE))) {
 		LM_ERR("ha_failover() works in a failure_route, with tm\n");
 		return -3;
 	}
-	p = failed_branch(&role, &down);
-	if(p == NULL) {
-		if(down < 0) {
-			LM_ERR("ha_failover: no failed branch to look at\n");
-			return -3;
-		}
-		return -1; /* the branch did not go to a pair member */
+	c = ha_cont_get();
+	if(c != NULL) {
+		struct cell *t = _ha_tmb.t_gett();
+		if(t != NULL && t != T_UNDEFINED && t->hash_index == c->tindex
+				&& t->label == c->tlabel)
+			return failover_verdict(msg, c);
 	}
-	if(!down)
-		return -1; /* a failure of the call, not of the member */
-
-	ha_actions_reset(&acts);
-	lock_get(&p->st->lock);
-	retry = ha_fsm_failover(&p->st->fsm, role, ha_now_ms(), &acts);
-	ha_pair_touched(p);
-	lock_release(&p->st->lock);
-	ha_actions_run(p, &acts);
-
-	if(retry == HA_ROLE_NONE)
-		return -2;
-	if(set_dst_uri(msg, &p->m[retry].uri) < 0) {
-		LM_ERR("cannot set the destination URI\n");
+	if(failed_branch(&fb) < 0) {
+		LM_ERR("ha_failover: no failed branch to look at\n");
 		return -3;
 	}
-	ruri_mark_new(); /* the R-URI makes a new branch for t_relay() */
-	LM_INFO("pair '%.*s': %s failed a transaction, retrying on %s\n",
-			p->name.len, p->name.s, ha_role_name(role), ha_role_name(retry));
-	return 1;
+	if(fb.blind) {
+		/* a transaction that waited: its bound passed, or it was canceled */
+		if(ha_wait_pair_avp(&pair) == NULL)
+			return -1;
+		if(fb.t->flags & T_CANCELED) {
+			ha_wait_take(fb.t, &pair, 0);
+			return -1;
+		}
+		ha_wait_take(fb.t, &pair, 1);
+		update_stat(_ha_st_wait_timeouts, 1);
+		LM_NOTICE("pair '%.*s': no member answered within %d ms: 503\n",
+				pair.len, pair.s,
+				ha_table_by_name(ha_table_cur(), &pair) ? ha_wait_bound_ms(
+						ha_table_by_name(ha_table_cur(), &pair))
+														: _ha_max_wait);
+		ha_reply_503(msg);
+		return 0;
+	}
+	if(fb.p == NULL || !fb.evidence)
+		return -1; /* not a member, or no evidence about one */
+	if(fb.t->flags & T_CANCELED)
+		return -1;
+
+	lock_get(&fb.p->st->lock);
+	wp.since_ms = ha_now_ms();
+	wp.force_runs = fb.p->st->fsm.force_runs;
+	rc = ha_fsm_verify(&fb.p->st->fsm, fb.role, wp.since_ms);
+	/* a transaction that failed on a member that is not the active one
+	 * (or while the pair hunts) waits for the active member */
+	wp.failed = rc > 0 ? fb.role : HA_ROLE_NONE;
+	v = ha_fsm_wait_verdict(&fb.p->st->fsm, &wp, &retry);
+	if(rc > 0)
+		ha_pair_touched(fb.p);
+	lock_release(&fb.p->st->lock);
+	if(rc == 1)
+		update_stat(_ha_st_verify_probes, 1);
+
+	if(v == HA_WV_RETRY) {
+		if(set_dst_uri(msg, &fb.p->m[retry].uri) < 0) {
+			LM_ERR("cannot set the destination URI\n");
+			return -3;
+		}
+		ruri_mark_new();
+		LM_INFO("pair '%.*s': %s failed a transaction, retrying on %s\n",
+				fb.p->name.len, fb.p->name.s, ha_role_name(fb.role),
+				ha_role_name(retry));
+		return 1;
+	}
+	if(v != HA_WV_WAIT || fb.p->st->fsm.held)
+		return -2; /* held: nowhere else to go, the failure stands */
+
+	route = fb.t->uac[fb.branch].on_failure;
+	member_failure(fb.t, fb.branch, &mf);
+	rc = ha_wait_suspend(msg, fb.p, wp.failed, &mf, route);
+	if(rc == 0) {
+		LM_DBG("pair '%.*s': %s failed a transaction: it waits for the "
+			   "verdict\n",
+				fb.p->name.len, fb.p->name.s, ha_role_name(fb.role));
+		return 0;
+	}
+	if(rc == -2) {
+		/* too many wait on the pair: no verdict for this one */
+		ha_reply_503(msg);
+		return 0;
+	}
+	return -2;
 }
 
 static int w_ha_failover(struct sip_msg *msg, char *p1, char *p2)
 {
 	return ki_ha_failover(msg);
+}
+
+/* ha_wait(): in a request_route after ha_route() returned -2, the request
+ * waits (its transaction suspended, no worker held) until the pair has an
+ * active member, then tm runs the failure route armed with t_on_failure(),
+ * where ha_failover() sets $du to that member (1); at the bound, or over
+ * the pair's cap, ha_failover() / ha_wait() answer 503 themselves. Returns
+ * 0 when it waits (the script ends), 1 when the pair has an active member
+ * already ($du set), -1 for an ACK or CANCEL (they never wait), -2 when it
+ * cannot wait (the cap: the caller is answered 503 by the script), -3 on
+ * an error (no ha_route() before, no failure route armed). */
+static int ki_ha_wait(struct sip_msg *msg)
+{
+	struct cell *t;
+	ha_pair_t *p;
+	ha_role_t active;
+	str name;
+	int rc;
+
+	if(!_ha_tm_loaded) {
+		LM_ERR("ha_wait() needs tm\n");
+		return -3;
+	}
+	if(msg->first_line.type != SIP_REQUEST
+			|| msg->first_line.u.request.method_value
+					   & (METHOD_ACK | METHOD_CANCEL))
+		return -1; /* no transaction of its own to suspend */
+	if(msg->id != _ha_found_msg_id) {
+		LM_ERR("ha_wait(): call ha_route() for the request first\n");
+		return -3;
+	}
+	name.s = _ha_found_pair;
+	name.len = strlen(_ha_found_pair);
+	p = ha_table_by_name(ha_table_cur(), &name);
+	if(p == NULL)
+		return -2;
+	lock_get(&p->st->lock);
+	active = p->st->fsm.state == HA_ST_CHECK ? p->st->fsm.active : HA_ROLE_NONE;
+	lock_release(&p->st->lock);
+	if(active != HA_ROLE_NONE) {
+		if(set_dst_uri(msg, &p->m[active].uri) < 0)
+			return -3;
+		return 1;
+	}
+	t = _ha_tmb.t_gett();
+	if(t == NULL || t == T_UNDEFINED) {
+		if(_ha_tmb.t_newtran(msg) < 0) {
+			LM_ERR("pair '%.*s': cannot create the transaction\n", name.len,
+					name.s);
+			return -3;
+		}
+		t = _ha_tmb.t_gett();
+		if(t == NULL || t == T_UNDEFINED)
+			return -3;
+	}
+	if(t->on_failure == 0) {
+		LM_ERR("ha_wait(): arm the failure route that calls ha_failover() "
+			   "first (t_on_failure)\n");
+		return -3;
+	}
+	if(get_to(msg)->tag_value.len == 0 && _ha_rr_loaded
+			&& _ha_rrb.add_rr_param(msg, &p->rr_param) < 0)
+		LM_WARN("pair '%.*s': cannot add the pair tag to Record-Route\n",
+				p->name.len, p->name.s);
+	rc = ha_wait_suspend(msg, p, HA_ROLE_NONE, NULL, t->on_failure);
+	if(rc == 0)
+		return 0;
+	if(rc == 1)
+		return 0; /* canceled meanwhile: tm answers it */
+	return -2;
+}
+
+static int w_ha_wait(struct sip_msg *msg, char *p1, char *p2)
+{
+	return ki_ha_wait(msg);
+}
+
+/* ha_wait() needs tm: say so at start-up. */
+static int fixup_ha_wait(void **param, int param_no)
+{
+	if(find_export("load_tm", NO_SCRIPT, 0) == NULL) {
+		LM_ERR("ha_wait: needs the tm module (loadmodule \"tm.so\")\n");
+		return -1;
+	}
+	return 0;
 }
 
 /* ha_route() and ha_route(pair): SPEC 3. name is NULL without argument. */
@@ -827,6 +1114,11 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 		p = pair_of_request(msg, t);
 	if(p == NULL)
 		return -1;
+	if(_ha_found_msg_id != msg->id) {
+		_ha_found_msg_id = msg->id;
+		memcpy(_ha_found_pair, p->name.s, p->name.len);
+		_ha_found_pair[p->name.len] = '\0';
+	}
 
 	lock_get(&p->st->lock);
 	active = p->st->fsm.state == HA_ST_CHECK ? p->st->fsm.active : HA_ROLE_NONE;
@@ -935,6 +1227,11 @@ static sr_kemi_t sr_kemi_ha_pair_exports[] = {
 	},
 	{ str_init("ha_pair"), str_init("ha_failover"),
 		SR_KEMIP_INT, ki_ha_failover,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("ha_pair"), str_init("ha_wait"),
+		SR_KEMIP_INT, ki_ha_wait,
 		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
 	},

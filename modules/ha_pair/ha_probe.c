@@ -84,6 +84,10 @@ void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 
 	if(acts->unanswered > 0)
 		update_stat(_ha_st_probes_unanswered, acts->unanswered);
+	if(acts->verified_alive > 0)
+		update_stat(_ha_st_verify_alive, acts->verified_alive);
+	if(acts->verified_silent > 0)
+		update_stat(_ha_st_verify_silent, acts->verified_silent);
 	if(acts->unconfirmed > 0)
 		LM_WARN("pair '%.*s': the %s, which a request over UDP said was "
 				"active, did not answer its probe: no switchover (a forged "

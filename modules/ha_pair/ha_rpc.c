@@ -15,11 +15,16 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 {
 	ha_fsm_t f;
 	void *st, *arr, *ms;
+	uint64_t waited, wait_timeouts, wait_rejected;
 	int64_t now;
-	int i;
+	int i, nwait;
 
 	lock_get(&p->st->lock);
 	f = p->st->fsm;
+	nwait = p->st->nwait;
+	waited = p->st->waited;
+	wait_timeouts = p->st->wait_timeouts;
+	wait_rejected = p->st->wait_rejected;
 	lock_release(&p->st->lock);
 	now = ha_now_ms();
 
@@ -48,6 +53,17 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	if(rpc->struct_add(st, "sjj", "claim", ha_role_name(f.claim),
 			   "claims_confirmed", (unsigned long)f.claims_confirmed,
 			   "claims_unconfirmed", (unsigned long)f.claims_unconfirmed)
+			< 0)
+		return -1;
+	if(rpc->struct_add(st, "jjj", "verifications", (unsigned long)f.verifies,
+			   "verify_alive", (unsigned long)f.verify_alive, "verify_silent",
+			   (unsigned long)f.verify_silent)
+			< 0)
+		return -1;
+	if(rpc->struct_add(st, "djjj", "waiting", nwait, "waited",
+			   (unsigned long)waited, "wait_timeouts",
+			   (unsigned long)wait_timeouts, "wait_rejected",
+			   (unsigned long)wait_rejected)
 			< 0)
 		return -1;
 	if(rpc->struct_add(st, "[", "members", &arr) < 0)

@@ -340,8 +340,10 @@ void ha_table_free(ha_table_t *t)
 						shm_free(p->domains[j].s);
 				shm_free(p->domains);
 			}
-			if(p->st != NULL && --p->st->refs <= 0)
+			if(p->st != NULL && --p->st->refs <= 0) {
+				ha_wait_orphan(p->st);
 				shm_free(p->st);
+			}
 		}
 		shm_free(t->pairs);
 	}

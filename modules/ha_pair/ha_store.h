@@ -26,12 +26,20 @@ typedef struct ha_member
 
 /* The state of a pair: it outlives tables, since a reload that keeps a
  * pair's identity (name and both member URIs) keeps its state. */
+struct ha_waiter;
+
 typedef struct ha_pstate
 {
-	gen_lock_t lock; /* guards fsm and due_ms */
+	gen_lock_t lock; /* guards fsm, due_ms and the waiters */
 	ha_fsm_t fsm;
 	int64_t due_ms; /* when the prober must run it, a hint read unlocked */
 	int refs;		/* tables holding it; changed under the store's lock */
+	/* transactions waiting on the pair (ha_wait.c) */
+	struct ha_waiter *waiters;
+	int nwait;				/* in the list; read unlocked as a hint */
+	uint64_t waited;		/* transactions that waited */
+	uint64_t wait_timeouts; /* answered 503 at the bound */
+	uint64_t wait_rejected; /* refused at once: the cap was reached */
 } ha_pstate_t;
 
 /* A pair as one table has it: fixed for the life of the table. */
@@ -154,6 +162,10 @@ ha_table_t *ha_store_table_of_gen(unsigned int gen);
 ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 		int probe_standby, const ha_table_t *old, unsigned int gen,
 		int64_t now_ms, char *err, size_t errlen);
+
+/* A pair state is about to be freed: its waiting transactions are let
+ * go (they end at their bound). In ha_wait.c. */
+void ha_wait_orphan(ha_pstate_t *st);
 
 /* Free a table that no process uses any more, and the pair states no
  * other table holds. Call with the store's lock held. */

@@ -37,6 +37,7 @@ class Caller:
         self.sock.settimeout(0.05)
         self.sent = {}    # seq -> monotonic send time
         self.codes = {}   # seq -> final code
+        self.answered = {}  # seq -> monotonic time of the final reply
         self.lock = threading.Lock()
         self.running = True
         self.seq = 0
@@ -80,6 +81,8 @@ class Caller:
             if m and c and int(m.group(1)) >= 200:
                 with self.lock:
                     self.codes.setdefault(int(c.group(1)), int(m.group(1)))
+                    self.answered.setdefault(int(c.group(1)),
+                                             time.monotonic())
 
     _until = 0.0
     live = []  # callers not stopped yet (stop_all() ends them)
@@ -125,6 +128,15 @@ class Caller:
             return [(s, t, self.codes.get(s), sorted(got.get(s, ())),
                      sorted(first.get(s, ())))
                     for s, t in sorted(self.sent.items())]
+
+    def latencies(self, since=None, until=None):
+        """Seconds from send to final reply of the requests sent in
+        [since, until] (monotonic; None: no bound) that got one."""
+        with self.lock:
+            return sorted(self.answered[s] - t for s, t in self.sent.items()
+                          if s in self.answered
+                          and (since is None or t >= since)
+                          and (until is None or t <= until))
 
     def summary(self, peers, t0=None):
         recs = self.records(peers)

@@ -64,6 +64,15 @@ def load_run(procs, logdir, failing, failover, lua=False):
                 f": {ok} calls ok, {failed} failed, sipp rc {rc}\n")
     assert p["active"] == ("backup" if failing == "primary" else "primary")
     assert other.received("INVITE sip:") > 0
+    if failover:
+        # the transactions that failed on the frozen member were suspended
+        # until the pair found the other one, none refused at the bound
+        assert int(p["waited"]) > 0, p
+        assert (p["waiting"], p["wait_timeouts"], p["wait_rejected"]) == (
+            "0", "0", "0"), p
+        with open(logdir.parent / "failover_load.txt", "a") as f:
+            f.write(f"  {p['waited']} transactions waited for the verdict, "
+                    f"0 at the bound\n")
     return ok, failed, rc
 
 

@@ -3,8 +3,8 @@
  * The input is decoded into a pair's configuration and a sequence of
  * events on a fake monotonic clock: time passing with the prober's timer on
  * time or late, probe replies (matching, stale or forged tokens, any code),
- * send failures, passive promotions, manual switchovers, failovers from
- * ha_failover, hold/release, probe-now and reloads of the timings. After
+ * send failures, passive promotions, manual switchovers, verifications
+ * asked for by ha_failover, hold/release, probe-now and reloads of the timings. After
  * every call the machine's invariants are checked and a violation aborts:
  *
  * - at most one active member: CHECK has exactly one, FORCE none; the
@@ -216,8 +216,10 @@ static void check_call(
 				 * (the tick starts probes after any change of state);
 				 * the first retransmission at T1 = min(500, len / 4) */
 				{
-					int len = f->state == HA_ST_CHECK ? f->cfg.oos_check_ms
-													  : f->cfg.oos_force_ms;
+					/* a verification ends within oos-force in CHECK too */
+					int len = f->state == HA_ST_CHECK && !np->verify
+									  ? f->cfg.oos_check_ms
+									  : f->cfg.oos_force_ms;
 					int t1 = len / 4 > HA_T1_MAX_MS ? HA_T1_MAX_MS : len / 4;
 
 					CHECK(z, np->deadline_ms == z->now + len,
@@ -537,29 +539,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					CHECK(&z, z.f.state == HA_ST_CHECK && z.f.active == m,
 							"switch: the member is not active");
 				break;
-			case 8: /* ha_failover: a transaction to m failed */
+			case 8: /* ha_failover: a transaction to m failed: verify */
 				m = pick_role(&in);
-				r = ha_fsm_failover(&z.f, m, z.now, &acts);
+				rc = ha_fsm_verify(&z.f, m, z.now);
 				if(trace)
-					fprintf(stderr, "failover m=%d -> %d\n", (int)m, (int)r);
-				trace_acts(&z, "failover", &acts);
+					fprintf(stderr, "verify m=%d -> %d\n", (int)m, rc);
 				check_call(&z, &before, &acts, 0);
-				CHECK(&z, r == HA_ROLE_NONE || is_role(r),
-						"failover: not a member");
-				CHECK(&z, r != m || !is_role(m), "failover: retry on m");
+				CHECK(&z, acts.n == 0, "verify: acted at once");
+				CHECK(&z,
+						z.f.state == before.state
+								&& z.f.active == before.active,
+						"verify: the pair moved");
 				if(!is_role(m))
-					CHECK(&z, r == HA_ROLE_NONE, "failover of no member");
-				if(is_role(m) && before.state == HA_ST_CHECK
-						&& before.active == m && !before.held)
-					CHECK(&z, z.f.state == HA_ST_FORCE,
-							"failover of the active member: no FORCE");
-				if(before.held && before.state == HA_ST_CHECK)
+					CHECK(&z, rc == -1, "verify of no member");
+				if(rc <= 0)
+					CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
+							"verify: 'nothing to do' changed something");
+				if(rc > 0) {
 					CHECK(&z,
-							z.f.state == HA_ST_CHECK
-									&& z.f.active == before.active,
-							"failover moved a held pair");
-				if(r != HA_ROLE_NONE && z.f.state == HA_ST_CHECK)
-					CHECK(&z, r == z.f.active, "failover: not the active");
+							before.state == HA_ST_CHECK && before.active == m
+									&& !before.held,
+							"verify: off the active member");
+					CHECK(&z,
+							z.f.m[m].verify_ms >= 0
+									|| (z.f.m[m].probe.token != 0
+											&& z.f.m[m].probe.verify
+											&& z.f.m[m].probe.deadline_ms
+													   <= z.now + z.f.cfg.oos_force_ms),
+							"verify: no probe will end within oos-force");
+				}
 				break;
 			case 9: /* hold / release */
 				ha_fsm_hold(&z.f, (int)(take(&in, 1) & 1));

@@ -398,17 +398,28 @@ static int sim_switch(sim_t *s, ha_role_t m, ha_reason_t why, int *nact)
 	return r;
 }
 
-static ha_role_t sim_failover(sim_t *s, ha_role_t m, int *nact)
+static int sim_verify(sim_t *s, ha_role_t m)
 {
-	ha_actions_t acts;
-	ha_role_t r;
+	int r = ha_fsm_verify(&s->f, m, s->now);
 
-	ha_actions_reset(&acts);
-	r = ha_fsm_failover(&s->f, m, s->now, &acts);
-	*nact = acts.n;
-	sim_actions(s, &acts);
 	note_state(s);
 	return r;
+}
+
+/* A transaction that failed on member m (HA_ROLE_NONE: one that waits for
+ * an active member) begins to wait now. */
+static ha_waitpoint_t sim_waitpoint(const sim_t *s, ha_role_t m)
+{
+	ha_waitpoint_t w = {
+			.failed = m, .since_ms = s->now, .force_runs = s->f.force_runs};
+	return w;
+}
+
+static ha_verdict_t sim_verdict(
+		const sim_t *s, const ha_waitpoint_t *w, ha_role_t *retry)
+{
+	*retry = HA_ROLE_NONE;
+	return ha_fsm_wait_verdict(&s->f, w, retry);
 }
 
 /* ---- queries on the log -------------------------------------------------- */
@@ -1934,184 +1945,233 @@ START_TEST(manual_switch)
 }
 END_TEST
 
-START_TEST(failover_on_active_member_goes_to_force_and_retries_other)
+START_TEST(verify_answered_changes_nothing)
 {
-	int n;
+	ha_waitpoint_t w;
+	ha_role_t r;
 
 	sim_default(&S);
 	sim_start(&S, 0);
 	sim_run(&S, 100);
-	ck_assert_int_eq(sim_failover(&S, P, &n), B);
-	ck_assert_int_eq(n, 0);
-	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
-	ck_assert_change(&S, 1, 100, HA_ST_FORCE, HA_ROLE_NONE);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 1);
+	ck_assert_int_eq(S.f.verifies, 1);
+	/* asked again before the tick: the same verification */
+	ck_assert_int_eq(sim_verify(&S, P), 2);
+	ck_assert_int_eq(S.f.verifies, 1);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_WAIT);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 100);
 	sim_at(&S, 100);
-	ck_assert_sends(&S, B, 0, 100, 100, 100);
-	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 1100);
-	sim_run(&S, 120);
-	ck_assert_pair(&S, HA_ST_CHECK, B);
-	ck_assert_event(&S, HA_ACT_SWITCH, 1, 120, P, B, HA_RSN_FAILOVER);
-	ck_assert_int_eq(S.f.last_reason, HA_RSN_FAILOVER);
-	ck_assert_int_eq(S.f.switchovers, 1);
-	sim_run(&S, 5100);
-	ck_assert_sends(&S, B, 0, 100, 5100, 100, 5100);
-	/* the reason holds for a switch after several attempts too */
-	sim_default(&S);
-	S.peer[B].mode = PEER_SILENT;
-	sim_start(&S, 6000);
-	sim_run(&S, 6100);
-	ck_assert_int_eq(sim_failover(&S, P, &n), B);
-	sim_at(&S, 6100);
-	/* the backup's start probe serves as the first attempt */
-	ck_assert_sends(&S, B, 0, 6100, 6100);
-	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 7100);
-	S.peer[P].mode = PEER_SILENT;
-	sim_run(&S, 7500);
-	sim_revive(&S, B, 20);
-	sim_run(&S, 8200);
-	ck_assert_pair(&S, HA_ST_CHECK, B);
-	ck_assert_event(&S, HA_ACT_SWITCH, 1, 8120, P, B, HA_RSN_FAILOVER);
-	ck_assert_event(&S, HA_ACT_DOWN, 0, 8100, P, HA_ROLE_NONE, HA_RSN_PROBE);
-	ck_assert_event(&S, HA_ACT_UP, 0, 8120, P, B, HA_RSN_FAILOVER);
+	/* a probe now, with an oos-force deadline */
+	ck_assert_sends(&S, P, 0, 100, 100, 100);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 1100);
+	ck_assert_int_eq(S.f.m[P].probe.verify, 1);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_WAIT);
+	sim_run(&S, 110);
+	ck_assert_int_eq(S.f.verify_alive, 1);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_ANSWERED);
+	ck_assert_int_eq(r, P);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.switchovers, 0);
+	ck_assert_int_eq(S.nst, 1);
+	/* the schedule of the regular probes is untouched */
+	sim_run(&S, 5010);
+	ck_assert_sends(&S, P, 0, 101, 5010, 5000);
 }
 END_TEST
 
-START_TEST(failover_attempt_ends_only_with_its_own_probe)
+START_TEST(verify_silent_hunts_with_reason_failover)
 {
-	int n;
+	ha_waitpoint_t w;
+	ha_role_t r;
 
-	/* the failed member's probe from before FORCE times out during the
-	 * attempt on the other member: the attempt goes on */
-	sim_setup(&S, 5000, 5000, 0, NULL, 0, 0);
-	S.peer[B].mode = PEER_SILENT;
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
-	sim_kill(&S, P);
-	sim_run(&S, 9000);
-	/* the backup failed its start probe at 5000, within oos_force */
-	ck_assert_int_eq(sim_failover(&S, P, &n), HA_ROLE_NONE);
-	sim_at(&S, 9000);
-	ck_assert_sends(&S, B, 0, 9000, 9000, 9000);
-	sim_run(&S, 10000);
-	ck_assert_int_eq(S.f.m[P].last_fail_ms, 10000);
-	ck_assert_sends(&S, P, 0, 5001, 10000);
-	sim_run(&S, 19000);
-	ck_assert_sends(&S, P, 0, 5001, 19000, 14000);
-	ck_assert_sends(&S, B, 0, 5001, 19000, 9000, 19000);
-	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
-	ck_assert_event(&S, HA_ACT_DOWN, 0, 19000, P, HA_ROLE_NONE, HA_RSN_PROBE);
-
-	/* the failed member's probe from before FORCE is answered: it is the
-	 * first member that answers */
 	sim_default(&S);
-	S.peer[P].delay_ms = 300;
-	S.peer[B].delay_ms = 800;
 	sim_start(&S, 0);
-	sim_run(&S, 5100);
-	ck_assert_int_eq(sim_failover(&S, P, &n), B);
-	sim_at(&S, 5100);
-	ck_assert_sends(&S, B, 0, 5100, 5100, 5100);
-	sim_run(&S, 5299);
+	sim_run(&S, 100);
+	sim_kill(&S, P);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 1);
+	sim_at(&S, 100);
+	sim_run(&S, 1099);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_WAIT);
+	/* no answer by the deadline: the backup answered its start probe
+	 * before the verification went out, so the pair hunts */
+	sim_run(&S, 1100);
+	ck_assert_int_eq(S.f.verify_silent, 1);
 	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
-	sim_run(&S, 6000);
-	ck_assert_change(&S, 2, 5300, HA_ST_CHECK, P);
-	ck_assert_int_eq(S.nst, 3);
-	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
-	ck_assert_sends(&S, P, 0, 0, 10000, 0, 5000);
-	sim_run(&S, 10000);
-	ck_assert_sends(&S, P, 0, 0, 10000, 0, 5000, 10000);
+	ck_assert_int_eq(S.f.force_reason, HA_RSN_FAILOVER);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_WAIT);
+	sim_run(&S, 1200);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 1120, P, B, HA_RSN_FAILOVER);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_RETRY);
+	ck_assert_int_eq(r, B);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_FAILOVER);
 }
 END_TEST
 
-START_TEST(failover_of_other_members_only_retargets)
+START_TEST(verify_silent_with_fresh_standby_switches_at_once)
+{
+	ha_waitpoint_t w;
+	ha_role_t r;
+
+	/* probe_standby: the backup answered since the verification went out
+	 * (its probe was due at the same moment) */
+	sim_setup(&S, 1000, 500, 1, NULL, 0, 0);
+	sim_start(&S, 0);
+	sim_run(&S, 999);
+	sim_kill(&S, P);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 1);
+	sim_at(&S, 999);
+	sim_run(&S, 1600);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 2);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 1499, P, B, HA_RSN_FAILOVER);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_RETRY);
+	ck_assert_int_eq(r, B);
+}
+END_TEST
+
+START_TEST(verify_joins_probe_in_flight_and_brings_deadline_forward)
+{
+	ha_waitpoint_t w;
+	ha_role_t r;
+
+	/* a regular probe is in flight with an oos-check deadline: it serves
+	 * as the verification, which must end within oos-force */
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 2000);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 5000);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 2);
+	ck_assert_int_eq(S.f.verifies, 1);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 3000);
+	ck_assert_int_eq(S.f.m[P].probe.verify, 1);
+	/* asked again: nothing moves */
+	ck_assert_int_eq(sim_verify(&S, P), 2);
+	ck_assert_int_eq(S.f.verifies, 1);
+	sim_run(&S, 2999);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	/* no new probe was sent for it */
+	ck_assert_sends(&S, P, 0, 1, 2999);
+	sim_run(&S, 3100);
+	ck_assert_int_eq(S.f.m[P].last_fail_ms, 3000);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	/* the backup answered its start probe after this one went out */
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 3000, P, B, HA_RSN_FAILOVER);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_RETRY);
+
+	/* an earlier deadline stays as it was */
+	sim_setup(&S, 5000, 4000, 0, NULL, 0, 0);
+	S.peer[P].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 2000);
+	ck_assert_int_eq(sim_verify(&S, P), 2);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 5000);
+}
+END_TEST
+
+START_TEST(verify_nothing_to_do_off_the_active_member)
 {
 	ha_fsm_t before;
-	int n;
+	ha_waitpoint_t w;
+	ha_role_t r;
 
 	sim_default(&S);
 	sim_start(&S, 0);
 	sim_run(&S, 100);
 	/* a branch to the standby (sent before a switchover): retry on the
-	 * active member, nothing changes */
+	 * active member at once, nothing changes */
 	before = S.f;
-	ck_assert_int_eq(sim_failover(&S, B, &n), P);
-	ck_assert_int_eq(n, 0);
+	w = sim_waitpoint(&S, B);
+	ck_assert_int_eq(sim_verify(&S, B), 0);
 	ck_assert_unchanged(before, &S);
-	/* held on the active member: nowhere to retry, nothing changes */
-	ha_fsm_hold(&S.f, 1);
-	before = S.f;
-	ck_assert_int_eq(sim_failover(&S, P, &n), HA_ROLE_NONE);
-	ck_assert_unchanged(before, &S);
-	ha_fsm_hold(&S.f, 0);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_RETRY);
+	ck_assert_int_eq(r, P);
 	/* a bad role */
-	before = S.f;
-	ck_assert_int_eq(sim_failover(&S, HA_ROLE_NONE, &n), HA_ROLE_NONE);
+	ck_assert_int_eq(sim_verify(&S, HA_ROLE_NONE), -1);
+	ck_assert_int_eq(sim_verify(&S, (ha_role_t)7), -1);
 	ck_assert_unchanged(before, &S);
-	/* in FORCE with both members dead: the other member unless it failed
-	 * within its last oos-force; nothing changes either way */
+	/* a request that waits for an active member gets the one there is */
+	w = sim_waitpoint(&S, HA_ROLE_NONE);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_RETRY);
+	ck_assert_int_eq(r, P);
+	/* in FORCE: nothing to verify, everyone waits for the hunt */
 	sim_run(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 10100);
 	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
 	before = S.f;
-	ck_assert_int_eq(sim_failover(&S, P, &n),
-			10100 - S.f.m[B].last_fail_ms < S.f.cfg.oos_force_ms ? HA_ROLE_NONE
-																 : B);
-	ck_assert_int_eq(sim_failover(&S, B, &n),
-			10100 - S.f.m[P].last_fail_ms < S.f.cfg.oos_force_ms ? HA_ROLE_NONE
-																 : P);
-	ck_assert_int_eq(n, 0);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 0);
 	ck_assert_unchanged(before, &S);
-	/* one of the two failed within the last oos-force: its peer is refused */
-	ck_assert(10100 - S.f.m[B].last_fail_ms < S.f.cfg.oos_force_ms
-			  || 10100 - S.f.m[P].last_fail_ms < S.f.cfg.oos_force_ms);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_WAIT);
+	w = sim_waitpoint(&S, HA_ROLE_NONE);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_WAIT);
+	/* the member that comes back is the answer */
+	sim_revive(&S, P, 10);
+	sim_run(&S, 13000);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_RETRY);
+	ck_assert_int_eq(r, P);
 }
 END_TEST
 
-START_TEST(failover_in_force_retries_the_other_member)
+START_TEST(verify_held_pair)
 {
-	/* two transactions to the primary fail together: the first puts the
-	 * pair in FORCE, the second (in FORCE) is retried on the backup too */
 	ha_fsm_t before;
-	int n;
+	ha_waitpoint_t w;
+	ha_role_t r;
 
 	sim_default(&S);
 	sim_start(&S, 0);
 	sim_run(&S, 100);
-	ck_assert_int_eq(sim_failover(&S, P, &n), B);
-	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ha_fsm_hold(&S.f, 1);
 	before = S.f;
-	ck_assert_int_eq(sim_failover(&S, P, &n), B);
-	ck_assert_int_eq(n, 0);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 0);
 	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_WAIT);
+	/* the primary fails its next probe while held: nowhere to go */
+	sim_kill(&S, P);
+	sim_run(&S, 10100);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_NONE);
+	/* a verification asked for before the hold is dropped by the tick */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_verify(&S, P), 1);
+	ha_fsm_hold(&S.f, 1);
+	sim_at(&S, 100);
+	ck_assert_sends(&S, P, 0, 100, 100);
+	ck_assert_int_eq(S.f.m[P].verify_ms, -1);
 }
 END_TEST
 
-START_TEST(failover_returns_none_when_other_failed_recently)
+START_TEST(verify_pending_dropped_when_pair_moved)
 {
-	static const int64_t at[] = {5100, 5999, 6000, 9000};
-	static const ha_role_t want[] = {HA_ROLE_NONE, HA_ROLE_NONE, B, B};
-	size_t i;
-	int n;
+	ha_waitpoint_t w;
+	ha_role_t r;
 
-	for(i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
-		sim_default(&S);
-		S.peer[B].mode = PEER_SILENT; /* its start probe fails at 5000 */
-		sim_start(&S, 0);
-		sim_run(&S, at[i]);
-		ck_assert_int_eq(S.f.m[B].last_fail_ms, 5000);
-		ck_assert_int_eq(sim_failover(&S, P, &n), want[i]);
-		/* FORCE all the same, hunting from the backup */
-		ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
-		sim_at(&S, at[i]);
-		ck_assert_sends(&S, B, 0, at[i], at[i], at[i]);
-		/* the backup stays silent: the primary is tried next */
-		sim_run(&S, at[i] + 1010);
-		ck_assert_sends(&S, P, 0, at[i] + 1, at[i] + 1010, at[i] + 1000);
-		ck_assert_pair(&S, HA_ST_CHECK, P);
-		ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
-	}
+	/* an operator switches before the tick that would verify: the new
+	 * active member is the answer, no verification probe goes out */
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 1);
+	int n;
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_RETRY);
+	ck_assert_int_eq(r, B);
+	sim_at(&S, 100);
+	ck_assert_sends(&S, P, 0, 100, 100);
+	ck_assert_int_eq(S.f.m[P].verify_ms, -1);
 }
 END_TEST
 
@@ -2584,12 +2644,14 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(tc, claim_settled_by_a_manual_switch);
 	tcase_add_test(tc, claim_for_the_other_member_replaces_a_pending_one);
 	tcase_add_test(tc, manual_switch);
+	tcase_add_test(tc, verify_answered_changes_nothing);
+	tcase_add_test(tc, verify_silent_hunts_with_reason_failover);
+	tcase_add_test(tc, verify_silent_with_fresh_standby_switches_at_once);
 	tcase_add_test(
-			tc, failover_on_active_member_goes_to_force_and_retries_other);
-	tcase_add_test(tc, failover_attempt_ends_only_with_its_own_probe);
-	tcase_add_test(tc, failover_of_other_members_only_retargets);
-	tcase_add_test(tc, failover_in_force_retries_the_other_member);
-	tcase_add_test(tc, failover_returns_none_when_other_failed_recently);
+			tc, verify_joins_probe_in_flight_and_brings_deadline_forward);
+	tcase_add_test(tc, verify_nothing_to_do_off_the_active_member);
+	tcase_add_test(tc, verify_held_pair);
+	tcase_add_test(tc, verify_pending_dropped_when_pair_moved);
 	tcase_add_test(tc, hold_keeps_failed_active_member);
 	tcase_add_test(tc, held_pair_with_instant_send_failures_does_not_spin);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,417 @@
+/* ha_wait.c - transactions that wait for a pair's verdict, suspended in
+ * tm (no worker held), and the process that continues them. */
+
+#include <string.h>
+#include <stdio.h>
+
+#include "../../core/dprint.h"
+#include "../../core/route.h"
+#include "../../core/kemi.h"
+#include "../../core/timer_proc.h"
+#include "../../core/timer_ticks.h"
+#include "../../core/data_lump_rpl.h"
+#include "../../core/mem/shm_mem.h"
+
+#include "ha_pair.h"
+#include "ha_wait.h"
+
+#define HA_WAIT_TICK_US 5000 /* the continue process looks this often */
+#define HA_WAIT_BATCH 64	 /* transactions continued per pair and look */
+
+/* A transaction waiting on a pair. Its memory belongs to the transaction:
+ * freed by the transaction's TMCB_DESTROY callback, never before. st is
+ * the pair state while it is in the pair's list, NULL once taken out;
+ * st and the list change only under _ha_waits->lock, then the pair's. */
+typedef struct ha_waiter
+{
+	struct ha_waiter *next;
+	ha_pstate_t *st;
+	int suspended; /* t_suspend() done: it may be continued */
+	unsigned int tindex, tlabel;
+	ha_waitpoint_t wp;
+	int route;		 /* the failure route to continue into */
+	ha_mfail_t fail; /* what the member brought (code 0: nothing) */
+	unsigned int fr_ms, fr_inv_ms; /* the transaction's timers, restored */
+	char pair[HA_NAME_MAX + 1];
+} ha_waiter_t;
+
+typedef struct ha_waits
+{
+	gen_lock_t lock; /* taken before any pair's lock */
+	atomic_t total;	 /* waiters in all lists */
+} ha_waits_t;
+
+static ha_waits_t *_ha_waits = NULL;
+int _ha_max_wait = 0;
+int _ha_wait_cap = 100;
+int _ha_retry_after = 5;
+static str _ha_wait_avp = str_init("ha_pair_wait");
+
+/* The transaction this process continues right now, and its verdict, for
+ * ha_failover() in the route it runs. */
+static ha_cont_t _ha_cont;
+
+const ha_cont_t *ha_cont_get(void)
+{
+	return _ha_cont.active ? &_ha_cont : NULL;
+}
+
+int ha_wait_bound_ms(const ha_pair_t *p)
+{
+	int b = _ha_max_wait;
+
+	if(b <= 0)
+		b = 2 * p->fc.oos_force_ms + HA_WAIT_MARGIN_MS;
+	return b > HA_WAIT_MAX_MS ? HA_WAIT_MAX_MS : b;
+}
+
+int ha_wait_mod_init(void)
+{
+	if(_ha_max_wait < 0 || _ha_max_wait > HA_WAIT_MAX_MS) {
+		LM_ERR("max_wait %d ms: 0 (2 x oos-force + %d ms) or up to %d ms\n",
+				_ha_max_wait, HA_WAIT_MARGIN_MS, HA_WAIT_MAX_MS);
+		return -1;
+	}
+	if(_ha_wait_cap < 0) {
+		LM_ERR("max_waiting %d: 0 (no waiting) or more\n", _ha_wait_cap);
+		return -1;
+	}
+	if(_ha_retry_after < 0 || _ha_retry_after > 86400) {
+		LM_ERR("retry_after %d s: 0 (none) to 86400\n", _ha_retry_after);
+		return -1;
+	}
+	_ha_waits = shm_malloc(sizeof(*_ha_waits));
+	if(_ha_waits == NULL) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(_ha_waits, 0, sizeof(*_ha_waits));
+	if(lock_init(&_ha_waits->lock) == NULL) {
+		LM_ERR("cannot init a lock\n");
+		return -1;
+	}
+	atomic_set(&_ha_waits->total, 0);
+	/* reserve the continue process */
+	register_basic_timers(1);
+	return 0;
+}
+
+void ha_wait_destroy(void)
+{
+	if(_ha_waits != NULL) {
+		lock_destroy(&_ha_waits->lock);
+		shm_free(_ha_waits);
+		_ha_waits = NULL;
+	}
+}
+
+/* Take w out of its pair's list. Both locks held. */
+static void waiter_unlink(ha_waiter_t *w)
+{
+	ha_waiter_t **pp;
+
+	for(pp = &w->st->waiters; *pp != NULL; pp = &(*pp)->next) {
+		if(*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	w->st->nwait--;
+	w->st = NULL;
+	w->next = NULL;
+	atomic_dec(&_ha_waits->total);
+	update_stat(_ha_st_waiting, -1);
+}
+
+void ha_wait_orphan(ha_pstate_t *st)
+{
+	if(_ha_waits == NULL || st->waiters == NULL)
+		return;
+	lock_get(&_ha_waits->lock);
+	lock_get(&st->lock);
+	while(st->waiters != NULL)
+		waiter_unlink(st->waiters);
+	lock_release(&st->lock);
+	lock_release(&_ha_waits->lock);
+}
+
+/* TMCB_E2ECANCEL_IN: a CANCEL ends the INVITE (tm answers it 487 at
+ * once): it waits no more. TMCB_DESTROY: the transaction is gone; its
+ * waiter with it. */
+static void waiter_cb(struct cell *t, int type, struct tmcb_params *ps)
+{
+	ha_waiter_t *w = (ha_waiter_t *)*ps->param;
+	ha_pstate_t *st;
+
+	(void)t;
+	if(w == NULL)
+		return;
+	lock_get(&_ha_waits->lock);
+	st = w->st;
+	if(st != NULL) {
+		lock_get(&st->lock);
+		waiter_unlink(w);
+		lock_release(&st->lock);
+	}
+	lock_release(&_ha_waits->lock);
+	if(type == TMCB_DESTROY) {
+		shm_free(w);
+		*ps->param = NULL;
+	}
+}
+
+int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
+		const ha_mfail_t *fail, int route)
+{
+	struct cell *t = _ha_tmb.t_gett();
+	ha_waiter_t *w;
+	ha_pstate_t *st;
+	unsigned int hi, lb;
+	int_str name, val;
+	int bound, rc;
+
+	if(t == NULL || t == T_UNDEFINED || route <= 0)
+		return -1;
+	if(_ha_wait_cap == 0 || p->st->nwait >= _ha_wait_cap)
+		goto full; /* a hint; checked again under the lock */
+	w = shm_malloc(sizeof(*w));
+	if(w == NULL) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	memset(w, 0, sizeof(*w));
+	w->wp.failed = failed;
+	if(fail != NULL)
+		w->fail = *fail;
+	w->route = route;
+	w->fr_ms = TICKS_TO_MS(t->fr_timeout);
+	w->fr_inv_ms = TICKS_TO_MS(t->fr_inv_timeout);
+	memcpy(w->pair, p->name.s, p->name.len);
+	if(_ha_tmb.register_tmcb(
+			   msg, t, TMCB_DESTROY | TMCB_E2ECANCEL_IN, waiter_cb, w, 0)
+			<= 0) {
+		LM_ERR("pair '%.*s': cannot register a transaction callback\n",
+				p->name.len, p->name.s);
+		shm_free(w);
+		return -1;
+	}
+	/* from here on w is the transaction's: freed when it is destroyed */
+	lock_get(&_ha_waits->lock);
+	lock_get(&p->st->lock);
+	if(p->st->nwait >= _ha_wait_cap) {
+		lock_release(&p->st->lock);
+		lock_release(&_ha_waits->lock);
+		goto full;
+	}
+	w->wp.since_ms = ha_now_ms();
+	w->wp.force_runs = p->st->fsm.force_runs;
+	w->st = p->st;
+	w->next = p->st->waiters;
+	p->st->waiters = w;
+	p->st->nwait++;
+	p->st->waited++;
+	atomic_inc(&_ha_waits->total);
+	lock_release(&p->st->lock);
+	lock_release(&_ha_waits->lock);
+	update_stat(_ha_st_waiting, 1);
+	update_stat(_ha_st_waited, 1);
+
+	/* the pair it waits on, for ha_failover() when the bound passes */
+	name.s = _ha_wait_avp;
+	val.s = p->name;
+	if(add_avp(AVP_NAME_STR | AVP_VAL_STR, name, val) < 0)
+		LM_WARN("pair '%.*s': cannot remember the pair of a waiting "
+				"transaction\n",
+				p->name.len, p->name.s);
+	/* tm times the suspended transaction by fr_timer: the bound, and the
+	 * failure route to run when it passes */
+	bound = ha_wait_bound_ms(p);
+	_ha_tmb.set_fr(msg, 0, bound);
+	t->on_failure = (unsigned short)route;
+	rc = _ha_tmb.t_suspend(msg, &hi, &lb);
+	lock_get(&_ha_waits->lock);
+	st = w->st; /* NULL: a reload let it go meanwhile */
+	if(st != NULL) {
+		lock_get(&st->lock);
+		if(rc == 0) {
+			w->tindex = hi;
+			w->tlabel = lb;
+			w->suspended = 1;
+		} else {
+			waiter_unlink(w);
+		}
+		lock_release(&st->lock);
+	}
+	lock_release(&_ha_waits->lock);
+	if(rc != 0) {
+		_ha_tmb.set_fr(msg, w->fr_inv_ms, w->fr_ms);
+		if(rc != 1)
+			LM_ERR("pair '%.*s': cannot suspend the transaction (%d)\n",
+					p->name.len, p->name.s, rc);
+		return rc == 1 ? 1 : -1; /* 1: canceled meanwhile */
+	}
+	return 0;
+
+full:
+	lock_get(&p->st->lock);
+	p->st->wait_rejected++;
+	lock_release(&p->st->lock);
+	update_stat(_ha_st_wait_rejected, 1);
+	return -2;
+}
+
+/* Continue transaction c with its verdict: into its failure route, where
+ * ha_failover() reads the verdict from _ha_cont. */
+static void continue_one(const ha_cont_t *c)
+{
+	sr_kemi_eng_t *keng = sr_kemi_eng_get();
+	str *cbname;
+	int rc;
+
+	_ha_cont = *c;
+	_ha_cont.active = 1;
+	if(keng != NULL) {
+		cbname = sr_kemi_cbname_lookup_idx(c->route);
+		if(cbname == NULL) {
+			LM_ERR("pair '%s': no KEMI failure callback %d to continue "
+				   "into\n",
+					c->pair, c->route);
+			rc = -1;
+		} else {
+			rc = _ha_tmb.t_continue_cb(c->tindex, c->tlabel, cbname, NULL);
+		}
+	} else if(c->route > 0 && c->route < failure_rt.entries
+			  && failure_rt.rlist[c->route] != NULL) {
+		rc = _ha_tmb.t_continue(
+				c->tindex, c->tlabel, failure_rt.rlist[c->route]);
+	} else {
+		LM_ERR("pair '%s': no failure_route %d to continue into\n", c->pair,
+				c->route);
+		rc = -1;
+	}
+	_ha_cont.active = 0;
+	if(rc < 0)
+		LM_DBG("pair '%s': transaction %u:%u not continued (%d): it ended\n",
+				c->pair, c->tindex, c->tlabel, rc);
+}
+
+void ha_wait_kick(ha_pair_t *p)
+{
+	ha_cont_t todo[HA_WAIT_BATCH];
+	ha_waiter_t *w, *next;
+	ha_verdict_t v;
+	ha_role_t retry;
+	int n = 0, i;
+
+	if(_ha_waits == NULL || p->st->nwait <= 0)
+		return;
+	lock_get(&_ha_waits->lock);
+	lock_get(&p->st->lock);
+	for(w = p->st->waiters; w != NULL && n < HA_WAIT_BATCH; w = next) {
+		next = w->next;
+		if(!w->suspended)
+			continue;
+		retry = HA_ROLE_NONE;
+		v = ha_fsm_wait_verdict(&p->st->fsm, &w->wp, &retry);
+		if(v == HA_WV_WAIT)
+			continue;
+		memset(&todo[n], 0, sizeof(todo[n]));
+		todo[n].tindex = w->tindex;
+		todo[n].tlabel = w->tlabel;
+		todo[n].route = w->route;
+		todo[n].fail = w->fail;
+		todo[n].verdict = v;
+		todo[n].retry = retry;
+		todo[n].fr_ms = w->fr_ms;
+		todo[n].fr_inv_ms = w->fr_inv_ms;
+		memcpy(todo[n].pair, w->pair, sizeof(todo[n].pair));
+		n++;
+		waiter_unlink(w);
+	}
+	lock_release(&p->st->lock);
+	lock_release(&_ha_waits->lock);
+	for(i = 0; i < n; i++)
+		continue_one(&todo[i]);
+}
+
+int ha_wait_take(struct cell *t, const str *pair, int timeout)
+{
+	ha_pair_t *p;
+	ha_waiter_t *w;
+	int found = 0;
+
+	if(_ha_waits == NULL)
+		return 0;
+	p = ha_table_by_name(ha_table_cur(), pair);
+	if(p == NULL)
+		return 0;
+	lock_get(&_ha_waits->lock);
+	lock_get(&p->st->lock);
+	for(w = p->st->waiters; w != NULL; w = w->next) {
+		if(w->suspended && w->tindex == t->hash_index
+				&& w->tlabel == t->label) {
+			waiter_unlink(w);
+			found = 1;
+			break;
+		}
+	}
+	if(timeout)
+		p->st->wait_timeouts++;
+	lock_release(&p->st->lock);
+	lock_release(&_ha_waits->lock);
+	return found;
+}
+
+str *ha_wait_pair_avp(str *out)
+{
+	int_str name, val;
+
+	name.s = _ha_wait_avp;
+	if(search_first_avp(AVP_NAME_STR | AVP_VAL_STR, name, &val, 0) == NULL)
+		return NULL;
+	*out = val.s;
+	return out;
+}
+
+/* The continue process: every HA_WAIT_TICK_US, the pairs with waiting
+ * transactions are looked at and those with a verdict continued. The
+ * prober never continues anything: a slow failure route would delay its
+ * probes. */
+static void ha_wait_tick(unsigned int ticks, void *param)
+{
+	ha_table_t *t;
+	int i;
+
+	(void)ticks;
+	(void)param;
+	if(atomic_get(&_ha_waits->total) <= 0)
+		return;
+	t = ha_table_cur();
+	for(i = 0; t != NULL && i < t->npairs; i++)
+		if(t->pairs[i].st->nwait > 0)
+			ha_wait_kick(&t->pairs[i]);
+}
+
+int ha_wait_fork(void)
+{
+	if(fork_basic_utimer(PROC_TIMER, "ha_pair continue", 1 /* socks */,
+			   ha_wait_tick, NULL, HA_WAIT_TICK_US)
+			< 0) {
+		LM_ERR("cannot start the continue process\n");
+		return -1;
+	}
+	return 0;
+}
+
+int ha_reply_503(struct sip_msg *msg)
+{
+	char ra[48];
+	int n;
+
+	if(_ha_retry_after > 0) {
+		n = snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", _ha_retry_after);
+		if(add_lump_rpl(msg, ra, n, LUMP_RPL_HDR) == NULL)
+			LM_WARN("cannot add Retry-After to the reply\n");
+	}
+	return _ha_tmb.t_reply(msg, 503, "Service Unavailable");
+}
