@@ -34,7 +34,7 @@ MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
 .PHONY: all deps module unit test test-unit test-e2e test-long run install \
 	uninstall clean distclean format check-format docs fuzz fuzz-build \
 	test-fuzz-smoke test-long-fuzz test-unit-valgrind bench bench-long \
-	bench-smoke
+	bench-smoke bench-wait
 
 all: module
 
@@ -163,6 +163,11 @@ test-long-fuzz:
 # Benchmarks against Kamailio's dispatcher (tests/bench/, docs/benchmarks.md)
 bench: module
 	$(PYTHON) tests/bench/bench.py --profile quick --out docs/benchmarks.md
+	$(PYTHON) tests/bench/wait.py --out docs/benchmarks.md
+
+# how long requests wait in a failover (section 5 of docs/benchmarks.md)
+bench-wait: module
+	$(PYTHON) tests/bench/wait.py --out docs/benchmarks.md
 
 bench-long: module
 	$(PYTHON) tests/bench/bench.py --profile long --out docs/benchmarks.md

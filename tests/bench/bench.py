@@ -167,13 +167,13 @@ def group_cpu(pgid):
 
 class Kamailio:
     def __init__(self, procs, wd, defines, valgrind=None, alloc=None,
-                 listen_tcp=False, timeout=60, shm_mb=None):
+                 listen_tcp=False, timeout=60, shm_mb=None, cfg=CFG):
         self.wd = wd
         self.ctl = wd / "ctl"
         if self.ctl.exists():
             self.ctl.unlink()
         require_free(*PROXY)
-        args = [KAMAILIO, "-f", str(CFG), "-DD", "-E",
+        args = [KAMAILIO, "-f", str(cfg), "-DD", "-E",
                 "-A", f'CTL_SOCKET="unix:{self.ctl}"',
                 "-A", f'HA_PAIR_SO="{MODULE}"']
         if listen_tcp:
@@ -809,7 +809,13 @@ def main():
     log(f"results in {out} ({res['seconds']} s)")
     import report
     if a.out:
-        Path(a.out).write_text(report.render(res, WORK))
+        text = report.render(res, WORK)
+        # the section tests/bench/wait.py wrote stays
+        old = Path(a.out).read_text() if Path(a.out).exists() else ""
+        b, e = "<!-- wait:begin -->", "<!-- wait:end -->"
+        if b in old and e in old:
+            text += "\n" + old[old.index(b):old.index(e) + len(e)] + "\n"
+        Path(a.out).write_text(text)
         log(f"report in {a.out}")
     for line in report.check(res):
         print(line)

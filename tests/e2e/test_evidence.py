@@ -442,3 +442,84 @@ def test_total_outage_caps_waits_and_spares_other_pairs(procs, logdir,
     note(logdir, f"shm used {shm0} before, {shm1} after "
                  f"({shm1 - shm0:+d} bytes)")
     assert abs(shm1 - shm0) < 64 * 1024, (shm0, shm1)
+
+
+def malformed(i, ip, port):
+    """A request broken in one of several ways (the proxy's parser or the
+    member's refuse it; none is a reason to move the pair)."""
+    me = f"{ip}:{port}"
+    good = (f"MESSAGE sip:alice@127.0.0.1:5060 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {me};branch=z9hG4bKmal{i};rport\r\n"
+            f"From: <sip:m@{me}>;tag=m{i}\r\nTo: <sip:alice@127.0.0.1>\r\n"
+            f"Call-ID: mal{i}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n"
+            f"Content-Length: 0\r\n\r\n")
+    kinds = [
+        lambda: good.replace(f"Call-ID: mal{i}\r\n", ""),
+        lambda: good.replace("CSeq: 1 MESSAGE", "CSeq: x MESSAGE"),
+        lambda: good.replace("SIP/2.0\r\n", "SIP/9.9\r\n", 1),
+        lambda: good[:len(good) // 2],
+        lambda: good.replace("Content-Length: 0", "Content-Length: 500"),
+        lambda: good.replace("Max-Forwards: 70", "Max-Forwards: 0"),
+        lambda: good.replace("sip:alice@127.0.0.1:5060", "sip:@@@:x", 1),
+        lambda: good.replace("To: <sip:alice@127.0.0.1>",
+                             "To: \xff\xfe<<<"),
+        lambda: good.replace("Via: SIP/2.0/UDP", "Via: SIP/2.0/XYZ"),
+        lambda: "\x00" * 50 + good,
+    ]
+    return kinds[i % len(kinds)]().encode("latin-1", errors="replace")
+
+
+def test_hostile_traffic_alongside_legitimate(procs, logdir, uacs):
+    """Hundreds of bad requests in 10 s — ignored by the member, refused
+    with 503, or malformed — alongside 20 legitimate requests a second:
+    nobody but their senders notices, the pair never moves."""
+    member, kam = start(procs, logdir)
+    caller = Caller(period=0.05)
+    watch = Watch(kam)
+    senders = [uacs("127.0.0.16", 7000 + i) for i in range(10)]
+    sent = {"ignore": [], "503": [], "malformed": 0}
+    t_end = time.monotonic() + 10
+    i = 0
+    while time.monotonic() < t_end:
+        u = senders[i % len(senders)]
+        kind = ("ignore", "503", "malformed")[i % 3]
+        if kind == "malformed":
+            u.s.sendto(malformed(i, u.ip, u.port), PROXY)
+            sent["malformed"] += 1
+        else:
+            cid = f"hostile{i}"
+            u.request("MESSAGE", cid, headers=[f"X-Test: {kind}"])
+            sent[kind].append((u, cid))
+        i += 1
+        time.sleep(0.033)  # 30 bad requests a second
+    finals = {k: [(c, u.final(c, "MESSAGE", 4)) for u, c in v]
+              for k, v in sent.items() if k != "malformed"}
+    got = {k: [f[0] for _, f in v] for k, v in finals.items()}
+    odd = [(c, (f[1] or "").split("\r\n")[0]) for k, v in finals.items()
+           for c, f in v if f[0] != {"ignore": 408, "503": 503}[k]]
+    caller.stop()
+    seen = watch.stop()
+    recs = caller.records({})
+    p = kam.show("sipserver1")
+    st = stats(kam)
+    note(logdir, f"{len(sent['ignore'])} ignored, {len(sent['503'])} refused, "
+                 f"{sent['malformed']} malformed requests; answers "
+                 f"ignored {sorted(set(got['ignore']))}, refused "
+                 f"{sorted(set(got['503']))}; {len(recs)} legitimate, "
+                 f"{len(failed(recs))} failed; states seen {sorted(seen)}; "
+                 f"verify_probes {st['verify_probes']}, waited {st['waited']},"
+                 f" probes_sent {st['probes_sent']}; unexpected answers to "
+                 f"{odd}")
+    assert failed(recs) == [], failed(recs)[:5]
+    assert seen == {("CHECK", "primary")}, seen
+    assert p["switchovers"] == "0", p
+    assert set(got["ignore"]) == {408}, got["ignore"]
+    assert set(got["503"]) == {503}, got["503"]
+    # each bad request waited for the verdict of a probe, unless one had
+    # just been answered when it failed (then its failure stands at once);
+    # one probe in flight per member: the verifications shared them
+    bad = len(sent["ignore"]) + len(sent["503"])
+    assert bad * 0.9 <= st["waited"] <= bad, st
+    assert st["probes_sent"] < bad + 40, st
+    assert st["wait_timeouts"] == 0 and st["verify_silent"] == 0, st
+    assert kam.wait(lambda: kam.show("sipserver1")["waiting"] == "0", 2)

@@ -1,10 +1,16 @@
 """Passive switchover: an out-of-dialog request from the standby's own
-address makes it active at once; an OPTIONS from it changes nothing."""
+address makes it active at once; an OPTIONS from it changes nothing.
+
+These run with member_trust "any": the request here comes from an address
+where nothing answers probes (sipp sends it), which is what the trigger
+itself is about. With the default, "confirm", the same request makes the
+member active once it answers a probe: tests/e2e/test_trust.py."""
 
 import time
 
 from conftest import Kamailio, Peer, pairs_xml, send_request
 
+ANY = {"MEMBER_TRUST": '"any"'}
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {"oos-check": "1s", "oos-force": "500ms"})])
 FAR = "127.0.0.5:5060"  # where the pair's own outbound requests go
@@ -13,7 +19,7 @@ FAR = "127.0.0.5:5060"  # where the pair's own outbound requests go
 def test_request_from_standby_makes_it_active(procs, logdir):
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
     far = Peer(procs, logdir, "far", "127.0.0.5")
-    kam = Kamailio(procs, logdir, PAIRS)
+    kam = Kamailio(procs, logdir, PAIRS, defines=ANY)
     # the primary is not there: the pair starts on it and moves to the
     # backup, which answered its start probe
     assert kam.wait(lambda: kam.show("sipserver1")["active"] == "backup",
@@ -55,7 +61,7 @@ def test_passive_switchover_off(procs, logdir):
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
     Peer(procs, logdir, "far", "127.0.0.5")
     kam = Kamailio(procs, logdir, PAIRS,
-                   defines={"WITH_PASSIVE_OFF": None})
+                   defines={"WITH_PASSIVE_OFF": None, **ANY})
     assert kam.wait(lambda: kam.show("sipserver1")["active"] == "backup",
                     3) is not None
     assert send_request(procs, logdir, "127.0.0.2", 5060, method="MESSAGE",
@@ -68,7 +74,7 @@ def test_passive_methods_restrict_the_trigger(procs, logdir):
     Peer(procs, logdir, "backup", "127.0.0.3")
     Peer(procs, logdir, "far", "127.0.0.5")
     kam = Kamailio(procs, logdir, PAIRS,
-                   defines={"PASSIVE_METHODS": '"INVITE,NOTIFY"'})
+                   defines={"PASSIVE_METHODS": '"INVITE,NOTIFY"', **ANY})
     assert kam.wait(lambda: kam.show("sipserver1")["active"] == "backup",
                     3) is not None
     # MESSAGE is not in the list: no switchover
