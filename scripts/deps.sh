@@ -10,7 +10,8 @@ pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	sip-tester sipsak pkg-config dpkg-dev build-essential bison flex
 	kamailio-lua-modules kamailio-tls-modules openssl
 	clang libclang-rt-14-dev valgrind gnuplot-nox
-	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps)
+	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps
+	debhelper lintian tmux)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
