@@ -472,9 +472,14 @@ static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
 	return NULL;
 }
 
-/* Take an X-Genesys-Route value apart: sip:IP[:port][;transport=udp|tcp|
- * tls], bare or in <>. Returns 0 with the URI in *uri (pointing into the
- * message), or -1 when it is malformed. */
+/* Take an X-Genesys-Route value apart: a sip: or sips: URI, bare or in <>,
+ * whose host is an IP address (IPv4, or IPv6 in brackets), with or without
+ * a user part, a port and parameters (;lr, ;transport= in any case, others),
+ * as RFC 3261 allows. A host name is malformed: no DNS on the request path.
+ * Headers (?...) are malformed: the value is a next hop, not a request to
+ * build. The URI is used as it is as $du (a user part there is harmless:
+ * only host, port and transport choose the next hop). Returns 0 with the URI
+ * in *uri (pointing into the message), or -1 when it is malformed. */
 static int xgr_parse(str *body, str *uri)
 {
 	struct sip_uri pu;
@@ -488,11 +493,18 @@ static int xgr_parse(str *body, str *uri)
 		v.len -= 2;
 		trim(&v);
 	}
-	if(v.len <= 0 || parse_uri(v.s, v.len, &pu) < 0 || pu.type != SIP_URI_T
-			|| pu.user.len > 0 || pu.headers.len > 0)
+	/* parse_uri() makes sip:...;user=phone a TEL_URI_T: the scheme is
+	 * looked at here */
+	if(v.len <= 5 || memchr(v.s, '>', v.len) != NULL
+			|| (strncasecmp(v.s, "sip:", 4) != 0
+					&& strncasecmp(v.s, "sips:", 5) != 0)
+			|| parse_uri(v.s, v.len, &pu) < 0 || pu.headers.len > 0
+			|| pu.host.len <= 0)
 		return -1;
 	if(str2ip(&pu.host) == NULL && str2ip6(&pu.host) == NULL)
 		return -1;
+	/* udp, tcp, tls in any case (parse_uri ignores it); sctp, ws and others
+	 * are no transport of a pair member */
 	if(pu.transport_val.len > 0 && pu.proto != PROTO_UDP
 			&& pu.proto != PROTO_TCP && pu.proto != PROTO_TLS)
 		return -1;
