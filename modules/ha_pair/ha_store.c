@@ -572,6 +572,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 			goto error;
 		}
 		p->fc = fc;
+		p->trust = cp->member_trust;
 		p->gen = gen;
 		op = same_pair(old, cp);
 		if(op != NULL) {

@@ -45,6 +45,7 @@ typedef struct ha_pair
 	int index;
 	int fresh;	/* its state was made with this table (it started) */
 	int shared; /* a member's address (and port) is another pair's too */
+	int trust;	/* its member-trust (ha_cfg_trust_t); DEFAULT: the module's */
 	volatile int64_t *due; /* its slot of the table's due array */
 	ha_member_t m[HA_ROLE_COUNT];
 	str *domains;
