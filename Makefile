@@ -4,6 +4,7 @@
 #   make test   install what is missing, build, run unit and end-to-end tests
 #   make fuzz   libFuzzer targets (pairs-file parser, state machine), each
 #               FUZZ_SECONDS (20) seconds
+#   make status every pair of a running kamailio (CTL=its ctl socket)
 #   make deb    the Debian package of the module (build/deb/*.deb)
 #   make test-long  the long tests only (HA_LONG=1, marker "long"): the
 #               10-minute soak, the long fault variants, 1,000 reloads,
@@ -185,6 +186,11 @@ test-long: module test-long-fuzz
 
 run: module
 	@$(TOP)/scripts/run.sh
+
+# every pair of a running kamailio as a table (make status CTL=unix:run/kamailio_ctl)
+CTL ?= unix:/run/kamailio/kamailio_ctl
+status:
+	@$(TOP)/scripts/ha_status -s "$(CTL)"
 
 install: module
 	install -d $(DESTDIR)$(MODULES_DIR)
