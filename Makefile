@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ha_pair: top-level build.
 #   make run    install what is missing, build, start kamailio + ha_pair in
 #               front of a simulated local pair

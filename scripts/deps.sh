@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install what ha_pair needs from Debian and unpack Debian's source package of
 # the installed kamailio version into build/, without touching the system's
 # apt configuration (a private deb-src list under build/apt/ is used instead).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make deb: the Debian binary package of a module that `make module` built,
 # with Debian's own tools (dpkg-buildpackage, debhelper), from a copy of the
 # files it needs under build/deb/src, so that debian/rules' clean never

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make run: Debian's kamailio with ha_pair on 127.0.0.1:5060 in front of a
 # simulated pair (sipp) on 127.0.0.2:5060 (primary) and 127.0.0.3:5060
 # (backup). Ctrl-C stops all of it.

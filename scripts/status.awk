@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # One status line per pair from `kamcmd ha_pair.list`:
 #   sipserver1       CHECK active=primary primary up   1ms    backup up   0ms    switchovers 0
 # With -v key=1 the round-trip times are left out: the line then changes only

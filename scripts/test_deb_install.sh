@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make test-deb-install: install the package on this host (dpkg -i), start
 # Debian's kamailio with the example config it ships and `loadmodule
 # "ha_pair.so"` (no mpath: Debian's own module folder), check that ha_pair

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_config.c - pairs file parser of ha_pair (libxml2, compiled-in schema). */
 
 #ifndef _POSIX_C_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_config.h - pairs file parser of ha_pair (libxml2, no Kamailio headers). */
 
 #ifndef _HA_CONFIG_H_

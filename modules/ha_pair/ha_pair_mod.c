@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_pair_mod.c - module exports of ha_pair: parameters, start-up, script
  * and KEMI functions, statistics. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_store.c - the shared-memory table of pairs of ha_pair. */
 
 #include <string.h>

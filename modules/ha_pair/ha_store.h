@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_store.h - the shared-memory table of pairs of ha_pair. */
 
 #ifndef _HA_STORE_H_

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """make deb: the Debian package of the module. Its fields and files are
 what an operator expects, lintian finds no error, and the module it ships
 loads by its bare name (mpath on a dpkg-deb -x copy) into Debian's kamailio

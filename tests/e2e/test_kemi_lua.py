@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """KEMI: the routing in Lua (config/ha_pair.lua), events through
 event_callback with the specification's event names."""
 

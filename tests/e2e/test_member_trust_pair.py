@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """member-trust in the pairs file: a pair's own setting overrides the
 module parameter member_trust, for that pair only. A forged UDP request
 from the standby's address (nothing serves there) is what tells them apart:

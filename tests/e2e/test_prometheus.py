@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Prometheus: with xhttp + xhttp_prom (WITH_PROMETHEUS in the example
 config), /metrics has ha_pair's statistics and per-pair gauges set by the
 event routes; scraped with curl before and after a switchover."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """make run's live status (scripts/run.sh): on a terminal one line per pair
 redrawn in place with a line of history per change; into a pipe only the
 changes; a simulated member that exits is named plainly. And

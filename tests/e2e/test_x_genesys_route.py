@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """X-Genesys-Route: honoured on requests from a pair member ($du from it,
 header removed), stripped from every other request, a malformed value
 removed and ignored."""

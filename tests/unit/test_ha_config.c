@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_ha_config.c - Check suite "ha_config": the pairs file parser. */
 
 #ifndef _POSIX_C_SOURCE
