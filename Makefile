@@ -1,9 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ha_pair: top-level build.
 #   make run    install what is missing, build, start kamailio + ha_pair in
 #               front of a simulated local pair
 #   make test   install what is missing, build, run unit and end-to-end tests
 #   make fuzz   libFuzzer targets (pairs-file parser, state machine), each
 #               FUZZ_SECONDS (20) seconds
+#   make status every pair of a running kamailio (CTL=its ctl socket)
+#   make deb    the Debian package of the module (build/deb/*.deb)
 #   make test-long  the long tests only (HA_LONG=1, marker "long"): the
 #               10-minute soak, the long fault variants, 1,000 reloads,
 #               and each fuzzer for 60 s
@@ -34,7 +37,7 @@ MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
 .PHONY: all deps module unit test test-unit test-e2e test-long run install \
 	uninstall clean distclean format check-format docs fuzz fuzz-build \
 	test-fuzz-smoke test-long-fuzz test-unit-valgrind bench bench-long \
-	bench-smoke bench-wait
+	bench-smoke bench-wait deb test-deb-install status
 
 all: module
 
@@ -190,6 +193,11 @@ test-long: module test-long-fuzz
 run: module
 	@$(TOP)/scripts/run.sh
 
+# every pair of a running kamailio as a table (make status CTL=unix:run/kamailio_ctl)
+CTL ?= unix:/run/kamailio/kamailio_ctl
+status:
+	@$(TOP)/scripts/ha_status -s "$(CTL)"
+
 install: module
 	install -d $(DESTDIR)$(MODULES_DIR)
 	install -m 0644 $(MODULE) $(DESTDIR)$(MODULES_DIR)/ha_pair.so
@@ -200,6 +208,22 @@ install: module
 	install -d $(DESTDIR)$(PREFIX)/share/kamailio-ha-pair
 	install -m 0644 config/kamailio.cfg config/ha_pairs.xml config/ha_pairs.xsd \
 		$(DESTDIR)$(PREFIX)/share/kamailio-ha-pair/
+
+# The Debian package (scripts/mkdeb.sh, debian/): the module DEB_MODULE, for
+# the kamailio of Debian version DEB_KAMAILIO_VERSION, installed into
+# DEB_MODULES_DIR. The defaults are Debian's own kamailio.
+DEB_MODULE ?= $(MODULE)
+DEB_KAMAILIO_VERSION ?= $(shell dpkg-query -W -f='$${Version}' kamailio 2>/dev/null)
+DEB_MODULES_DIR ?= $(MODULES_DIR)
+
+deb: module
+	@$(TOP)/scripts/mkdeb.sh "$(DEB_MODULE)" "$(DEB_KAMAILIO_VERSION)" \
+		"$(DEB_MODULES_DIR)"
+
+# installs the package on this host, starts kamailio with it, purges it
+test-deb-install: deb
+	$(TOP)/scripts/test_deb_install.sh "$$(ls $(BUILD)/deb/*.deb)" \
+		"$(DEB_MODULES_DIR)"
 
 uninstall:
 	rm -f $(DESTDIR)$(MODULES_DIR)/ha_pair.so

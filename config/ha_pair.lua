@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- ha_pair.lua - routing with ha_pair in Lua (KEMI), the same logic as
 -- kamailio.cfg: requests for the pair go to its active member, dialogs
 -- follow it, ha_failover() retries what a failed member left behind.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install what ha_pair needs from Debian and unpack Debian's source package of
 # the installed kamailio version into build/, without touching the system's
 # apt configuration (a private deb-src list under build/apt/ is used instead).
@@ -10,7 +11,8 @@ pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	sip-tester sipsak pkg-config dpkg-dev build-essential bison flex
 	kamailio-lua-modules kamailio-tls-modules openssl
 	clang libclang-rt-14-dev valgrind gnuplot-nox
-	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps)
+	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps
+	debhelper lintian tmux)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make run: Debian's kamailio with ha_pair on 127.0.0.1:5060 in front of a
 # simulated pair (sipp) on 127.0.0.2:5060 (primary) and 127.0.0.3:5060
 # (backup). Ctrl-C stops all of it.
@@ -70,25 +71,60 @@ echo "== kamcmd -s $ctl ha_pair.list"
 kamcmd -s "$ctl" ha_pair.list
 cat <<EOF
 
-Live status below, one line per pair, every second. From another terminal:
+Live status below, one line per pair, redrawn in place; a line of history
+above it whenever a pair changes. From another terminal:
   kamcmd -s $ctl ha_pair.list
+  scripts/ha_status -s $ctl        # every pair as a table
   sipsak -s sip:alice@127.0.0.1:5060 -vv         # a request through the proxy
   kill -STOP ${pids[0]}                          # freeze the primary: watch the switch
   kill -CONT ${pids[0]}                          # resume it: traffic stays on the backup
 Ctrl-C here stops everything.
 EOF
 echo
+# On a terminal the status block (one line per pair) is redrawn in place and
+# history lines are printed above it; otherwise only the history is printed.
+tty=0
+[ -t 1 ] && tty=1
 lines=0
-while kill -0 "$kpid" 2>/dev/null; do
-	status=$(kamcmd -s "$ctl" ha_pair.list 2>/dev/null | awk -f "$top/scripts/status.awk")
-	if [ -t 1 ] && [ "$lines" -gt 0 ]; then
-		printf '\033[%dA' "$lines" # rewrite the lines in place
+declare -A last=()
+sipp_names=(primary backup)
+sipp_gone=()
+redraw_up() { # move to the top of the status block, clear to the end
+	if [ "$tty" = 1 ] && [ "$lines" -gt 0 ]; then
+		printf '\033[%dA\033[J' "$lines"
+		lines=0
 	fi
-	lines=0
-	while IFS= read -r l; do
-		printf '%s  %s\033[K\n' "$(date +%T)" "$l"
-		lines=$((lines + 1))
-	done <<<"$status"
+}
+history() { # one line above the status block
+	redraw_up
+	printf '%s  %s\n' "$(date +%T)" "$1"
+}
+while kill -0 "$kpid" 2>/dev/null; do
+	for i in 0 1; do
+		if [ -z "${sipp_gone[$i]:-}" ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
+			sipp_gone[i]=1
+			history "simulated ${sipp_names[$i]} (sipp, pid ${pids[$i]}) has exited: it answers nothing now, so the proxy will see it down (its log: run/sipp-${sipp_names[$i]}.log)"
+		fi
+	done
+	list=$(kamcmd -s "$ctl" ha_pair.list 2>/dev/null)
+	status=$(awk -f "$top/scripts/status.awk" <<<"$list")
+	keys=$(awk -v key=1 -f "$top/scripts/status.awk" <<<"$list")
+	while IFS= read -r k; do
+		[ -n "$k" ] || continue
+		name=${k%% *}
+		if [ "${last[$name]:-}" != "$k" ]; then
+			last[$name]=$k
+			history "$(sed 's/  */ /g' <<<"$k")"
+		fi
+	done <<<"$keys"
+	if [ "$tty" = 1 ]; then
+		redraw_up
+		while IFS= read -r l; do
+			printf '%s  %s\033[K\n' "$(date +%T)" "$l"
+			lines=$((lines + 1))
+		done <<<"$status"
+	fi
 	sleep 1
 done
+redraw_up
 echo "kamailio stopped; see run/kamailio.log"

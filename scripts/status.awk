@@ -1,10 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # One status line per pair from `kamcmd ha_pair.list`:
-#   sipserver1  CHECK  active=primary  primary up 1ms  backup up 0ms  switchovers 0
+#   sipserver1       CHECK active=primary primary up   1ms    backup up   0ms    switchovers 0
+# With -v key=1 the round-trip times are left out: the line then changes only
+# when the pair does (state, active member, a member up or down, a switchover).
+# With -v table=1: a table with a header (scripts/ha_status).
+BEGIN { n = 0 }
 function flush() {
-	if (name != "")
+	if (name == "")
+		return
+	if (table) {
+		if (!hdr++)
+			printf "%-20s %-5s %-7s %-22s %-22s %5s %-8s %s\n", "PAIR",
+				"STATE", "ACTIVE", "PRIMARY", "BACKUP", "SWITCH", "HELD",
+				"LAST SWITCHOVER"
+		printf "%-20s %-5s %-7s %-22s %-22s %5s %-8s %s\n", name, state,
+			active, t[0], t[1], sw, (held == "1" ? "held" : "-"),
+			reason (ago == "" || ago == "-1" ? "" : sprintf(" %.1fs ago", ago / 1000))
+	} else {
 		printf "%-16s %-5s active=%-7s %s%s switchovers %s%s\n", name, state,
 			active, m[0], m[1], sw, (held == "1" ? " HELD" : "")
-	name = ""; n = 0; m[0] = ""; m[1] = ""
+	}
+	name = ""; n = 0; m[0] = ""; m[1] = ""; t[0] = ""; t[1] = ""
+	reason = ""; ago = ""
 }
 /^\t[a-z_]+: / {
 	k = $1; sub(/:$/, "", k); v = $2
@@ -13,13 +30,21 @@ function flush() {
 	else if (k == "active") active = v
 	else if (k == "switchovers") sw = v
 	else if (k == "held") held = v
+	else if (k == "last_switchover_reason") reason = v
+	else if (k == "last_switchover_ago_ms") ago = v
 	next
 }
 /^\t\t\trole: / { role = $2; next }
+/^\t\t\turi: / { uri = $2; next }
 /^\t\t\tstate: / { mstate = $2; next }
 /^\t\t\tlast_rtt_ms: / {
 	rtt = ($2 == "-1") ? "-" : $2 "ms"
-	m[n++] = sprintf("%s %-4s %-6s ", role, mstate, rtt)
+	if (key)
+		m[n] = sprintf("%s %-4s ", role, mstate)
+	else
+		m[n] = sprintf("%s %-4s %-6s ", role, mstate, rtt)
+	t[n] = sprintf("%s %s", mstate, rtt)
+	n++
 	next
 }
 END { flush() }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Turn the pairs schema into a C header, so the module carries it compiled in
 # and validation never depends on a file path at run time.
 # usage: xsd2c.sh config/ha_pairs.xsd > ha_xsd.h

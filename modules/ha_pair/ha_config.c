@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_config.c - pairs file parser of ha_pair (libxml2, compiled-in schema). */
 
 #ifndef _POSIX_C_SOURCE
@@ -887,6 +888,38 @@ static int ha_build_duration(ha_build_t *b, const xmlNode *node,
 	return rc < 0 ? -1 : 0;
 }
 
+/* The member-trust attribute of a pair into p->member_trust: "any",
+ * "transport" or "confirm" (absent: HA_CFG_TRUST_DEFAULT). Returns 0 or -1
+ * with the error in ld (p unchanged). */
+static int ha_build_trust(ha_build_t *b, const xmlNode *node, ha_cfg_pair_t *p)
+{
+	static const char *names[HA_CFG_TRUST_COUNT] = {
+			[HA_CFG_TRUST_ANY] = "any",
+			[HA_CFG_TRUST_TRANSPORT] = "transport",
+			[HA_CFG_TRUST_CONFIRM] = "confirm",
+	};
+	char q[HA_QUOTE_MAX + 4];
+	char *v;
+	int rc, i;
+
+	rc = ha_attr(node, "member-trust", &v);
+	if(rc <= 0)
+		return rc < 0 ? ha_oom(b->ld) : 0;
+	for(i = HA_CFG_TRUST_ANY; i < HA_CFG_TRUST_COUNT; i++)
+		if(strcmp(v, names[i]) == 0)
+			break;
+	if(i == HA_CFG_TRUST_COUNT) {
+		ha_fail(b->ld, p->line,
+				"pair '%s': bad member-trust '%s': confirm, transport or any",
+				p->name, HA_Q(v, q));
+		xmlFree(v);
+		return -1;
+	}
+	p->member_trust = (ha_cfg_trust_t)i;
+	xmlFree(v);
+	return 0;
+}
+
 /* <primary> (idx 0) or <backup> (idx 1). Returns 0 or -1. */
 static int ha_build_member(
 		ha_build_t *b, const xmlNode *node, ha_cfg_pair_t *p, int idx)
@@ -1037,6 +1070,9 @@ static int ha_build_pair(ha_build_t *b, const xmlNode *node)
 		}
 		xmlFree(v);
 	}
+
+	if(ha_build_trust(b, node, p) < 0)
+		return -1;
 
 	for(c = node->children; c != NULL; c = c->next) {
 		if(ha_is_elem(c, "domain"))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_config.h - pairs file parser of ha_pair (libxml2, no Kamailio headers). */
 
 #ifndef _HA_CONFIG_H_
@@ -35,6 +36,17 @@ typedef struct ha_uri
 	int secure;		   /* sips: scheme */
 } ha_uri_t;
 
+/* A pair's member-trust attribute. HA_CFG_TRUST_DEFAULT (0, what a zeroed
+ * pair has): not set, the module parameter member_trust applies. */
+typedef enum ha_cfg_trust
+{
+	HA_CFG_TRUST_DEFAULT = 0,
+	HA_CFG_TRUST_ANY,
+	HA_CFG_TRUST_TRANSPORT,
+	HA_CFG_TRUST_CONFIRM,
+	HA_CFG_TRUST_COUNT
+} ha_cfg_trust_t;
+
 typedef struct ha_cfg_pair
 {
 	char name[HA_NAME_MAX + 1];
@@ -43,6 +55,7 @@ typedef struct ha_cfg_pair
 	int oos_check_ms;
 	int oos_force_ms;
 	char *alive_codes; /* NULL: module default */
+	ha_cfg_trust_t member_trust;
 	char **domains;
 	int ndomains;
 	int line; /* line of <pair> in the file */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_event.c - events of ha_pair: queued by whoever changes a pair, run in
  * a process of their own so that a slow event route never delays probing. */
 

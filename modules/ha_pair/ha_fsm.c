@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_fsm.c - the pure per-pair probing state machine of ha_pair. */
 
 #include <string.h>

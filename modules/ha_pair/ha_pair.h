@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_pair.h - what the Kamailio-side files of ha_pair share. */
 
 #ifndef _HA_PAIR_H_

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_pair_mod.c - module exports of ha_pair: parameters, start-up, script
  * and KEMI functions, statistics. */
 
@@ -502,9 +503,14 @@ static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
 	return NULL;
 }
 
-/* Take an X-Genesys-Route value apart: sip:IP[:port][;transport=udp|tcp|
- * tls], bare or in <>. Returns 0 with the URI in *uri (pointing into the
- * message), or -1 when it is malformed. */
+/* Take an X-Genesys-Route value apart: a sip: or sips: URI, bare or in <>,
+ * whose host is an IP address (IPv4, or IPv6 in brackets), with or without
+ * a user part, a port and parameters (;lr, ;transport= in any case, others),
+ * as RFC 3261 allows. A host name is malformed: no DNS on the request path.
+ * Headers (?...) are malformed: the value is a next hop, not a request to
+ * build. The URI is used as it is as $du (a user part there is harmless:
+ * only host, port and transport choose the next hop). Returns 0 with the URI
+ * in *uri (pointing into the message), or -1 when it is malformed. */
 static int xgr_parse(str *body, str *uri)
 {
 	struct sip_uri pu;
@@ -518,11 +524,18 @@ static int xgr_parse(str *body, str *uri)
 		v.len -= 2;
 		trim(&v);
 	}
-	if(v.len <= 0 || parse_uri(v.s, v.len, &pu) < 0 || pu.type != SIP_URI_T
-			|| pu.user.len > 0 || pu.headers.len > 0)
+	/* parse_uri() makes sip:...;user=phone a TEL_URI_T: the scheme is
+	 * looked at here */
+	if(v.len <= 5 || memchr(v.s, '>', v.len) != NULL
+			|| (strncasecmp(v.s, "sip:", 4) != 0
+					&& strncasecmp(v.s, "sips:", 5) != 0)
+			|| parse_uri(v.s, v.len, &pu) < 0 || pu.headers.len > 0
+			|| pu.host.len <= 0)
 		return -1;
 	if(str2ip(&pu.host) == NULL && str2ip6(&pu.host) == NULL)
 		return -1;
+	/* udp, tcp, tls in any case (parse_uri ignores it); sctp, ws and others
+	 * are no transport of a pair member */
 	if(pu.transport_val.len > 0 && pu.proto != PROTO_UDP
 			&& pu.proto != PROTO_TCP && pu.proto != PROTO_TLS)
 		return -1;
@@ -613,6 +626,42 @@ static int xgr_take(struct sip_msg *msg, str *uri)
 	return rc;
 }
 
+/* The member_trust that applies to pair p: its own (pairs file), else the
+ * module parameter. Can't fail. */
+static ha_trust_t pair_trust(const ha_pair_t *p)
+{
+	static const ha_trust_t of_cfg[HA_CFG_TRUST_COUNT] = {
+			[HA_CFG_TRUST_ANY] = HA_TRUST_ANY,
+			[HA_CFG_TRUST_TRANSPORT] = HA_TRUST_TRANSPORT,
+			[HA_CFG_TRUST_CONFIRM] = HA_TRUST_CONFIRM,
+	};
+
+	if(p->trust <= HA_CFG_TRUST_DEFAULT || p->trust >= HA_CFG_TRUST_COUNT)
+		return _ha_trust;
+	return of_cfg[p->trust];
+}
+
+/* A UDP request from the address of the *nf pair members fp/froles: drop
+ * those of pairs whose member_trust is "transport" (for them it is a request
+ * from anyone). Returns how many remain in *nf, 0 when none. Owners beyond
+ * the HA_MAX_FROM reported ones are kept only while none was dropped (their
+ * trust is unknown: they count as members only where all agree). */
+static int trust_udp(ha_pair_t **fp, int *froles, int *nf)
+{
+	int i, n = *nf < HA_MAX_FROM ? *nf : HA_MAX_FROM, kept = 0;
+
+	for(i = 0; i < n; i++) {
+		if(pair_trust(fp[i]) == HA_TRUST_TRANSPORT)
+			continue;
+		fp[kept] = fp[i];
+		froles[kept] = froles[i];
+		kept++;
+	}
+	if(kept < n || *nf <= HA_MAX_FROM)
+		*nf = kept;
+	return *nf;
+}
+
 /* A request from a member (the pair's outbound traffic): apply passive
  * switchover where SPEC 2 says so. named is the pair the script names, or
  * NULL (then the pair tag, if any, names it). */
@@ -649,7 +698,7 @@ static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 		return;
 	ha_actions_reset(&acts);
 	lock_get(&p->st->lock);
-	if(_ha_trust == HA_TRUST_CONFIRM && msg->rcv.proto == PROTO_UDP) {
+	if(pair_trust(p) == HA_TRUST_CONFIRM && msg->rcv.proto == PROTO_UDP) {
 		/* the prober probes the member now; it becomes active when it
 		 * answers (see ha_fsm_claim()) */
 		rc = ha_fsm_claim(&p->st->fsm, (ha_role_t)role, ha_now_ms());
@@ -1085,8 +1134,7 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 	ha_addr_from_ip(&src, &msg->rcv.src_ip);
 	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
 			msg->rcv.proto != PROTO_UDP, fp, froles, HA_MAX_FROM);
-	if(nf > 0 && _ha_trust == HA_TRUST_TRANSPORT
-			&& msg->rcv.proto == PROTO_UDP) {
+	if(nf > 0 && msg->rcv.proto == PROTO_UDP && !trust_udp(fp, froles, &nf)) {
 		/* anyone can send a datagram with a member's source address: only
 		 * a connection (its handshake) shows that the member sent it.
 		 * DBG: forged requests must not be able to flood the log */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_probe.c - the prober process of ha_pair: sends OPTIONS, enforces
  * deadlines, and takes the replies out of the SIP workers' path. */
 

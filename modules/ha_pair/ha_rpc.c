@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_rpc.c - RPC commands of ha_pair (kamcmd / jsonrpcs). */
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_store.c - the shared-memory table of pairs of ha_pair. */
 
 #include <string.h>
@@ -574,6 +575,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 			goto error;
 		}
 		p->fc = fc;
+		p->trust = cp->member_trust;
 		p->gen = gen;
 		op = same_pair(old, cp);
 		if(op != NULL) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_store.h - the shared-memory table of pairs of ha_pair. */
 
 #ifndef _HA_STORE_H_
@@ -53,6 +54,7 @@ typedef struct ha_pair
 	int index;
 	int fresh;	/* its state was made with this table (it started) */
 	int shared; /* a member's address (and port) is another pair's too */
+	int trust;	/* its member-trust (ha_cfg_trust_t); DEFAULT: the module's */
 	volatile int64_t *due; /* its slot of the table's due array */
 	ha_member_t m[HA_ROLE_COUNT];
 	str *domains;

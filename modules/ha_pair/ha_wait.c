@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_wait.c - transactions that wait for a pair's verdict, suspended in
  * tm (no worker held), and the process that continues them. */
 

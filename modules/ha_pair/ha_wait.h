@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_wait.h - transactions that wait for a pair's verdict (ha_wait.c). */
 
 #ifndef _HA_WAIT_H_

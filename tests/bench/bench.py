@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """ha_pair against Kamailio's dispatcher, measured side by side in one run.
 
     tests/bench/bench.py [--profile smoke|quick|long] [--only a,b] [--out F]

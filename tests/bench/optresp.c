@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * optresp - a SIP server for the probing-at-scale benchmark.
  *

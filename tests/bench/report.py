@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Turn bench.py's results into docs/benchmarks.md and its plots."""
 
 import shutil

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """How long a request waits in a real failover, and what the same failover
 costs without waiting.
 

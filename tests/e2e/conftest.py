@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """End-to-end harness: Debian's kamailio with ha_pair, real sipp peers,
 kamcmd. Every process a test starts is stopped by PID when it ends."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers of the fault matrix: a caller that sends one request through the
 proxy every 100 ms and records what it got, and which member got it (from
 the sipp peers' message logs)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A bad pairs file: kamailio refuses to start, and says file, line, why."""
 
 import os

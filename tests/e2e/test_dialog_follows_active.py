@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Dialogs follow the active member: a call set up to the primary, the
 primary frozen and the switch done, the caller's BYE reaches the backup.
 Once through the pair tag in Record-Route, once without Record-Route (the

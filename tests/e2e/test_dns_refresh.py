@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Member host names are resolved again every dns_refresh seconds: when a
 name moves to another address, probes and requests follow, and the pair
 keeps its state. Runs in a network namespace of its own, whose /etc/hosts

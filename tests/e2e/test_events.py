@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Events: event_route[hapair:switchover|down|up] with $hapair(...), each
 change fired exactly once, and a slow event route never delays probing."""
 

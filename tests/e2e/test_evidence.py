@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Probes decide, transactions wait: a failed transaction is a reason to
 probe its member, never a verdict by itself, and the transaction waits for
 the verdict suspended in tm (no worker held).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A pair at oos-check 1 s / oos-force 500 ms, tm's fr_timer at its 30 s
 default: routing at start, a frozen primary, its return, both frozen."""
 

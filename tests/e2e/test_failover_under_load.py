@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Switchover under load without losing calls: sipp sends 50 calls/s for
 20 s through the proxy, each held 2 s; the active member is frozen at 8 s.
 With ha_failover() in the example config's failure_route no call fails

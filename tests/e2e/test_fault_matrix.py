@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The fault matrix, end to end: real kamailio with the example config, real
 sipp members, loopback and network namespaces. Every scenario is a test of
 its own with its own bound, and a caller sends a request through the proxy

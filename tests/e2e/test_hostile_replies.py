@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile input on the proxy's port: a reply carrying the token of the
 probe in flight but sent from another address, replies with stale or
 malformed tokens, and garbage datagrams change nothing: the frozen primary

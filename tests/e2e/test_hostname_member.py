@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A member given by host name: resolved through Kamailio's resolver at
 start-up, probed and routed to. (localhost: the sandbox has no DNS, so
 the config's WITH_SYSTEM_RESOLVER makes Kamailio read /etc/hosts.)"""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """make install into a DESTDIR: the module loads by its bare name from the
 module folder Debian's kamailio searches; make uninstall removes it all."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A member on IPv6 loopback: probed, recognised by its address, routed
 to, and left when it stops answering."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A member on a lossy path: the first transmission of every probe is lost,
 its retransmission gets through. UDP retransmission inside the deadline
 (T1 = min(500 ms, deadline / 4)) means no switchover.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Maintenance: ha_pair.hold pins the active member, ha_pair.probe probes
 now, and probe_standby reports the standby and raises hapair:split."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """ha_pair.switchover: make the other (or the named) member active now."""
 
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """1,000 ha_pair.reload RPCs, alternating between two pairs files, leave
 ha_pair's shared and private memory where they were, by Kamailio's own
 accounting (its pkg/shm allocators are invisible to AddressSanitizer):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Overload control with pipelimit (WITH_OVERLOAD in the example config):
 offered twice the limit of new calls, the proxy admits the limit (within
 10 %) and refuses the rest with 503."""

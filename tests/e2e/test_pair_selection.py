@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Which pair a request belongs to: by <domain>, by name (constant or
 variable), and a bad constant name refused at start-up."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Passive switchover: an out-of-dialog request from the standby's own
 address makes it active at once; an OPTIONS from it changes nothing.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """ha_pair.reload while traffic flows: a pair that keeps its identity keeps
 its state and takes new timings, new pairs start, removed pairs stop, a
 broken file changes nothing; 200 reloads under 50 calls/s lose no call and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """RPC with bad arguments: unknown pair, bad role or value, missing and
 extra arguments, numbers where names are expected, very long strings. Each
 gets a fault that says what is wrong, and changes nothing."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Soak (make test-long; skipped unless HA_LONG=1): SOAK_SECONDS (600) of
 calls at SOAK_RATE (100) calls/s, each held 2 s, through the proxy, with
 a switchover every 30 s from alternating causes:

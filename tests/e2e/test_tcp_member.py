@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A member over TCP: probed over a connection, and when it goes away a
 refused connect counts as "no answer" at once, not at the deadline."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Members over TLS (sip:IP:5061;transport=tls), as the original product
 offers: probes, routing, switchover on a frozen or killed member, passive
 switchover from the backup over TLS, and a failed TLS handshake counted as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """member_trust: what a request from a member's address may do when it came
 over UDP, where anyone can forge the source address.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Write the seed corpus of fuzz_fsm (tests/fuzz/corpus/fsm/) in the input
 format that fuzz_fsm.c decodes. Run once when that format changes:
     python3 tests/fuzz/fsm_seeds.py tests/fuzz/corpus/fsm

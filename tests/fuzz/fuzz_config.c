@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_config.c - libFuzzer target: the pairs-file parser (ha_config.c).
  *
  * An input whose first byte is 0x01..0x05 goes, as a NUL-terminated string

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_fsm.c - libFuzzer target: random event sequences into ha_fsm.
  *
  * The input is decoded into a pair's configuration and a sequence of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_ha_config.c - Check suite "ha_config": the pairs file parser. */
 
 #ifndef _POSIX_C_SOURCE
@@ -154,6 +155,20 @@ START_TEST(test_null_defaults_mean_5s)
 }
 END_TEST
 
+START_TEST(test_member_trust_read)
+{
+	ha_cfg_t *cfg = load_ok("member_trust.xml");
+
+	ck_assert_int_eq(cfg->npairs, 4);
+	/* absent: the module parameter decides */
+	ck_assert_int_eq(cfg->pairs[0].member_trust, HA_CFG_TRUST_DEFAULT);
+	ck_assert_int_eq(cfg->pairs[1].member_trust, HA_CFG_TRUST_ANY);
+	ck_assert_int_eq(cfg->pairs[2].member_trust, HA_CFG_TRUST_TRANSPORT);
+	ck_assert_int_eq(cfg->pairs[3].member_trust, HA_CFG_TRUST_CONFIRM);
+	ha_cfg_free(cfg);
+}
+END_TEST
+
 START_TEST(test_all_attributes_read)
 {
 	ha_cfg_t *cfg = load_ok("all_attrs.xml");
@@ -168,6 +183,7 @@ START_TEST(test_all_attributes_read)
 	ck_assert_int_eq(p->oos_force_ms, 750);
 	/* blanks dropped, classes in lower case */
 	ck_assert_str_eq(p->alive_codes, "2xx,404,5xx");
+	ck_assert_int_eq(p->member_trust, HA_CFG_TRUST_TRANSPORT);
 	check_uri(&p->parsed[1], "10.0.0.12", 5070, HA_TR_TCP, 1, 1, 0, 0);
 	ck_assert_int_eq(p->ndomains, 1);
 	ck_assert_str_eq(p->domains[0], "sip.example.com");
@@ -456,6 +472,11 @@ static const bad_case_t _bad[] = {
 		{"alive_codes_empty.xml", 2, "bad alive-codes '': empty list"},
 		{"alive_codes_empty_item.xml", 2,
 				"bad alive-codes '2xx,,404': empty item"},
+		/* member-trust */
+		{"member_trust_bad.xml", 2,
+				"pair 'p1': bad member-trust 'Confirm': confirm, transport or "
+				"any"},
+		{"member_trust_empty.xml", 2, "pair 'p1': bad member-trust ''"},
 		/* domains */
 		{"empty_domain.xml", 5, "pair 'p1': empty <domain>"},
 		{"bad_domain.xml", 5,
@@ -1130,6 +1151,7 @@ static Suite *ha_config_suite(void)
 	tcase_add_test(tc, test_minimal_pair_gets_defaults);
 	tcase_add_test(tc, test_null_defaults_mean_5s);
 	tcase_add_test(tc, test_all_attributes_read);
+	tcase_add_test(tc, test_member_trust_read);
 	tcase_add_test(tc, test_duration_bounds_accepted);
 	tcase_add_test(tc, test_uri_kinds);
 	tcase_add_test(tc, test_multiple_domains_trimmed);

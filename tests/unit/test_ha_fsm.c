@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_ha_fsm.c - Check suite for ha_fsm, the pure probing state machine. */
 
 /* The machine is driven by a fake clock: sim_at() runs everything due at
