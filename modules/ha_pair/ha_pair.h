@@ -40,12 +40,14 @@ extern stat_var *_ha_st_waiting;
 extern stat_var *_ha_st_wait_timeouts;
 extern stat_var *_ha_st_wait_rejected;
 
-/* The prober's state in shared memory: its earliest due time, and a flag
- * that other processes raise when they made something due sooner. */
+/* The prober's state in shared memory: its next wake-up, which the other
+ * processes only ever lower (atomically, see ha_probe.c), and a flag they
+ * raise to make it run every pair (a reload, a pair of a replaced
+ * table). */
 typedef struct ha_prober_shm
 {
 	atomic_t wake;
-	volatile int64_t next_due_ms;
+	int64_t next_due_ms; /* __atomic builtins only */
 } ha_prober_shm_t;
 extern ha_prober_shm_t *_ha_prober;
 
@@ -59,7 +61,8 @@ int ha_probe_mod_init(void);
 int ha_probe_fork(void);
 int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param);
 /* After changing p's state machine (with p locked): refresh its due time
- * and wake the prober when something is now due earlier. */
+ * and bring the prober's next wake-up forward to it when it is earlier.
+ * The wake-up can't be lost, even while the prober is scanning. */
 void ha_pair_touched(ha_pair_t *p);
 /* Act on what a state machine call returned, outside the pair's lock:
  * log, count, fire events. */

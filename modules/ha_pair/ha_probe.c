@@ -62,20 +62,47 @@ static int64_t pair_due(ha_pair_t *p)
 	return ha_fsm_next_due(&p->st->fsm);
 }
 
+/* The prober's next wake-up, next_due_ms, is only ever lowered by the
+ * other processes, and the prober resets it to "never" before each scan
+ * and lowers it to what the scan found after. Every access to it and to
+ * the due times is sequentially consistent (__atomic builtins, so a
+ * 64-bit value is read and written whole: one mov / lock cmpxchg on
+ * x86_64, which is what we build for; a 32-bit target needs a double-word
+ * cmpxchg, as GCC gives on i586 and later). So, between a process that
+ * makes pair p due at d and a scan of the prober:
+ * - the process stores p's due time, then reads next_due_ms;
+ * - the prober stores "never" in next_due_ms, then reads p's due time;
+ * one of the two sees the other's store (the store-buffer pattern with
+ * seq_cst): either the scan sees d and counts it, or the process sees
+ * "never" (or a value that a later reset or lowering left) and lowers
+ * next_due_ms to d itself, which the prober's own lowering after the scan
+ * cannot raise. A wake-up can't be lost, whatever the interleaving. */
+static void prober_lower_next(int64_t d)
+{
+	int64_t cur;
+
+	cur = __atomic_load_n(&_ha_prober->next_due_ms, __ATOMIC_SEQ_CST);
+	while(d < cur
+			&& !__atomic_compare_exchange_n(&_ha_prober->next_due_ms, &cur, d,
+					0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		; /* cur now holds the value that won: try again against it */
+}
+
 void ha_pair_touched(ha_pair_t *p)
 {
 	ha_table_t *cur = ha_table_cur();
 
 	p->st->due_ms = pair_due(p);
-	*p->due = p->st->due_ms;
+	__atomic_store_n(p->due, p->st->due_ms, __ATOMIC_SEQ_CST);
 	if(_ha_prober == NULL)
 		return;
-	if(p->st->due_ms < _ha_prober->next_due_ms || cur == NULL
-			|| p->due < cur->due || p->due >= cur->due + cur->npairs)
-		/* sooner than the prober looks, or a pair of a table a reload
-		 * replaced (the running table's copy of its due time is stale):
-		 * the prober runs every pair */
+	if(cur == NULL || p->due < cur->due || p->due >= cur->due + cur->npairs) {
+		/* a pair of a table a reload replaced (the running table's copy of
+		 * its due time is stale): the prober runs every pair */
 		atomic_set(&_ha_prober->wake, 1);
+		membar();
+	}
+	prober_lower_next(p->st->due_ms);
 }
 
 void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
@@ -248,7 +275,7 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 			conn_tok[i] = p->st->fsm.m[i].probe.token;
 	}
 	p->st->due_ms = pair_due(p);
-	*p->due = p->st->due_ms;
+	__atomic_store_n(p->due, p->st->due_ms, __ATOMIC_SEQ_CST);
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 
@@ -297,15 +324,20 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	if(t == NULL)
 		return;
 	woken = atomic_get(&_ha_prober->wake);
-	if(!woken && now < _ha_prober->next_due_ms)
+	if(!woken
+			&& now < __atomic_load_n(
+					   &_ha_prober->next_due_ms, __ATOMIC_SEQ_CST))
 		return;
-	atomic_set(&_ha_prober->wake, 0);
+	/* take the flag: one raised from here on runs the next tick */
+	woken = atomic_get_and_set(&_ha_prober->wake, 0);
+	/* "never" before reading any due time (see prober_lower_next()) */
+	__atomic_store_n(&_ha_prober->next_due_ms, INT64_MAX, __ATOMIC_SEQ_CST);
 	if(first >= t->npairs)
 		first = 0; /* a reload made the table smaller */
 	for(k = 0, i = first; k < t->npairs; k++, i++) {
 		if(i == t->npairs)
 			i = 0;
-		due = t->due[i];
+		due = __atomic_load_n(&t->due[i], __ATOMIC_SEQ_CST);
 		if(woken || due <= now) {
 			p = &t->pairs[i];
 			if(sent >= HA_PROBE_BURST) {
@@ -323,7 +355,8 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	first = deferred >= 0 ? deferred : first;
 	if(woken && deferred >= 0)
 		atomic_set(&_ha_prober->wake, 1); /* the rest of the run: next tick */
-	_ha_prober->next_due_ms = next;
+	/* lower, never store: a process may have lowered it during the scan */
+	prober_lower_next(next);
 }
 
 int ha_probe_mod_init(void)
