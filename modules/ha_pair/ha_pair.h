@@ -52,8 +52,11 @@ typedef struct ha_prober_shm
 extern ha_prober_shm_t *_ha_prober;
 
 /* ha_pair_mod.c */
-/* Load pairs_file into the running table (start-up and ha_pair.reload). */
-int ha_load(char *err, size_t errlen, ha_load_stats_t *ls);
+/* Load pairs_file into the running table (start-up and ha_pair.reload).
+ * With events, each pair it adds fires its start event (exactly once,
+ * before any other event of the pair); at start-up (events 0, the event
+ * queue is made later) ha_start_events() does that. */
+int ha_load(char *err, size_t errlen, ha_load_stats_t *ls, int events);
 void ha_start_events(void);
 
 /* ha_probe.c */

@@ -193,21 +193,30 @@ static int probe_from_init(void)
 	return 0;
 }
 
-/* Every pair that started with the running table (at start-up, or added
- * by a reload) fires a switchover event, none -> primary, reason start. */
-void ha_start_events(void)
+/* The start event of pair p: a switchover none -> primary, reason
+ * start. */
+static void ha_start_event(ha_pair_t *p)
 {
 	ha_action_t a = {.type = HA_ACT_SWITCH,
 			.member = HA_ROLE_NONE,
 			.old_role = HA_ROLE_NONE,
 			.new_role = HA_ROLE_PRIMARY,
 			.reason = HA_RSN_START};
+
+	ha_event_push(p, &a);
+}
+
+/* At start-up only, once the event queue is made (one process, no reload
+ * yet): every pair of the first table fires its start event. Pairs added
+ * by a reload fire theirs in the load itself (ha_load()). */
+void ha_start_events(void)
+{
 	ha_table_t *t = ha_table_cur();
 	int i;
 
 	for(i = 0; t != NULL && i < t->npairs; i++)
 		if(t->pairs[i].fresh)
-			ha_event_push(&t->pairs[i], &a);
+			ha_start_event(&t->pairs[i]);
 }
 
 /* The parameters not checked elsewhere: refused at start-up rather than
@@ -242,14 +251,14 @@ static int mod_params_check(void)
 	return 0;
 }
 
-int ha_load(char *err, size_t errlen, ha_load_stats_t *ls)
+int ha_load(char *err, size_t errlen, ha_load_stats_t *ls, int events)
 {
 	ha_cfg_defaults_t defs;
 
 	defs.oos_check_ms = _ha_oos_check;
 	defs.oos_force_ms = _ha_oos_force;
 	if(ha_store_load(_ha_pairs_file.s, &defs, &_ha_alive, _ha_probe_standby, ls,
-			   err, errlen)
+			   events ? ha_start_event : NULL, err, errlen)
 			< 0)
 		return -1;
 	if(_ha_prober != NULL)
@@ -360,7 +369,7 @@ static int mod_init(void)
 		SHM_MEM_ERROR;
 		return -1;
 	}
-	if(ha_load(err, sizeof(err), &ls) < 0) {
+	if(ha_load(err, sizeof(err), &ls, 0) < 0) {
 		LM_ERR("%s\n", err);
 		return -1;
 	}

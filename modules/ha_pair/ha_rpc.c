@@ -312,7 +312,7 @@ static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 
 	if(rpc_extra_arg(rpc, ctx, "ha_pair.reload (no arguments)"))
 		return;
-	if(ha_load(err, sizeof(err), &ls) < 0) {
+	if(ha_load(err, sizeof(err), &ls, 1) < 0) {
 		LM_ERR("reload refused, the running pairs stay: %s\n", err);
 		/* ctl (binrpc) loses a fault of 256 bytes or more altogether:
 		 * kamcmd would get no answer. The file, line and reason come
@@ -327,7 +327,6 @@ static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 	LM_NOTICE("reloaded %.*s: %d pairs, %d kept, %d added, %d removed\n",
 			_ha_pairs_file.len, _ha_pairs_file.s, ls.pairs, ls.kept, ls.added,
 			ls.removed);
-	ha_start_events();
 	if(rpc->add(ctx, "{", &st) < 0)
 		return;
 	rpc->struct_add(st, "dddd", "pairs", ls.pairs, "kept", ls.kept, "added",

@@ -94,7 +94,7 @@ static void store_install(ha_table_t *t, ha_table_t *old, int64_t now)
 
 int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
-		char *err, size_t errlen)
+		void (*started)(ha_pair_t *p), char *err, size_t errlen)
 {
 	ha_cfg_t *cfg = NULL;
 	ha_table_t *t, *old;
@@ -121,6 +121,11 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 	for(i = 0; i < t->npairs; i++) {
 		p = &t->pairs[i];
 		if(p->fresh) {
+			/* under the lock and before the swap: no other load can
+			 * install a table in between (where the pair is no longer
+			 * fresh), and the prober cannot yet run it */
+			if(started != NULL)
+				started(p);
 			ls->added++;
 			continue;
 		}

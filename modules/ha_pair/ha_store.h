@@ -138,10 +138,13 @@ static inline ha_table_t *ha_table_cur(void)
  * takes its new timings from its next probe; a new pair starts (SPEC 2);
  * a pair no longer in the file is no longer probed or matched. On any
  * error -1 is returned with err "<file>:<line>: <reason>" and the running
- * table is untouched. New pairs are marked fresh in the new table. */
+ * table is untouched. New pairs are marked fresh in the new table, and
+ * started (may be NULL) is called for each of them under the store's lock,
+ * before the table is installed: once per pair, before anything else can
+ * happen to it, whatever loads and refreshes run at the same time. */
 int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
-		char *err, size_t errlen);
+		void (*started)(ha_pair_t *p), char *err, size_t errlen);
 
 /* Resolve the host names of the running table's members again; when an
  * address changed, install a table with the new addresses (every pair
