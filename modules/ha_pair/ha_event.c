@@ -124,7 +124,13 @@ int ha_event_mod_init(int npairs)
 		_ha_evq = NULL;
 		return -1;
 	}
-	register_basic_timers(1);
+	if(register_basic_timers(1) < 0) {
+		LM_ERR("cannot reserve the event process\n");
+		lock_destroy(&_ha_evq->lock);
+		shm_free(_ha_evq);
+		_ha_evq = NULL;
+		return -1;
+	}
 	return 0;
 }
 

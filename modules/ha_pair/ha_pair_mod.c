@@ -383,8 +383,10 @@ static int mod_init(void)
 		LM_ERR("dns_refresh %d: seconds, or 0 for never\n", _ha_dns_refresh);
 		return -1;
 	}
-	if(_ha_dns_refresh > 0)
-		register_basic_timers(1);
+	if(_ha_dns_refresh > 0 && register_basic_timers(1) < 0) {
+		LM_ERR("cannot reserve the DNS refresh process\n");
+		return -1;
+	}
 	ha_start_events();
 	return 0;
 }
@@ -1298,6 +1300,9 @@ static sr_kemi_t sr_kemi_ha_pair_exports[] = {
 
 int mod_register(char *path, int *dlflags, void *p1, void *p2)
 {
-	sr_kemi_modules_add(sr_kemi_ha_pair_exports);
+	if(sr_kemi_modules_add(sr_kemi_ha_pair_exports) < 0) {
+		LM_ERR("cannot register the KEMI functions\n");
+		return -1;
+	}
 	return 0;
 }

@@ -370,7 +370,10 @@ int ha_probe_mod_init(void)
 	atomic_set(&_ha_prober->wake, 1);
 	_ha_prober->next_due_ms = 0;
 	/* reserve the prober process */
-	register_basic_timers(1);
+	if(register_basic_timers(1) < 0) {
+		LM_ERR("cannot reserve the prober process\n");
+		return -1;
+	}
 	return 0;
 }
 

@@ -84,6 +84,14 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	return 0;
 }
 
+/* The reply could not be built (out of memory in the RPC transport): say
+ * so, rather than leave the client with a half reply or none. What the
+ * command did stays done. */
+static void rpc_reply_failed(rpc_t *rpc, void *ctx)
+{
+	rpc->fault(ctx, 500, "Cannot build the reply");
+}
+
 /* the longest fault text sent: ctl's binrpc drops longer ones (5.6) */
 #define HA_RPC_FAULT_MAX 240
 
@@ -164,7 +172,7 @@ static void ha_rpc_show(rpc_t *rpc, void *ctx)
 	if(p == NULL || rpc_extra_arg(rpc, ctx, "ha_pair.show <pair>"))
 		return;
 	if(rpc_add_pair(rpc, ctx, p) < 0)
-		rpc->fault(ctx, 500, "Cannot build the reply");
+		rpc_reply_failed(rpc, ctx);
 }
 
 static const char *ha_rpc_switchover_doc[] = {
@@ -179,6 +187,7 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
 	str rs = STR_NULL;
 	ha_role_t role, old;
 	ha_state_t state;
+	const char *msg;
 	void *st;
 	int rc;
 
@@ -223,12 +232,14 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
 				p->name.len, p->name.s);
 		return;
 	}
-	if(rpc->add(ctx, "{", &st) < 0)
-		return;
-	rpc->struct_add(st, "Sssds", "name", &p->name, "old", ha_role_name(old),
-			"new", ha_role_name(role), "changed", rc == 1, "message",
-			rc == 1 ? "switched; the new active member is probed now"
-					: "already the active member: nothing changed");
+	msg = rc == 1 ? "switched; the new active member is probed now"
+				  : "already the active member: nothing changed";
+	if(rpc->add(ctx, "{", &st) < 0
+			|| rpc->struct_add(st, "Sssds", "name", &p->name, "old",
+					   ha_role_name(old), "new", ha_role_name(role), "changed",
+					   rc == 1, "message", msg)
+					   < 0)
+		rpc_reply_failed(rpc, ctx);
 }
 
 static const char *ha_rpc_hold_doc[] = {
@@ -267,10 +278,11 @@ static void ha_rpc_hold(rpc_t *rpc, void *ctx)
 	if(was != on)
 		LM_NOTICE("pair '%.*s': maintenance hold %s\n", p->name.len, p->name.s,
 				on ? "on" : "off");
-	if(rpc->add(ctx, "{", &st) < 0)
-		return;
-	rpc->struct_add(
-			st, "Sdd", "name", &p->name, "held", on, "changed", was != on);
+	if(rpc->add(ctx, "{", &st) < 0
+			|| rpc->struct_add(st, "Sdd", "name", &p->name, "held", on,
+					   "changed", was != on)
+					   < 0)
+		rpc_reply_failed(rpc, ctx);
 }
 
 static const char *ha_rpc_probe_doc[] = {
@@ -282,6 +294,7 @@ static void ha_rpc_probe(rpc_t *rpc, void *ctx)
 {
 	ha_pair_t *p;
 	ha_state_t state;
+	const char *msg;
 	void *st;
 
 	p = rpc_pair_arg(rpc, ctx, "ha_pair.probe <pair>");
@@ -292,12 +305,12 @@ static void ha_rpc_probe(rpc_t *rpc, void *ctx)
 	state = p->st->fsm.state;
 	ha_pair_touched(p);
 	lock_release(&p->st->lock);
-	if(rpc->add(ctx, "{", &st) < 0)
-		return;
-	rpc->struct_add(st, "Ss", "name", &p->name, "message",
-			state == HA_ST_CHECK
-					? "probing both members now; see ha_pair.show"
-					: "FORCE: the next attempt starts now; see ha_pair.show");
+	msg = state == HA_ST_CHECK
+				  ? "probing both members now; see ha_pair.show"
+				  : "FORCE: the next attempt starts now; see ha_pair.show";
+	if(rpc->add(ctx, "{", &st) < 0
+			|| rpc->struct_add(st, "Ss", "name", &p->name, "message", msg) < 0)
+		rpc_reply_failed(rpc, ctx);
 }
 
 static const char *ha_rpc_reload_doc[] = {
@@ -327,10 +340,11 @@ static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 	LM_NOTICE("reloaded %.*s: %d pairs, %d kept, %d added, %d removed\n",
 			_ha_pairs_file.len, _ha_pairs_file.s, ls.pairs, ls.kept, ls.added,
 			ls.removed);
-	if(rpc->add(ctx, "{", &st) < 0)
-		return;
-	rpc->struct_add(st, "dddd", "pairs", ls.pairs, "kept", ls.kept, "added",
-			ls.added, "removed", ls.removed);
+	if(rpc->add(ctx, "{", &st) < 0
+			|| rpc->struct_add(st, "dddd", "pairs", ls.pairs, "kept", ls.kept,
+					   "added", ls.added, "removed", ls.removed)
+					   < 0)
+		rpc_reply_failed(rpc, ctx);
 }
 
 /* clang-format off */

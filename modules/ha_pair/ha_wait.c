@@ -93,7 +93,10 @@ int ha_wait_mod_init(void)
 	}
 	atomic_set(&_ha_waits->total, 0);
 	/* reserve the continue process */
-	register_basic_timers(1);
+	if(register_basic_timers(1) < 0) {
+		LM_ERR("cannot reserve the continue process\n");
+		return -1;
+	}
 	return 0;
 }
 
