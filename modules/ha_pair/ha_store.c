@@ -97,22 +97,30 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 		void (*started)(ha_pair_t *p), char *err, size_t errlen)
 {
 	ha_cfg_t *cfg = NULL;
+	ha_member_t *res;
 	ha_table_t *t, *old;
 	ha_pair_t *p;
 	int64_t now;
 	int i;
 
 	memset(ls, 0, sizeof(*ls));
-	/* parsing and resolving outside the lock: a slow DNS answer holds up
-	 * no reply processing */
+	/* parsing and resolving with no lock held: a slow DNS answer holds up
+	 * nothing but this load (the store's lock is taken by SIP workers for
+	 * replies to probes of a replaced table) */
 	if(ha_cfg_load(path, defs, &cfg, err, errlen) < 0)
 		return -1;
+	res = ha_cfg_resolve(cfg, err, errlen);
+	if(res == NULL) {
+		ha_cfg_free(cfg);
+		return -1;
+	}
 	lock_get(&_ha_store->lock);
 	old = _ha_store->cur;
 	now = ha_now_ms();
-	t = ha_table_build(cfg, alive, probe_standby, old, _ha_store->gen + 1, now,
-			err, errlen);
+	t = ha_table_build(cfg, res, alive, probe_standby, old, _ha_store->gen + 1,
+			now, err, errlen);
 	ha_cfg_free(cfg);
+	free(res);
 	if(t == NULL) {
 		lock_release(&_ha_store->lock);
 		return -1;
@@ -214,11 +222,14 @@ static int same_addresses(const ha_table_t *a, const ha_table_t *b)
 int ha_store_refresh(char *err, size_t errlen)
 {
 	ha_cfg_t *cfg;
+	ha_member_t *res;
 	ha_table_t *t, *old;
 	ha_codes_t any;
+	unsigned int gen;
 	int64_t now;
 	int i, j, names = 0;
 
+	/* a copy of the running table's pairs, under the lock */
 	lock_get(&_ha_store->lock);
 	old = _ha_store->cur;
 	for(i = 0; old != NULL && i < old->npairs; i++)
@@ -228,16 +239,35 @@ int ha_store_refresh(char *err, size_t errlen)
 		lock_release(&_ha_store->lock);
 		return 0;
 	}
+	gen = old->gen;
 	cfg = cfg_of_table(old);
+	lock_release(&_ha_store->lock);
 	if(cfg == NULL) {
-		lock_release(&_ha_store->lock);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* the DNS lookups, with no lock held */
+	res = ha_cfg_resolve(cfg, err, errlen);
+	if(res == NULL) {
+		ha_cfg_free(cfg);
+		return -1;
+	}
+	lock_get(&_ha_store->lock);
+	old = _ha_store->cur;
+	if(old == NULL || old->gen != gen) {
+		/* a reload installed a table meanwhile, with names it resolved
+		 * itself: this refresh is moot (the next one looks at it) */
+		lock_release(&_ha_store->lock);
+		ha_cfg_free(cfg);
+		free(res);
+		return 0;
+	}
 	now = ha_now_ms();
 	ha_codes_parse(NULL, &any);
-	t = ha_table_build(cfg, &any, 0, old, _ha_store->gen + 1, now, err, errlen);
+	t = ha_table_build(
+			cfg, res, &any, 0, old, _ha_store->gen + 1, now, err, errlen);
 	ha_cfg_free(cfg);
+	free(res);
 	if(t == NULL) {
 		lock_release(&_ha_store->lock);
 		return -1;
@@ -393,10 +423,11 @@ static void member_add_addr(ha_member_t *m, const struct ip_addr *ip)
 		m->addrs[m->naddrs++] = a;
 }
 
-/* Resolve a member: an IP literal directly; a host name through Kamailio's
- * resolver, with SRV/NAPTR (RFC 3263) when the URI gives no port. All the
- * host's addresses are kept for recognising requests from the member.
- * Returns 0, or -1 with err filled. */
+/* Resolve a member (m->proto set): an IP literal directly; a host name
+ * through Kamailio's resolver, with SRV/NAPTR (RFC 3263) when the URI gives
+ * no port. All the host's addresses are kept for recognising requests from
+ * the member. May wait on DNS: never call it with a lock held. Returns 0,
+ * or -1 with err filled. */
 static int member_resolve(
 		ha_member_t *m, const ha_uri_t *u, char *err, size_t errlen)
 {
@@ -460,6 +491,35 @@ static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 }
 
 
+ha_member_t *ha_cfg_resolve(const ha_cfg_t *cfg, char *err, size_t errlen)
+{
+	ha_member_t *res, *m;
+	char merr[256];
+	int i, j;
+
+	res = calloc(cfg->npairs > 0 ? cfg->npairs * HA_ROLE_COUNT : 1,
+			sizeof(ha_member_t));
+	if(res == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for(i = 0; i < cfg->npairs; i++) {
+		for(j = 0; j < HA_ROLE_COUNT; j++) {
+			m = &res[i * HA_ROLE_COUNT + j];
+			m->proto = proto_of(cfg->pairs[i].parsed[j].transport);
+			if(member_resolve(m, &cfg->pairs[i].parsed[j], merr, sizeof(merr))
+							< 0
+					|| member_check_socket(m, merr, sizeof(merr)) < 0) {
+				snprintf(err, errlen, "pair '%s' %s: %s", cfg->pairs[i].name,
+						ha_role_name(j), merr);
+				free(res);
+				return NULL;
+			}
+		}
+	}
+	return res;
+}
+
 /* The first probe token of a new pair. A reply to a probe is accepted when
  * it echoes the token and comes from the member's address; over UDP the
  * address can be forged, so the token must not be guessable (it is what
@@ -493,9 +553,9 @@ static ha_pair_t *same_pair(const ha_table_t *old, const ha_cfg_pair_t *cp)
 	return op;
 }
 
-ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
-		int probe_standby, const ha_table_t *old, unsigned int gen,
-		int64_t now_ms, char *err, size_t errlen)
+ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
+		const ha_codes_t *alive, int probe_standby, const ha_table_t *old,
+		unsigned int gen, int64_t now_ms, char *err, size_t errlen)
 {
 	ha_table_t *t;
 	ha_pair_t *p, *op;
@@ -547,17 +607,13 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
 		if(ha_shm_strdup(&p->rr_param, merr) < 0)
 			goto oom;
 		for(j = 0; j < HA_ROLE_COUNT; j++) {
+			/* the addresses as resolved (no URI strings in res) */
+			p->m[j] = res[i * HA_ROLE_COUNT + j];
+			p->m[j].uri.s = p->m[j].host.s = NULL;
 			if(ha_shm_strdup(&p->m[j].uri, cp->uri[j]) < 0
 					|| ha_shm_strdup(&p->m[j].host, cp->parsed[j].host) < 0)
 				goto oom;
-			p->m[j].proto = proto_of(cp->parsed[j].transport);
 			reliable[j] = p->m[j].proto != PROTO_UDP;
-			if(member_resolve(&p->m[j], &cp->parsed[j], merr, sizeof(merr)) < 0
-					|| member_check_socket(&p->m[j], merr, sizeof(merr)) < 0) {
-				snprintf(err, errlen, "pair '%s' %s: %s", cp->name,
-						ha_role_name(j), merr);
-				goto error;
-			}
 		}
 		if(cp->ndomains > 0) {
 			p->domains = shm_malloc(cp->ndomains * sizeof(str));

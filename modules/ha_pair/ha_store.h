@@ -146,10 +146,12 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
 		void (*started)(ha_pair_t *p), char *err, size_t errlen);
 
-/* Resolve the host names of the running table's members again; when an
- * address changed, install a table with the new addresses (every pair
- * keeps its state). Returns 1 when it did, 0 when nothing changed, -1
- * with err on failure (the running table stays). */
+/* Resolve the host names of the running table's members again (with no
+ * lock held while DNS answers); when an address changed, install a table
+ * with the new addresses (every pair keeps its state). A reload that
+ * installs a table meanwhile makes this refresh moot. Returns 1 when it
+ * installed one, 0 when nothing changed, -1 with err on failure (the
+ * running table stays). */
 int ha_store_refresh(char *err, size_t errlen);
 
 /* Free the replaced tables whose grace has passed. */
@@ -159,14 +161,23 @@ void ha_store_reap(int64_t now_ms);
  * the store's lock held, and use the table under it. */
 ha_table_t *ha_store_table_of_gen(unsigned int gen);
 
-/* Build a table in shared memory from a parsed configuration, resolving
- * every member. A pair with the identity of a pair of old (may be NULL)
- * shares its state; any other starts at now_ms (SPEC 2, start) and is
- * marked fresh. Call with the store's lock held. Returns the table, or
- * NULL with err filled ("pair 'x': ...") and nothing changed. */
-ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_codes_t *alive,
-		int probe_standby, const ha_table_t *old, unsigned int gen,
-		int64_t now_ms, char *err, size_t errlen);
+/* Resolve every member of cfg (host names through DNS) and check there is
+ * a listen socket to probe each from. It may wait on DNS: call it with no
+ * lock held. Returns cfg->npairs * HA_ROLE_COUNT members in private memory
+ * (pair i's member of role j at i * HA_ROLE_COUNT + j; addresses, port,
+ * protocol, no strings), for the caller to free(); or NULL with err filled
+ * ("pair 'x' primary: ..."). */
+ha_member_t *ha_cfg_resolve(const ha_cfg_t *cfg, char *err, size_t errlen);
+
+/* Build a table in shared memory from a parsed configuration and its
+ * members as ha_cfg_resolve() resolved them (no DNS here: the store's lock
+ * is held). A pair with the identity of a pair of old (may be NULL) shares
+ * its state; any other starts at now_ms (SPEC 2, start) and is marked
+ * fresh. Call with the store's lock held. Returns the table, or NULL with
+ * err filled ("pair 'x': ...") and nothing changed. */
+ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
+		const ha_codes_t *alive, int probe_standby, const ha_table_t *old,
+		unsigned int gen, int64_t now_ms, char *err, size_t errlen);
 
 /* A pair state is about to be freed: its waiting transactions are let
  * go (they end at their bound). In ha_wait.c. */

@@ -1,25 +1,33 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Each pair fires its start event exactly once (issue 12, item 3), also
-when reloads interleave: one thread adds a pair and reloads, again and
-again, while another reloads the same file as fast as it can. A reload
-that installs its table just after another one's used to read the newer
-table, where the pair it added is no longer "fresh": its start event was
-lost (or, the other way round, fired twice)."""
+when loads interleave: reloads add pairs one by one while the DNS refresh
+installs a table every second (a member's host name flips between two
+addresses, in a network namespace of the test's own, as in
+test_dns_refresh.py). A reload used to queue its start events after
+releasing the store's lock, from whatever table was running by then: one
+that a refresh (or another load) had installed in between, where the pair
+it added was no longer new, lost that pair's start event. The window is
+microseconds wide, so this test proves the behaviour under interleaving
+rather than reproducing the old race every run. (ctl runs RPCs one at a
+time, so two reloads never overlap; the refresh runs in its own
+process.)"""
 
 import collections
 import re
 import threading
+import time
 
 from conftest import Kamailio, Peer, pairs_xml
+from test_dns_refresh import HOSTS, netns  # noqa: F401 (a fixture)
 
 PRI, BAK = "sip:127.0.0.2:5060", "sip:127.0.0.3:5060"
+NAMED = ("named", "sip:ha-primary.test:5060", BAK, {"oos-check": "1s"})
 ADDED = 60
 
 
 def xml(n):
-    return pairs_xml([(f"p{i}", PRI, BAK, {"oos-check": "1s",
-                                            "oos-force": "300ms"})
-                      for i in range(n)])
+    return pairs_xml([NAMED] + [(f"p{i}", PRI, BAK, {"oos-check": "1s"})
+                                for i in range(n)])
 
 
 def starts(kam):
@@ -28,37 +36,42 @@ def starts(kam):
         r"reason=start", kam.log_text()))
 
 
-def test_each_added_pair_starts_once_under_interleaved_reloads(procs,
-                                                               logdir):
-    Peer(procs, logdir, "primary", "127.0.0.2")
-    kam = Kamailio(procs, logdir, xml(1))
-    assert kam.wait(lambda: starts(kam) == {"p0": 1}, 3) is not None, \
+def test_each_added_pair_starts_once_while_loads_interleave(procs, logdir,
+                                                            netns):
+    ns, hosts = netns
+    for name, ip in (("primary", "127.0.0.2"), ("moved", "127.0.0.7")):
+        Peer(procs, logdir, name, ip, netns=ns)
+    kam = Kamailio(procs, logdir, xml(0), netns=ns,
+                   defines={"WITH_SYSTEM_RESOLVER": None, "DNS_REFRESH": 1})
+    assert kam.wait(lambda: starts(kam) == {"named": 1}, 3) is not None, \
         starts(kam)
     done = threading.Event()
-    errors = []
 
-    def hammer():
+    def flip():
+        ips = ["127.0.0.7", "127.0.0.2"]
         while not done.is_set():
-            r = kam.rpc("ha_pair.reload", check=False)
-            if r.returncode != 0:
-                errors.append(r.stdout + r.stderr)
+            with open(hosts, "r+") as f:  # in place: the bind mount stays
+                f.truncate(0)
+                f.write(HOSTS.format(ip=ips[0]))
+            ips.reverse()
+            done.wait(0.3)
 
-    others = [threading.Thread(target=hammer) for _ in range(2)]
-    for t in others:
-        t.start()
+    flipper = threading.Thread(target=flip)
+    flipper.start()
     try:
-        for n in range(2, ADDED + 2):
+        for n in range(1, ADDED + 1):
             tmp = kam.pairs.with_suffix(".tmp")
             tmp.write_text(xml(n))
             tmp.replace(kam.pairs)  # whole files only
             kam.rpc("ha_pair.reload")
+            time.sleep(0.05)
     finally:
         done.set()
-        for t in others:
-            t.join(15)
-    assert not errors, errors[:3]
-    want = {f"p{i}": 1 for i in range(ADDED + 1)}
-    assert kam.wait(lambda: starts(kam) == want, 5) is not None, {
-        k: v for k, v in starts(kam).items() if v != 1} or (
+        flipper.join(5)
+    refreshes = kam.log_text().count("resolve to new addresses")
+    assert refreshes >= 2, "the DNS refresh never installed a table"
+    want = {"named": 1, **{f"p{i}": 1 for i in range(ADDED)}}
+    assert kam.wait(lambda: starts(kam) == want, 5) is not None, (
+        {k: v for k, v in starts(kam).items() if v != 1},
         set(want) - set(starts(kam)))
     assert "event queue full" not in kam.log_text()
