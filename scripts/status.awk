@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # One status line per pair from `kamcmd ha_pair.list`:
 #   sipserver1       CHECK active=primary primary up   1ms    backup up   0ms    switchovers 0
-# With -v key=1 the round-trip times are left out: the line then changes only
-# when the pair does (state, active member, a member up or down, a switchover).
+# A member whose last probe ended longer ago than oos_check + oos_force (a
+# standby not probed) shows as "unknown" with that age, e.g. "unknown(12s)".
+# With -v key=1 the round-trip times and ages are left out, and a member shows
+# what its last probe found however old: the line then changes only when the
+# pair does (state, active member, a member up or down, a switchover).
 # With -v table=1: a table with a header (scripts/ha_status).
 BEGIN { n = 0 }
 function flush() {
@@ -37,13 +40,19 @@ function flush() {
 /^\t\t\trole: / { role = $2; next }
 /^\t\t\turi: / { uri = $2; next }
 /^\t\t\tstate: / { mstate = $2; next }
+/^\t\t\tlast_result: / { mresult = $2; next }
+/^\t\t\tlast_probe_ago_ms: / { mago = $2; next }
 /^\t\t\tlast_rtt_ms: / {
 	rtt = ($2 == "-1") ? "-" : $2 "ms"
+	shown = mstate
+	if (mstate == "unknown" && mago != "" && mago >= 0)
+		shown = sprintf("unknown(%ds)", mago / 1000)
 	if (key)
-		m[n] = sprintf("%s %-4s ", role, mstate)
+		m[n] = sprintf("%s %-4s ", role, mresult != "" ? mresult : mstate)
 	else
-		m[n] = sprintf("%s %-4s %-6s ", role, mstate, rtt)
-	t[n] = sprintf("%s %s", mstate, rtt)
+		m[n] = sprintf("%s %-4s %-6s ", role, shown, rtt)
+	t[n] = sprintf("%s %s", shown, rtt)
+	mresult = ""; mago = ""
 	n++
 	next
 }

@@ -9,6 +9,31 @@
 
 #include "ha_pair.h"
 
+/* How long ago member role of f's last probe ended (answered, or failed:
+ * no alive answer by its deadline, a send failure), in ms; -1: none has
+ * ended yet. */
+static int64_t member_probe_ago(const ha_fsm_t *f, int role, int64_t now)
+{
+	int64_t last = f->m[role].last_ok_ms;
+
+	if(f->m[role].last_fail_ms > last)
+		last = f->m[role].last_fail_ms;
+	return last < 0 ? -1 : now - last;
+}
+
+/* The state to show for member role of f, whose last probe ended ago ms
+ * ago: what that probe found while it is current, "unknown" once it is
+ * older than a member probed on schedule ever lets it get (oos-check from
+ * one probe to the next, plus oos-force for the next one to end): a
+ * standby not probed (probe_standby 0) is not shown as up or down from a
+ * probe made long ago. */
+static const char *member_state_name(const ha_fsm_t *f, int role, int64_t ago)
+{
+	if(ago < 0 || ago > (int64_t)f->cfg.oos_check_ms + f->cfg.oos_force_ms)
+		return ha_mstate_names[HA_MS_UNKNOWN];
+	return ha_mstate_names[f->m[role].state];
+}
+
 /* Add pair p to the reply as a struct. The state is copied under the
  * pair's lock and printed after it is released, so a slow RPC client never
  * holds up probing or routing. Returns 0, or -1 when the reply is full. */
@@ -17,7 +42,7 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	ha_fsm_t f;
 	void *st, *arr, *ms;
 	uint64_t waited, wait_timeouts, wait_rejected;
-	int64_t now;
+	int64_t now, ago;
 	int i, nwait;
 
 	lock_get(&p->st->lock);
@@ -72,12 +97,14 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		if(rpc->array_add(arr, "{", &ms) < 0)
 			return -1;
-		if(rpc->struct_add(ms, "sSsddjj", "role", ha_role_name(i), "uri",
-				   &p->m[i].uri, "state", ha_mstate_names[f.m[i].state],
-				   "last_code", f.m[i].last_code, "last_rtt_ms",
-				   f.m[i].last_rtt_ms, "probes_sent",
-				   (unsigned long)f.m[i].probes_sent, "probes_unanswered",
-				   (unsigned long)f.m[i].probes_unanswered)
+		ago = member_probe_ago(&f, i, now);
+		if(rpc->struct_add(ms, "sSsslddjj", "role", ha_role_name(i), "uri",
+				   &p->m[i].uri, "state", member_state_name(&f, i, ago),
+				   "last_result", ha_mstate_names[f.m[i].state],
+				   "last_probe_ago_ms", (long)ago, "last_code",
+				   f.m[i].last_code, "last_rtt_ms", f.m[i].last_rtt_ms,
+				   "probes_sent", (unsigned long)f.m[i].probes_sent,
+				   "probes_unanswered", (unsigned long)f.m[i].probes_unanswered)
 				< 0)
 			return -1;
 	}
