@@ -22,7 +22,7 @@ from test_dns_refresh import HOSTS, netns  # noqa: F401 (a fixture)
 
 PRI, BAK = "sip:127.0.0.2:5060", "sip:127.0.0.3:5060"
 NAMED = ("named", "sip:ha-primary.test:5060", BAK, {"oos-check": "1s"})
-ADDED = 60
+ADDED = 40
 
 
 def xml(n):
@@ -54,7 +54,7 @@ def test_each_added_pair_starts_once_while_loads_interleave(procs, logdir,
                 f.truncate(0)
                 f.write(HOSTS.format(ip=ips[0]))
             ips.reverse()
-            done.wait(0.3)
+            done.wait(0.1)
 
     flipper = threading.Thread(target=flip)
     flipper.start()
@@ -64,7 +64,9 @@ def test_each_added_pair_starts_once_while_loads_interleave(procs, logdir,
             tmp.write_text(xml(n))
             tmp.replace(kam.pairs)  # whole files only
             kam.rpc("ha_pair.reload")
-            time.sleep(0.05)
+            # slower than the flips: the refresh finds an address the
+            # last reload did not resolve, and installs a table
+            time.sleep(0.25)
     finally:
         done.set()
         flipper.join(5)
