@@ -90,10 +90,16 @@ def test_run_on_a_terminal_redraws_in_place(procs, logdir):
     screen = lambda: subprocess.run(  # noqa: E731
         tmux + ["capture-pane", "-p", "-t", sess], capture_output=True,
         text=True).stdout
+    # with the scrollback: the PIDs, printed first, may have scrolled off
+    # the pane (ha_pair.list's reply fills most of it)
+    scrollback = lambda: subprocess.run(  # noqa: E731
+        tmux + ["capture-pane", "-p", "-S", "-", "-t", sess],
+        capture_output=True, text=True).stdout
     started = []
     try:
         assert wait_for(lambda: "Ctrl-C here stops" in screen(), 15), screen()
-        started = pids_of(screen())
+        started = pids_of(scrollback())
+        assert len(started) == 3, scrollback()
         time.sleep(4)
         s = screen()
         rows = [l for l in s.splitlines()
