@@ -922,6 +922,7 @@ static int failover_verdict(struct sip_msg *msg, const ha_cont_t *c)
 static int ki_ha_failover(struct sip_msg *msg)
 {
 	const ha_cont_t *c;
+	uint64_t verifies;
 	ha_mfail_t mf;
 	ha_failed_t fb;
 	ha_verdict_t v;
@@ -971,7 +972,9 @@ static int ki_ha_failover(struct sip_msg *msg)
 	lock_get(&fb.p->st->lock);
 	wp.since_ms = ha_now_ms();
 	wp.force_runs = fb.p->st->fsm.force_runs;
+	verifies = fb.p->st->fsm.verifies;
 	rc = ha_fsm_verify(&fb.p->st->fsm, fb.role, wp.since_ms);
+	verifies = fb.p->st->fsm.verifies - verifies;
 	/* a transaction that failed on a member that is not the active one
 	 * (or while the pair hunts) waits for the active member */
 	wp.failed = rc > 0 ? fb.role : HA_ROLE_NONE;
@@ -979,8 +982,8 @@ static int ki_ha_failover(struct sip_msg *msg)
 	if(rc > 0)
 		ha_pair_touched(fb.p);
 	lock_release(&fb.p->st->lock);
-	if(rc == 1)
-		update_stat(_ha_st_verify_probes, 1);
+	if(verifies > 0)
+		update_stat(_ha_st_verify_probes, (int)verifies);
 
 	if(v == HA_WV_RETRY) {
 		if(set_dst_uri(msg, &fb.p->m[retry].uri) < 0) {
