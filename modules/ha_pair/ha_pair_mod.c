@@ -929,7 +929,7 @@ static int ki_ha_failover(struct sip_msg *msg)
 	ha_waitpoint_t wp;
 	ha_role_t retry = HA_ROLE_NONE;
 	str pair;
-	int rc, route;
+	int rc, route, held;
 
 	if(!_ha_tm_loaded || !(get_route_type() & (FAILURE_ROUTE))) {
 		LM_ERR("ha_failover() works in a failure_route, with tm\n");
@@ -956,11 +956,8 @@ static int ki_ha_failover(struct sip_msg *msg)
 		}
 		ha_wait_take(fb.t, &pair, 1);
 		update_stat(_ha_st_wait_timeouts, 1);
-		LM_NOTICE("pair '%.*s': no member answered within %d ms: 503\n",
-				pair.len, pair.s,
-				ha_table_by_name(ha_table_cur(), &pair) ? ha_wait_bound_ms(
-						ha_table_by_name(ha_table_cur(), &pair))
-														: _ha_max_wait);
+		LM_NOTICE("pair '%.*s': no member answered within the bound: 503\n",
+				pair.len, pair.s);
 		ha_reply_503(msg);
 		return 0;
 	}
@@ -970,6 +967,7 @@ static int ki_ha_failover(struct sip_msg *msg)
 		return -1;
 
 	lock_get(&fb.p->st->lock);
+	held = fb.p->st->fsm.held;
 	wp.since_ms = ha_now_ms();
 	wp.force_runs = fb.p->st->fsm.force_runs;
 	verifies = fb.p->st->fsm.verifies;
@@ -984,6 +982,8 @@ static int ki_ha_failover(struct sip_msg *msg)
 	lock_release(&fb.p->st->lock);
 	if(verifies > 0)
 		update_stat(_ha_st_verify_probes, (int)verifies);
+	if(held)
+		return -2; /* pinned: nowhere else to go, the failure stands */
 
 	if(v == HA_WV_RETRY) {
 		if(set_dst_uri(msg, &fb.p->m[retry].uri) < 0) {
@@ -996,8 +996,8 @@ static int ki_ha_failover(struct sip_msg *msg)
 				ha_role_name(retry));
 		return 1;
 	}
-	if(v != HA_WV_WAIT || fb.p->st->fsm.held)
-		return -2; /* held: nowhere else to go, the failure stands */
+	if(v != HA_WV_WAIT)
+		return -2; /* the member answered just now: its failure stands */
 
 	route = fb.t->uac[fb.branch].on_failure;
 	member_failure(fb.t, fb.branch, &mf);
