@@ -44,7 +44,7 @@ typedef struct ha_waits
 
 static ha_waits_t *_ha_waits = NULL;
 int _ha_max_wait = 0;
-int _ha_wait_cap = 100;
+int _ha_wait_cap = 1000;
 int _ha_retry_after = 5;
 static str _ha_wait_avp = str_init("ha_pair_wait");
 
