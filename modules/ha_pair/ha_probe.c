@@ -17,6 +17,16 @@
 
 #include "ha_pair.h"
 
+/* probe_conn_alive() relies on tcpconn_get() having this form, as in 5.6
+ * and 6.x (tcpconn_exists(), used before, is in no header and gained an
+ * argument in 5.7.5): the build stops here, rather than calling it wrongly,
+ * when the core's header declares another form. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(&tcpconn_get),
+					   struct tcp_connection *(*)(int, struct ip_addr *, int,
+							   union sockaddr_union *, ticks_t)),
+		"core/tcp_conn.h: tcpconn_get() is not of the form of Kamailio "
+		"5.6-6.x: check probe_conn_alive() against this core");
+
 #define HA_BRANCH_PREFIX "z9hG4bKhap."
 #define HA_BRANCH_PREFIX_LEN (sizeof(HA_BRANCH_PREFIX) - 1)
 #define HA_PROBE_TICK_US 5000 /* prober wake-up, 5 ms */
