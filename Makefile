@@ -154,9 +154,10 @@ test-unit-valgrind: unit
 		$(UNITDIR)/test_ha_config
 endif
 
+# PYTEST_ARGS: e.g. 'test_failover.py -x' runs that file only (none: all)
 test-e2e: module
 	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_SANITIZE=$(SANITIZE) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # KAMAILIO=6.0: the unit tests (they do not involve Kamailio, but cost
 # seconds), the end-to-end suite and the benchmark smoke against 6.0;
@@ -262,7 +263,8 @@ endif
 # soak; the results go to tests/e2e/logs/soak.txt and fault_matrix.txt
 test-long: module test-long-fuzz
 	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_LONG=1 \
-		HA_SANITIZE=$(SANITIZE) $(PYTHON) -m pytest -q -s -p no:cacheprovider -m long $(PYTEST_ARGS) .
+		HA_SANITIZE=$(SANITIZE) $(PYTHON) -m pytest -q -s \
+		-p no:cacheprovider -m long $(PYTEST_ARGS)
 
 run: module
 	@$(KAMAILIO_ENV) $(TOP)/scripts/run.sh
