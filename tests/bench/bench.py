@@ -419,7 +419,9 @@ def allocator_ir(dump):
                        text=True, timeout=120)
     tot = 0
     for line in r.stdout.splitlines():
-        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\?\?\?:(\w+) ", line)
+        # "???:f" without debugging symbols (Debian's package), "file.c:f"
+        # with them (6.0 built here)
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:(\w+) ", line)
         if m and m.group(2) in ALLOC_FUNCS:
             tot += int(m.group(1).replace(",", ""))
     return tot

@@ -150,7 +150,7 @@ def versions_section(costs):
          "is Debian 12's package, 6.0 is Debian 13's source package built "
          "by `make KAMAILIO=6.0 deps` with Debian's compile flags. Made "
          "with `make bench-cost` and `make KAMAILIO=6.0 bench-cost` (each "
-         "about 5 minutes); each version's row is from its own latest run "
+         "about a minute); each version's row is from its own latest run "
          "(" + "; ".join(f"{d['target']}: {d['machine']['kamailio']}, "
                          f"{d['started']}" for d in runs) + ").\n",
          table(["kamailio", "destination chosen by",
