@@ -74,8 +74,9 @@ KAMAILIO_ENV = KAMAILIO_BIN='$(KAMAILIO_BIN)' KAMCMD='$(KAMCMD)' \
 
 all: module
 
-# deps: Debian packages + Debian's source of the installed kamailio.
-# Skipped when everything is there already (the stamp names the version).
+# deps: Debian packages + Debian's source of the installed kamailio (5.6),
+# or Debian 13's kamailio source built into build/6.0/prefix (6.0).
+# Skipped when everything is there already (the stamps name the version).
 deps:
 	@$(TOP)/scripts/deps.sh $(KAMAILIO)
 
