@@ -70,7 +70,8 @@ KAMAILIO_ENV = KAMAILIO_BIN='$(KAMAILIO_BIN)' KAMCMD='$(KAMCMD)' \
 .PHONY: all deps module unit test test-unit test-e2e test-long run install \
 	uninstall clean distclean format check-format docs fuzz fuzz-build \
 	test-fuzz-smoke test-long-fuzz test-unit-valgrind bench bench-long \
-	bench-smoke bench-cost env
+	bench-smoke
+.PHONY: bench-cost env
 
 all: module
 

@@ -26,15 +26,16 @@ pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	kamailio-lua-modules kamailio-tls-modules openssl
 	clang libclang-rt-14-dev valgrind gnuplot-nox
 	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps)
-# to build Kamailio 6.0 itself: tls (OpenSSL), app_lua (Lua 5.1, as Debian's
-# package), kamcmd (readline)
-if [ "$target" = 6.0 ]; then
-	pkgs+=(libssl-dev liblua5.1-0-dev libreadline-dev)
-fi
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
 	SUDO=sudo
+fi
+
+# to build Kamailio 6.0 itself: tls (OpenSSL), app_lua (Lua 5.1, as Debian's
+# package), kamcmd (readline)
+if [ "$target" = 6.0 ]; then
+	pkgs+=(libssl-dev liblua5.1-0-dev libreadline-dev)
 fi
 
 missing=()
