@@ -71,7 +71,6 @@ KAMAILIO_ENV = KAMAILIO_BIN='$(KAMAILIO_BIN)' KAMCMD='$(KAMCMD)' \
 	uninstall clean distclean format check-format docs fuzz fuzz-build \
 	test-fuzz-smoke test-long-fuzz test-unit-valgrind bench bench-long \
 	bench-smoke
-.PHONY: bench-cost env
 
 all: module
 
@@ -85,6 +84,7 @@ $(COREPATH)/Makefile.defs:
 	@$(TOP)/scripts/deps.sh $(KAMAILIO)
 
 # four lines NAME=/absolute/path; builds nothing, fails when a part is missing
+.PHONY: env
 env:
 	@for f in '$(KAMAILIO_BIN)' '$(KAMCMD)' '$(KAMAILIO_MODDIR)/tm.so' \
 		'$(MODULE)'; do [ -e "$$f" ] || { echo "make env: $$f is missing:" \
@@ -248,6 +248,7 @@ bench bench-long:
 	@exit 1
 endif
 
+.PHONY: bench-cost
 bench-cost: module
 	$(KAMAILIO_ENV) $(PYTHON) tests/bench/bench.py --profile quick \
 		--only callgrind --versions-table docs/benchmarks.md
