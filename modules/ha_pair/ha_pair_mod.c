@@ -779,8 +779,13 @@ static int failed_branch(ha_failed_t *fb)
 	t = _ha_tmb.t_gett();
 	if(t == NULL || t == T_UNDEFINED)
 		return -1;
-	b = _ha_tmb.t_get_picked_branch();
-	if(b < 0 || b >= (int)t->nr_of_outgoings)
+	/* the branch that failed now: the newest one (branches are added one
+	 * after the other, each retry after the previous one ended). Not tm's
+	 * picked branch: it picks the best reply of all branches, and after a
+	 * wait the wait's branch (a 500 tm sets when it continues) would win
+	 * over a member's 503. */
+	b = (int)t->nr_of_outgoings - 1;
+	if(b < 0)
 		return -1;
 	fb->t = t;
 	fb->branch = b;
