@@ -248,6 +248,12 @@ class Kamailio:
                 require_free(m.group(1), int(m.group(2)))
         defines = dict(defines or {})
         defines.setdefault("HA_PAIR_SO", f'"{MODULE}"')
+        # 6.x drops UDP datagrams of msg_recv_max_size (32,767) or more in
+        # the core; 5.6 reads up to 64 KB. The tests' big messages must
+        # reach the proxy's script and ha_pair on both (config/kamailio.cfg
+        # sets it from this define; docs/ha_pair.md, Supported versions)
+        if KAMAILIO_VERSION >= (6, 0):
+            defines.setdefault("MSG_RECV_MAX_SIZE", 65535)
         args = list(wrapper) + [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-e",
                 "-A", f'PAIRS_FILE="{self.pairs}"',
                 "-A", f'CTL_SOCKET="unix:{self.ctl}"',

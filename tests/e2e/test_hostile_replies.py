@@ -7,8 +7,9 @@ is still found out, on time, and nothing crashes.
 The huge datagrams (60 KB, up to 65,000 bytes) must reach ha_pair to prove
 anything: Kamailio 5.6 reads UDP datagrams up to 64 KB, but 6.x drops those
 of msg_recv_max_size (32,767 by default) or more in the core, before any
-module sees them. On 6.x the proxy runs with msg_recv_max_size 65,535, and
-every test checks that the core dropped none for its size."""
+module sees them. On 6.x the proxy runs with msg_recv_max_size 65,535 (the
+harness sets it for every test; named here too), and every test checks
+that the core dropped none for its size."""
 
 import re
 import socket
