@@ -86,7 +86,7 @@ def test_run_on_a_terminal_redraws_in_place(procs, logdir):
     sock = str(logdir / "tmux.sock")
     tmux = ["tmux", "-S", sock]
     subprocess.run(tmux + ["new-session", "-d", "-s", sess, "-x", "220",
-                           "-y", "60", f"cd {TOP} && bash {RUN}"], check=True)
+                           "-y", "150", f"cd {TOP} && bash {RUN}"], check=True)
     screen = lambda: subprocess.run(  # noqa: E731
         tmux + ["capture-pane", "-p", "-t", sess], capture_output=True,
         text=True).stdout
