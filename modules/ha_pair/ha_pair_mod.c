@@ -841,16 +841,6 @@ static void member_failure(struct cell *t, int b, ha_mfail_t *mf)
 
 	memset(mf, 0, sizeof(*mf));
 	mf->code = t->uac[b].last_received;
-	if(mf->code != 503 && mf->code != 408) { /* DIAG */
-		int k;
-		for(k = 0; k < (int)t->nr_of_outgoings; k++)
-			LM_NOTICE("DIAG b=%d/%d k=%d flags=%x last=%d reply=%p buf=%p "
-					  "picked=%d cont=%x\n",
-					b, t->nr_of_outgoings, k, t->uac[k].flags,
-					t->uac[k].last_received, t->uac[k].reply,
-					t->uac[k].request.buffer, _ha_tmb.t_get_picked_branch(),
-					t->flags);
-	}
 	if(mf->code < 300 || mf->code > 699)
 		mf->code = 408;
 	snprintf(mf->reason, sizeof(mf->reason), "%s",
