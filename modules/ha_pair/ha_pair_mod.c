@@ -961,7 +961,9 @@ static int ki_ha_failover(struct sip_msg *msg)
 		}
 		ha_wait_take(fb.t, &pair, 1);
 		update_stat(_ha_st_wait_timeouts, 1);
-		LM_NOTICE("pair '%.*s': no member answered within the bound: 503\n",
+		/* DBG: in an outage this happens to every waiting transaction;
+		 * wait_timeouts counts them */
+		LM_DBG("pair '%.*s': no member answered within the bound: 503\n",
 				pair.len, pair.s);
 		ha_reply_503(msg);
 		return 0;

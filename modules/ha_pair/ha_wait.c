@@ -173,8 +173,6 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 
 	if(t == NULL || t == T_UNDEFINED || route <= 0 || _ha_wait_cap == 0)
 		return -1; /* max_waiting 0: nothing waits */
-	if(p->st->nwait >= _ha_wait_cap)
-		goto full; /* a hint; checked again under the lock */
 	w = shm_malloc(sizeof(*w));
 	if(w == NULL) {
 		SHM_MEM_ERROR;
