@@ -835,10 +835,18 @@ static int failed_branch(ha_failed_t *fb)
  * Retry-After (the reply is there while the failure route runs). */
 static void member_failure(struct cell *t, int b, ha_mfail_t *mf)
 {
-	struct sip_msg *rpl = t->uac[b].reply;
+	struct sip_msg *rpl;
 	struct hdr_field *hf;
 	str v;
 
+	/* a 500 with no reply is the mark tm's t_continue() leaves on a wait's
+	 * branch, not a member's failure: the member's is on a branch before
+	 * it (seen, rarely, in the hostile test; how such a branch becomes the
+	 * newest is not understood yet) */
+	while(b > 0 && t->uac[b].last_received == 500
+			&& (t->uac[b].reply == NULL || t->uac[b].reply == FAKED_REPLY))
+		b--;
+	rpl = t->uac[b].reply;
 	memset(mf, 0, sizeof(*mf));
 	mf->code = t->uac[b].last_received;
 	if(mf->code < 300 || mf->code > 699)
