@@ -11,11 +11,39 @@
 #               10-minute soak, the long fault variants, 1,000 reloads,
 #               and each fuzzer for 60 s
 
+#
+# KAMAILIO=5.6 (the default) or KAMAILIO=6.0 picks the Kamailio every target
+# builds for, runs and tests with:
+#   5.6  Debian 12's package: /usr/sbin/kamailio, the module built in
+#        modules/ha_pair/ against Debian's source of the installed version
+#   6.0  Debian 13's source package built here (scripts/deps-6.0.sh):
+#        build/6.0/prefix/sbin/kamailio; the module built in build/6.0/ha_pair/
+#        (its own objects: the two builds never share one)
+# make env prints that Kamailio's paths and the module (NAME=/path, four
+# lines) and builds nothing.
+
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
-COREPATH := $(BUILD)/kamailio/src
 MODDIR := $(TOP)/modules/ha_pair
-MODULE := $(MODDIR)/ha_pair.so
+KAMAILIO ?= 5.6
+ifeq ($(KAMAILIO),6.0)
+KBUILD := $(BUILD)/6.0
+COREPATH := $(KBUILD)/kamailio/src
+KPREFIX := $(KBUILD)/prefix
+KAMAILIO_BIN := $(KPREFIX)/sbin/kamailio
+KAMCMD := $(KPREFIX)/sbin/kamcmd
+KAMAILIO_MODDIR := $(KPREFIX)/lib/kamailio/modules
+# the module's objects and ha_pair.so (its sources linked in)
+OBJDIR := $(KBUILD)/ha_pair
+else ifeq ($(KAMAILIO),5.6)
+COREPATH := $(BUILD)/kamailio/src
+KAMAILIO_BIN := /usr/sbin/kamailio
+KAMCMD := /usr/sbin/kamcmd
+OBJDIR := $(MODDIR)
+else
+$(error KAMAILIO=$(KAMAILIO) is not a target: use KAMAILIO=5.6 (Debian 12's package, the default) or KAMAILIO=6.0 (Debian 13's source, built under build/6.0))
+endif
+MODULE := $(OBJDIR)/ha_pair.so
 UNITDIR := $(BUILD)/unit
 # Debian's python3, which has python3-pytest (not one earlier on PATH)
 PYTHON ?= /usr/bin/python3
@@ -30,24 +58,44 @@ UNIT_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 
 PREFIX ?= /usr
-# where Debian's kamailio looks for modules (PREFIX does not move it)
+# where that kamailio looks for modules (PREFIX does not move it): Debian's
+# folder for 5.6, the private prefix's for 6.0 (never Debian's 5.6 one)
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
-MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
+ifeq ($(KAMAILIO),5.6)
+KAMAILIO_MODDIR := /usr/lib/$(MULTIARCH)/kamailio/modules
+endif
+MODULES_DIR ?= $(KAMAILIO_MODDIR)
+# what the tests and benchmarks run (make env prints the same)
+KAMAILIO_ENV = KAMAILIO_BIN='$(KAMAILIO_BIN)' KAMCMD='$(KAMCMD)' \
+	KAMAILIO_MODDIR='$(KAMAILIO_MODDIR)' HA_PAIR_SO='$(MODULE)' \
+	HA_KAMAILIO='$(KAMAILIO)'
 
 .PHONY: all deps module unit test test-unit test-e2e test-long run install \
 	uninstall clean distclean format check-format docs fuzz fuzz-build \
 	test-fuzz-smoke test-long-fuzz test-unit-valgrind bench bench-long \
-	bench-smoke bench-wait deb test-deb-install status
+	bench-smoke bench-wait deb deb-kamailio-version test-deb-install status
 
 all: module
 
-# deps: Debian packages + Debian's source of the installed kamailio.
-# Skipped when everything is there already (the stamp names the version).
+# deps: Debian packages + Debian's source of the installed kamailio (5.6),
+# or Debian 13's kamailio source built into build/6.0/prefix (6.0).
+# Skipped when everything is there already (the stamps name the version).
 deps:
-	@$(TOP)/scripts/deps.sh
+	@$(TOP)/scripts/deps.sh $(KAMAILIO)
 
 $(COREPATH)/Makefile.defs:
-	@$(TOP)/scripts/deps.sh
+	@$(TOP)/scripts/deps.sh $(KAMAILIO)
+
+# four lines NAME=/absolute/path; builds nothing, fails when a part is missing
+.PHONY: env
+env:
+	@for f in '$(KAMAILIO_BIN)' '$(KAMCMD)' '$(KAMAILIO_MODDIR)/tm.so' \
+		'$(MODULE)'; do [ -e "$$f" ] || { echo "make env: $$f is missing:" \
+		"run 'make KAMAILIO=$(KAMAILIO) all' first" >&2; exit 1; }; done
+	@echo 'KAMAILIO_BIN=$(KAMAILIO_BIN)'
+	@echo 'KAMCMD=$(KAMCMD)'
+	@echo 'KAMAILIO_MODDIR=$(KAMAILIO_MODDIR)'
+	@echo 'HA_PAIR_SO=$(MODULE)'
 
 # a build with SANITIZE=1 and one without do not share objects: switching
 # rebuilds (the flavour is remembered beside the objects)
@@ -57,9 +105,22 @@ define flavour_check
 		rm -f $(2); mkdir -p $(1); echo "$(FLAVOUR)" >$(1)/.flavour; fi
 endef
 
+ifeq ($(OBJDIR),$(MODDIR))
 module: deps
 	$(call flavour_check,$(MODDIR),$(MODDIR)/*.o $(MODDIR)/*.d $(MODULE))
 	$(MAKE) -C $(MODDIR) COREPATH=$(COREPATH) SANITIZE=$(SANITIZE)
+else
+# out of the source folder: the sources (not the generated ha_xsd.h) are
+# linked into $(OBJDIR), links of removed files dropped, and the module's
+# own Makefile builds there
+module: deps
+	$(call flavour_check,$(OBJDIR),$(OBJDIR)/*.o $(OBJDIR)/*.d $(MODULE))
+	@cd $(OBJDIR) && for f in *; do [ ! -L "$$f" ] || [ -e "$$f" ] || \
+		rm -f "$$f"; done && for f in $(MODDIR)/*.[ch] $(MODDIR)/Makefile; do \
+		[ "$${f##*/}" = ha_xsd.h ] || ln -sfn "$$f" .; done
+	$(MAKE) -C $(OBJDIR) COREPATH=$(COREPATH) SANITIZE=$(SANITIZE) \
+		HA_TOP=$(TOP)
+endif
 
 $(UNITDIR)/ha_xsd.h: config/ha_pairs.xsd scripts/xsd2c.sh
 	@mkdir -p $(UNITDIR)
@@ -98,11 +159,20 @@ test-unit-valgrind: unit
 		$(UNITDIR)/test_ha_config
 endif
 
+# PYTEST_ARGS: e.g. 'test_failover.py -x' runs that file only (none: all)
 test-e2e: module
-	cd $(TOP)/tests/e2e && HA_SANITIZE=$(SANITIZE) $(PYTHON) -m pytest -q \
-		-p no:cacheprovider $(PYTEST_ARGS) .
+	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_SANITIZE=$(SANITIZE) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# KAMAILIO=6.0: the unit tests (they do not involve Kamailio, but cost
+# seconds), the end-to-end suite and the benchmark smoke against 6.0;
+# valgrind over the unit tests and the fuzz smoke run with the default
+# target only (the same code, nothing of Kamailio in it)
+ifeq ($(KAMAILIO),5.6)
 test: test-unit test-unit-valgrind test-fuzz-smoke test-e2e bench-smoke
+else
+test: test-unit test-e2e bench-smoke
+endif
 
 # ---- fuzzing (libFuzzer, clang from Debian) ----------------------------
 # Each target runs FUZZ_SECONDS from the committed seeds (tests/fuzz/corpus)
@@ -164,16 +234,32 @@ test-long-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=60
 
 # Benchmarks against Kamailio's dispatcher (tests/bench/, docs/benchmarks.md)
+# KAMAILIO=6.0 make bench-cost: the cost per request (callgrind) only, for
+# the table of both versions in docs/benchmarks.md
+ifeq ($(KAMAILIO),5.6)
 bench: module
-	$(PYTHON) tests/bench/bench.py --profile quick --out docs/benchmarks.md
-	$(PYTHON) tests/bench/wait.py --out docs/benchmarks.md
+	$(KAMAILIO_ENV) $(PYTHON) tests/bench/bench.py --profile quick \
+		--out docs/benchmarks.md
+	$(KAMAILIO_ENV) $(PYTHON) tests/bench/wait.py --out docs/benchmarks.md
+
+bench-long: module
+	$(KAMAILIO_ENV) $(PYTHON) tests/bench/bench.py --profile long \
+		--out docs/benchmarks.md
+else
+bench bench-long:
+	@echo "make $@ measures Kamailio 5.6 (the report's reference);" \
+		"with KAMAILIO=$(KAMAILIO): make KAMAILIO=$(KAMAILIO) bench-cost" >&2
+	@exit 1
+endif
 
 # how long requests wait in a failover (section 5 of docs/benchmarks.md)
 bench-wait: module
-	$(PYTHON) tests/bench/wait.py --out docs/benchmarks.md
+	$(KAMAILIO_ENV) $(PYTHON) tests/bench/wait.py --out docs/benchmarks.md
 
-bench-long: module
-	$(PYTHON) tests/bench/bench.py --profile long --out docs/benchmarks.md
+.PHONY: bench-cost
+bench-cost: module
+	$(KAMAILIO_ENV) $(PYTHON) tests/bench/bench.py --profile quick \
+		--only callgrind --versions-table docs/benchmarks.md
 
 # a 10-second run of the benchmark harness (it works; no figures kept)
 ifeq ($(SANITIZE),1)
@@ -181,17 +267,18 @@ bench-smoke:
 	@echo "bench-smoke: skipped (SANITIZE=1: the harness runs kamailio without the sanitizer runtimes)"
 else
 bench-smoke: module
-	$(PYTHON) tests/bench/bench.py --profile smoke
+	$(KAMAILIO_ENV) $(PYTHON) tests/bench/bench.py --profile smoke
 endif
 
 # the long tests only (skipped by make test): SOAK_SECONDS=120 shortens the
 # soak; the results go to tests/e2e/logs/soak.txt and fault_matrix.txt
 test-long: module test-long-fuzz
-	cd $(TOP)/tests/e2e && HA_LONG=1 HA_SANITIZE=$(SANITIZE) $(PYTHON) \
-		-m pytest -q -s -p no:cacheprovider -m long $(PYTEST_ARGS) .
+	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_LONG=1 \
+		HA_SANITIZE=$(SANITIZE) $(PYTHON) -m pytest -q -s \
+		-p no:cacheprovider -m long $(PYTEST_ARGS)
 
 run: module
-	@$(TOP)/scripts/run.sh
+	@$(KAMAILIO_ENV) $(TOP)/scripts/run.sh
 
 # every pair of a running kamailio as a table (make status CTL=unix:run/kamailio_ctl)
 CTL ?= unix:/run/kamailio/kamailio_ctl
@@ -212,18 +299,37 @@ install: module
 # The Debian package (scripts/mkdeb.sh, debian/): the module DEB_MODULE, for
 # the kamailio of Debian version DEB_KAMAILIO_VERSION, installed into
 # DEB_MODULES_DIR. The defaults are Debian's own kamailio.
+# For KAMAILIO=6.0 the package is for Debian 13's kamailio package (the
+# version whose source make deps builds), in Debian's module folder.
 DEB_MODULE ?= $(MODULE)
+ifeq ($(KAMAILIO),6.0)
+K60_DEBVER ?= 6.0.1-1+deb13u1
+DEB_KAMAILIO_VERSION ?= $(K60_DEBVER)
+DEB_MODULES_DIR ?= /usr/lib/$(MULTIARCH)/kamailio/modules
+else
 DEB_KAMAILIO_VERSION ?= $(shell dpkg-query -W -f='$${Version}' kamailio 2>/dev/null)
 DEB_MODULES_DIR ?= $(MODULES_DIR)
+endif
 
 deb: module
 	@$(TOP)/scripts/mkdeb.sh "$(DEB_MODULE)" "$(DEB_KAMAILIO_VERSION)" \
 		"$(DEB_MODULES_DIR)"
 
+# the kamailio version make deb's package depends on (for the tests)
+deb-kamailio-version:
+	@echo "$(DEB_KAMAILIO_VERSION)"
+
 # installs the package on this host, starts kamailio with it, purges it
+ifeq ($(KAMAILIO),6.0)
+test-deb-install:
+	@echo "make test-deb-install: the 6.0 package is for Debian 13's" \
+		"kamailio package, which this Debian 12 host does not have" >&2
+	@exit 1
+else
 test-deb-install: deb
-	$(TOP)/scripts/test_deb_install.sh "$$(ls $(BUILD)/deb/*.deb)" \
+	$(TOP)/scripts/test_deb_install.sh "$$($(MAKE) -s deb | tail -n 1)" \
 		"$(DEB_MODULES_DIR)"
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(MODULES_DIR)/ha_pair.so
@@ -250,9 +356,9 @@ check-format:
 
 clean:
 	-[ -f $(COREPATH)/Makefile.defs ] && $(MAKE) -C $(MODDIR) COREPATH=$(COREPATH) clean
-	rm -f $(MODDIR)/ha_xsd.h $(MODDIR)/*.o $(MODDIR)/*.d $(MODULE) \
+	rm -f $(MODDIR)/ha_xsd.h $(MODDIR)/*.o $(MODDIR)/*.d $(MODDIR)/ha_pair.so \
 		$(MODDIR)/.flavour
-	rm -rf $(UNITDIR) $(FUZZDIR) tests/e2e/logs
+	rm -rf $(UNITDIR) $(FUZZDIR) tests/e2e/logs $(BUILD)/6.0/ha_pair
 
 distclean: clean
 	rm -rf $(BUILD)

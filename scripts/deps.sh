@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Install what ha_pair needs from Debian and unpack Debian's source package of
-# the installed kamailio version into build/, without touching the system's
-# apt configuration (a private deb-src list under build/apt/ is used instead).
+# Install what ha_pair needs from Debian and Debian's source package of the
+# Kamailio it is built for, without touching the system's apt configuration
+# (private deb-src lists under build/ are used instead).
+#
+#   deps.sh [5.6]  Debian 12's packaged kamailio (5.6) and its source, in
+#                  build/kamailio (headers and flags for the module)
+#   deps.sh 6.0    Debian 13's kamailio source package (trixie), checked
+#                  against its .dsc, patched as Debian does, its core and the
+#                  modules the configs and tests load built and installed
+#                  into build/6.0/prefix
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/build"
+target=${1:-5.6}
+case "$target" in
+5.6 | 6.0) ;;
+*)
+	echo "deps: unknown Kamailio target '$target' (use 5.6 or 6.0)" >&2
+	exit 2
+	;;
+esac
 pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	sip-tester sipsak pkg-config dpkg-dev build-essential bison flex
 	kamailio-lua-modules kamailio-tls-modules openssl
@@ -17,6 +32,12 @@ pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
 	SUDO=sudo
+fi
+
+# to build Kamailio 6.0 itself: tls (OpenSSL), app_lua (Lua 5.1, as Debian's
+# package), kamcmd (readline)
+if [ "$target" = 6.0 ]; then
+	pkgs+=(libssl-dev liblua5.1-0-dev libreadline-dev)
 fi
 
 missing=()
@@ -35,6 +56,10 @@ fi
 # hold port 5060 and is not what our tests run.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q kamailio 2>/dev/null; then
 	echo "deps: note: the system's kamailio service is running and holds its ports"
+fi
+
+if [ "$target" = 6.0 ]; then
+	exec "$top/scripts/deps-6.0.sh"
 fi
 
 ver=$(dpkg-query -W -f='${Version}' kamailio)

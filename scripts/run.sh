@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# make run: Debian's kamailio with ha_pair on 127.0.0.1:5060 in front of a
+# make run: kamailio with ha_pair on 127.0.0.1:5060 in front of a
 # simulated pair (sipp) on 127.0.0.2:5060 (primary) and 127.0.0.3:5060
-# (backup). Ctrl-C stops all of it.
+# (backup). Ctrl-C stops all of it. The kamailio, kamcmd and ha_pair.so are
+# those of `make env` (make run passes them; KAMAILIO=6.0 picks 6.0's).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${KAMAILIO_BIN:-}" ] || [ -z "${KAMCMD:-}" ] || [ -z "${HA_PAIR_SO:-}" ]; then
+	envs=$(make -s --no-print-directory -C "$top" env KAMAILIO="${HA_KAMAILIO:-5.6}") || exit 1
+	eval "$envs"
+fi
 rundir="$top/run"
 mkdir -p "$rundir"
 ctl="unix:$rundir/kamailio_ctl"
@@ -47,14 +52,15 @@ for m in primary:127.0.0.2 backup:127.0.0.3; do
 done
 
 sed -e 's/oos-check="[^"]*"/oos-check="1s"/' "$top/config/ha_pairs.xml" >"$rundir/ha_pairs.xml"
-kamailio -f "$top/config/kamailio.cfg" -DD -E -e \
-	-A "HA_PAIR_SO=\"$top/modules/ha_pair/ha_pair.so\"" \
+"$KAMAILIO_BIN" -f "$top/config/kamailio.cfg" -DD -E -e \
+	-A "HA_PAIR_SO=\"$HA_PAIR_SO\"" \
 	-A "PAIRS_FILE=\"$rundir/ha_pairs.xml\"" \
 	-A "CTL_SOCKET=\"$ctl\"" -A OOS_CHECK=1000 -A OOS_FORCE=500 \
 	>"$rundir/kamailio.log" 2>&1 &
 kpid=$!
 pids+=($kpid)
-echo "kamailio with ha_pair on 127.0.0.1:5060 (pid $kpid), log: run/kamailio.log"
+echo "$("$KAMAILIO_BIN" -v | head -n 1) ($KAMAILIO_BIN) with ha_pair on 127.0.0.1:5060"
+echo "  pid $kpid, module $HA_PAIR_SO, log: run/kamailio.log"
 
 for _ in $(seq 50); do
 	[ -S "$rundir/kamailio_ctl" ] && break
@@ -67,13 +73,13 @@ for _ in $(seq 50); do
 done
 sleep 1.5
 echo
-echo "== kamcmd -s $ctl ha_pair.list"
-kamcmd -s "$ctl" ha_pair.list
+echo "== $KAMCMD -s $ctl ha_pair.list"
+"$KAMCMD" -s "$ctl" ha_pair.list
 cat <<EOF
 
 Live status below, one line per pair, redrawn in place; a line of history
 above it whenever a pair changes. From another terminal:
-  kamcmd -s $ctl ha_pair.list
+  $KAMCMD -s $ctl ha_pair.list
   scripts/ha_status -s $ctl        # every pair as a table
   sipsak -s sip:alice@127.0.0.1:5060 -vv         # a request through the proxy
   kill -STOP ${pids[0]}                          # freeze the primary: watch the switch
@@ -106,7 +112,7 @@ while kill -0 "$kpid" 2>/dev/null; do
 			history "simulated ${sipp_names[$i]} (sipp, pid ${pids[$i]}) has exited: it answers nothing now, so the proxy will see it down (its log: run/sipp-${sipp_names[$i]}.log)"
 		fi
 	done
-	list=$(kamcmd -s "$ctl" ha_pair.list 2>/dev/null)
+	list=$("$KAMCMD" -s "$ctl" ha_pair.list 2>/dev/null)
 	status=$(awk -f "$top/scripts/status.awk" <<<"$list")
 	keys=$(awk -v key=1 -f "$top/scripts/status.awk" <<<"$list")
 	while IFS= read -r k; do

@@ -16,11 +16,17 @@
 #include "../../core/parser/parse_via.h"
 #include "../../core/tcp_conn.h"
 
-/* in tcp_main.c, not declared in a header of 5.6 */
-extern int tcpconn_exists(int conn_id, struct ip_addr *peer_ip, int peer_port,
-		struct ip_addr *local_ip, int local_port);
-
 #include "ha_pair.h"
+
+/* probe_conn_alive() relies on tcpconn_get() having this form, as in 5.6
+ * and 6.x (tcpconn_exists(), used before, is in no header and gained an
+ * argument in 5.7.5): the build stops here, rather than calling it wrongly,
+ * when the core's header declares another form. */
+_Static_assert(__builtin_types_compatible_p(__typeof__(&tcpconn_get),
+					   struct tcp_connection *(*)(int, struct ip_addr *, int,
+							   union sockaddr_union *, ticks_t)),
+		"core/tcp_conn.h: tcpconn_get() is not of the form of Kamailio "
+		"5.6-6.x: check probe_conn_alive() against this core");
 
 #define HA_BRANCH_PREFIX "z9hG4bKhap."
 #define HA_BRANCH_PREFIX_LEN (sizeof(HA_BRANCH_PREFIX) - 1)
@@ -247,12 +253,20 @@ static void probe_failed_now(ha_pair_t *p, int role, uint32_t token)
  * drop the connection: nobody tells the sender, so the prober looks. */
 static int probe_conn_alive(ha_member_t *m)
 {
-	struct ip_addr ip, any;
+	struct ip_addr ip;
+	struct tcp_connection *c;
 
 	su2ip_addr(&ip, &m->dst);
-	/* any local address (its lookup needs one, zeroed, not NULL) */
-	ip_addr_mk_any(ip.af, &any);
-	return tcpconn_exists(0, &ip, su_getport(&m->dst), &any, 0);
+	/* tcpconn_get()/tcpconn_put() are declared by core/tcp_conn.h with the
+	 * same signature in 5.6 and 6.x (tcpconn_exists() is in no header and
+	 * took a sixth argument from 5.7.5). NULL local address: any; timeout
+	 * 0: the connection's lifetime is left alone. The reference it takes
+	 * is given back at once: only the connection's presence matters. */
+	c = tcpconn_get(0, &ip, su_getport(&m->dst), NULL, 0);
+	if(c == NULL)
+		return 0;
+	tcpconn_put(c);
+	return 1;
 }
 
 /* Run pair p at now: its state machine's tick, the sends it asks for, the

@@ -44,7 +44,7 @@ typedef struct ha_waits
 
 static ha_waits_t *_ha_waits = NULL;
 int _ha_max_wait = 0;
-int _ha_wait_cap = 100;
+int _ha_wait_cap = 1000;
 int _ha_retry_after = 5;
 static str _ha_wait_avp = str_init("ha_pair_wait");
 
@@ -174,10 +174,8 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 	int_str name, val;
 	int bound, rc;
 
-	if(t == NULL || t == T_UNDEFINED || route <= 0)
-		return -1;
-	if(_ha_wait_cap == 0 || p->st->nwait >= _ha_wait_cap)
-		goto full; /* a hint; checked again under the lock */
+	if(t == NULL || t == T_UNDEFINED || route <= 0 || _ha_wait_cap == 0)
+		return -1; /* max_waiting 0: nothing waits */
 	w = shm_malloc(sizeof(*w));
 	if(w == NULL) {
 		SHM_MEM_ERROR;

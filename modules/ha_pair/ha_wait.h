@@ -31,7 +31,6 @@ typedef struct ha_cont
 	int active;
 	unsigned int tindex, tlabel;
 	int route;
-	int branch;
 	ha_verdict_t verdict;
 	ha_role_t retry;
 	unsigned int fr_ms, fr_inv_ms;

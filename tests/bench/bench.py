@@ -3,11 +3,14 @@
 """ha_pair against Kamailio's dispatcher, measured side by side in one run.
 
     tests/bench/bench.py [--profile smoke|quick|long] [--only a,b] [--out F]
+                         [--versions-table F]
 
 Sections (each can be picked with --only):
   cost    instructions per request (callgrind, tlsf and Debian's qm
           allocator) and CPU per request at a fixed rate (sipp), static $du
           against ha_route() against ds_select_dst(..., "8")
+  callgrind  the instructions per request of cost only (tlsf): the
+          figures of the table by Kamailio version
   growth  instructions per request of ha_route("name") and ha_route() (by
           domain) with 10, 1,000 and 10,000 pairs
   switch  time from freezing (or killing) the active member at a random
@@ -19,8 +22,14 @@ Sections (each can be picked with --only):
 
 Every time is taken outside kamailio: when sipp or optresp received a
 message, or when this script froze a process. Results go to
-build/bench/results.json; with --out, a Markdown report (and PNG plots,
-with gnuplot) is written there. Every process started is stopped by PID.
+build/bench/results-PROFILE.json (build/6.0/bench/ for Kamailio 6.0); with
+--out, a Markdown report (and PNG plots, with gnuplot) is written there.
+The callgrind figures of each Kamailio version are also kept in
+build/bench/cost-VERSION.json; --versions-table F writes their table (cost
+per request by Kamailio version) into F, in place of the one there.
+The kamailio, kamcmd and ha_pair.so are those `make env` names (make
+passes them: KAMAILIO_BIN, KAMCMD, HA_PAIR_SO; tests/kamenv.py). Every
+process started is stopped by PID.
 """
 
 import argparse
@@ -39,11 +48,22 @@ import time
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TOP / "tests"))
+import kamenv  # noqa: E402
+
 BENCH = TOP / "tests" / "bench"
-WORK = TOP / "build" / "bench"
-MODULE = TOP / "modules" / "ha_pair" / "ha_pair.so"
+_ENV = kamenv.load()
+KAMAILIO = str(_ENV["KAMAILIO_BIN"])
+KAMCMD = str(_ENV["KAMCMD"])
+MODULE = _ENV["HA_PAIR_SO"]
+KAMAILIO_VERSION = _ENV["version"]
+KAMAILIO_TARGET = _ENV["target"]
+# each version's own working folder (5.6's where it always was)
+WORK = TOP / "build" / ("bench" if KAMAILIO_TARGET == "5.6"
+                        else f"{KAMAILIO_TARGET}/bench")
+# the callgrind figures of every version, side by side
+COSTS = TOP / "build" / "bench"
 CFG = BENCH / "bench.cfg"
-KAMAILIO = "/usr/sbin/kamailio"
 PROXY = ("127.0.0.1", 5060)
 
 PROFILES = {
@@ -197,7 +217,7 @@ class Kamailio:
             time.sleep(0.1)
 
     def rpc(self, *args, timeout=60):
-        r = subprocess.run(["kamcmd", "-s", f"unix:{self.ctl}"]
+        r = subprocess.run([KAMCMD, "-s", f"unix:{self.ctl}"]
                            + [str(a) for a in args], capture_output=True,
                            text=True, timeout=timeout)
         if r.returncode != 0:
@@ -400,16 +420,23 @@ def allocator_ir(dump):
                        text=True, timeout=120)
     tot = 0
     for line in r.stdout.splitlines():
-        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\?\?\?:(\w+) ", line)
+        # "???:f" without debugging symbols (Debian's package), "file.c:f"
+        # with them (6.0 built here)
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:(\w+) ", line)
         if m and m.group(2) in ALLOC_FUNCS:
             tot += int(m.group(1).replace(",", ""))
     return tot
 
 
-def bench_cost(prof, res):
+def bench_callgrind(prof, res):
+    """The callgrind part of cost alone, tlsf only (the version table)."""
+    bench_cost(prof, res, allocs=("tlsf",), rate_runs=False)
+
+
+def bench_cost(prof, res, allocs=("tlsf", "qm"), rate_runs=True):
     r = res.setdefault("cost", {})
     if prof["cg_n"]:
-        for alloc in ("tlsf", "qm"):
+        for alloc in allocs:
             for mode in MODES:
                 wd = fresh(WORK / "cost" / f"cg-{alloc}-{mode}")
                 log(f"cost: callgrind {mode}, {alloc} allocator")
@@ -418,6 +445,8 @@ def bench_cost(prof, res):
                 r.setdefault("callgrind", {}).setdefault(alloc, {})[mode] = v
                 r.setdefault("callgrind_alloc", {}).setdefault(
                     alloc, {})[mode] = a
+    if not rate_runs:
+        return
     # CPU per request at a fixed rate, rounds interleaved
     n, rate = prof["tp_n"], prof["tp_rate"]
     r["rate"], r["n"] = rate, n
@@ -773,13 +802,18 @@ def machine():
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    ver = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "kamailio"],
-                         capture_output=True, text=True).stdout
+    if KAMAILIO_TARGET == "5.6":
+        ver = "Debian " + subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", "kamailio"],
+            capture_output=True, text=True).stdout
+    else:
+        ver = (f"{'.'.join(map(str, KAMAILIO_VERSION))}, Debian 13's source "
+               f"built here")
     sipp = subprocess.run(["dpkg-query", "-W", "-f=${Version}",
                            "sip-tester"], capture_output=True,
                           text=True).stdout
     return dict(cpu=cpu, cores=os.cpu_count(), kernel=platform.release(),
-                kamailio=ver, sipp=sipp,
+                kamailio=ver, kamailio_bin=KAMAILIO, sipp=sipp,
                 valgrind=subprocess.run(["valgrind", "--version"],
                                         capture_output=True,
                                         text=True).stdout.strip())
@@ -790,6 +824,9 @@ def main():
     ap.add_argument("--profile", default="quick", choices=PROFILES)
     ap.add_argument("--only", default="cost,growth,switch,scale")
     ap.add_argument("--out", help="write the Markdown report here")
+    ap.add_argument("--versions-table", metavar="F",
+                    help="write the table of cost per request by Kamailio "
+                         "version into F (its section replaced)")
     ap.add_argument("--seed", type=int, default=None)
     a = ap.parse_args()
     if not MODULE.exists():
@@ -802,15 +839,24 @@ def main():
                command=" ".join(["tests/bench/bench.py"] + sys.argv[1:]))
     t0 = time.monotonic()
     for sec in a.only.split(","):
-        {"cost": bench_cost, "growth": bench_growth, "switch": bench_switch,
+        {"cost": bench_cost, "callgrind": bench_callgrind,
+         "growth": bench_growth, "switch": bench_switch,
          "scale": bench_scale}[sec](prof, res)
     res["seconds"] = round(time.monotonic() - t0)
     out = WORK / f"results-{a.profile}.json"
     out.write_text(json.dumps(res, indent=1))
     log(f"results in {out} ({res['seconds']} s)")
     import report
+    if res.get("cost", {}).get("callgrind", {}).get("tlsf"):
+        COSTS.mkdir(parents=True, exist_ok=True)
+        (COSTS / f"cost-{KAMAILIO_TARGET}.json").write_text(json.dumps(dict(
+            target=KAMAILIO_TARGET, machine=res["machine"],
+            started=res["started"], cg_n=res["cg_n"],
+            callgrind=res["cost"]["callgrind"]["tlsf"],
+            callgrind_alloc=res["cost"]["callgrind_alloc"]["tlsf"]),
+            indent=1))
     if a.out:
-        text = report.render(res, WORK)
+        text = report.render(res, WORK, COSTS)
         # the section tests/bench/wait.py wrote stays
         old = Path(a.out).read_text() if Path(a.out).exists() else ""
         b, e = "<!-- wait:begin -->", "<!-- wait:end -->"
@@ -818,7 +864,12 @@ def main():
             text += "\n" + old[old.index(b):old.index(e) + len(e)] + "\n"
         Path(a.out).write_text(text)
         log(f"report in {a.out}")
-    for line in report.check(res):
+    if a.versions_table:
+        f = Path(a.versions_table)
+        f.write_text(report.put_versions(
+            f.read_text() if f.exists() else "", COSTS))
+        log(f"cost by Kamailio version in {f}")
+    for line in report.check(res) if a.only != "callgrind" else []:
         print(line)
     if a.profile == "smoke":
         return smoke_check(res)

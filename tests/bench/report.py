@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Turn bench.py's results into docs/benchmarks.md and its plots."""
 
+import json
 import shutil
 import statistics
 import subprocess
@@ -115,7 +116,67 @@ plot {plots}
     return png
 
 
-def render(res, work):
+VERSIONS_BEGIN = "<!-- cost by Kamailio version (make bench-cost) -->"
+VERSIONS_END = "<!-- end of cost by Kamailio version -->"
+MODES = ("static", "ha_route", "ds_select_dst")
+
+
+def versions_section(costs):
+    """The table of instructions per request (callgrind, tlsf) by Kamailio
+    version, from costs/cost-VERSION.json (each written by a bench run of
+    that version); "" when there is none."""
+    runs = []
+    for f in sorted(Path(costs).glob("cost-*.json")) if costs else []:
+        try:
+            runs.append(json.loads(f.read_text()))
+        except (OSError, ValueError):
+            continue
+    if not runs:
+        return ""
+    rows = []
+    for d in runs:
+        cg, ca = d["callgrind"], d.get("callgrind_alloc", {})
+        base = statistics.mean(cg["static"])
+        basex = base - statistics.mean(ca["static"]) if ca else None
+        for mode in MODES:
+            v = statistics.mean(cg[mode])
+            x = v - statistics.mean(ca[mode]) if ca else None
+            rows.append((d["target"], f"`{mode}`", fmt(v),
+                         f"{(v / base - 1) * 100:+.2f} %", fmt(x),
+                         f"{(x / basex - 1) * 100:+.2f} %" if ca else "-"))
+    L = [VERSIONS_BEGIN,
+         "\n### Cost per request by Kamailio version\n",
+         "The same callgrind measurement (tlsf, windows of "
+         f"{runs[0]['cg_n']:,} requests) with each supported Kamailio: 5.6 "
+         "is Debian 12's package, 6.0 is Debian 13's source package built "
+         "by `make KAMAILIO=6.0 deps` with Debian's compile flags. Made "
+         "with `make bench-cost` and `make KAMAILIO=6.0 bench-cost` (each "
+         "about a minute); each version's row is from its own latest run "
+         "(" + "; ".join(f"{d['target']}: {d['machine']['kamailio']}, "
+                         f"{d['started']}" for d in runs) + ").\n",
+         table(["kamailio", "destination chosen by",
+                "instructions / request", "vs static $du",
+                "without the allocator", "vs static"], rows),
+         VERSIONS_END + "\n"]
+    return "\n".join(L)
+
+
+def put_versions(text, costs):
+    """text with its version table replaced by the current one (inserted
+    before section 4, or at the end, when it has none)."""
+    sec = versions_section(costs)
+    if not sec:
+        return text
+    i, j = text.find(VERSIONS_BEGIN), text.find(VERSIONS_END)
+    if i >= 0 and j > i:
+        return text[:i] + sec + text[j + len(VERSIONS_END) + 1:]
+    k = text.find("\n## 4.")
+    if k >= 0:
+        return text[:k + 1] + sec + "\n" + text[k + 1:]
+    return text.rstrip("\n") + "\n\n" + sec
+
+
+def render(res, work, costs=None):
     m = res["machine"]
     L = []
     L.append("# ha_pair benchmarks: against Kamailio's dispatcher\n")
@@ -130,7 +191,8 @@ def render(res, work):
     L.append(table(["machine", ""], [
         ("CPU", f"{m['cpu']} ({m['cores']} cores)"),
         ("kernel", m["kernel"]),
-        ("kamailio", f"Debian {m['kamailio']} (/usr/sbin/kamailio)"),
+        ("kamailio", f"{m['kamailio']} "
+                     f"({m.get('kamailio_bin', '/usr/sbin/kamailio')})"),
         ("sipp", f"Debian sip-tester {m['sipp']}"),
         ("valgrind", m["valgrind"]),
         ("memory allocator", "tlsf (`-x tlsf -X tlsf`) unless a table says "
@@ -320,7 +382,7 @@ def render(res, work):
              "- The raw results of the run are in "
              "`build/bench/results-<profile>.json`; every process's log is "
              "under `build/bench/`.\n")
-    return "\n".join(L)
+    return put_versions("\n".join(L), costs)
 
 
 def check(res):

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import TOP, Kamailio, Peer, pairs_xml, parse_kamcmd
+from conftest import TOP, Kamailio, Peer, pairs_xml
 from faults import Caller, failed, stop_all_callers
 
 CHECK_MS, FORCE_MS = 1000, 500
@@ -232,6 +232,8 @@ def test_request_too_big_for_udp_is_no_evidence(procs, logdir, uacs):
     """A request this proxy cannot forward over UDP (too big for a
     datagram once its Via is added): its sender gets an error, the member
     is not probed for it, the pair does not move."""
+    # (on Kamailio 6.x the harness raises msg_recv_max_size, 32 KB by
+    # default, so that the request reaches tm at all)
     member, kam = start(procs, logdir)
     caller = Caller(period=0.05)
     before = stats(kam)
@@ -284,10 +286,9 @@ def test_forged_request_from_closed_standby(procs, logdir, uacs):
     assert failed(recs) == []
 
 
-def test_hunt_holds_bye_and_invite_until_member_found(procs, logdir, uacs):
-    """Both members silent: a new INVITE and an in-dialog BYE arrive while
-    the pair hunts; they wait (the INVITE gets 100 Trying) and both reach
-    the member the hunt finds."""
+def hunting(procs, logdir):
+    """Two sipp members, both frozen once up: the pair hunts (FORCE); a
+    request may wait 8 s (MAX_WAIT)."""
     pri = Peer(procs, logdir, "primary", "127.0.0.2")
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
     kam = Kamailio(procs, logdir, PAIRS, defines={"MAX_WAIT": 8000})
@@ -297,6 +298,14 @@ def test_hunt_holds_bye_and_invite_until_member_found(procs, logdir, uacs):
     bak.freeze()
     assert kam.wait(lambda: kam.show("sipserver1")["state"] == "FORCE",
                     CHECK_MS * 2 / 1000 + 1) is not None
+    return pri, bak, kam
+
+
+def test_hunt_holds_bye_and_invite_until_member_found(procs, logdir, uacs):
+    """Both members silent: a new INVITE and an in-dialog BYE arrive while
+    the pair hunts; they wait (the INVITE gets 100 Trying) and both reach
+    the member the hunt finds."""
+    pri, bak, kam = hunting(procs, logdir)
     inv, bye = uacs("127.0.0.13"), uacs("127.0.0.14")
     t_inv = inv.request("INVITE", "hunt-invite",
                         ruri="sip:bob@127.0.0.1:5060", body="")
@@ -327,15 +336,7 @@ def test_hunt_holds_bye_and_invite_until_member_found(procs, logdir, uacs):
 
 def test_cancel_ends_a_waiting_invite_at_once(procs, logdir, uacs):
     """An INVITE waiting during a hunt is ended by its CANCEL at once."""
-    pri = Peer(procs, logdir, "primary", "127.0.0.2")
-    bak = Peer(procs, logdir, "backup", "127.0.0.3")
-    kam = Kamailio(procs, logdir, PAIRS, defines={"MAX_WAIT": 8000})
-    assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("sipserver1")["members"]), 3)
-    pri.freeze()
-    bak.freeze()
-    assert kam.wait(lambda: kam.show("sipserver1")["state"] == "FORCE",
-                    CHECK_MS * 2 / 1000 + 1) is not None
+    pri, bak, kam = hunting(procs, logdir)
     u = uacs("127.0.0.13")
     u.request("INVITE", "cancel-me", ruri="sip:bob@127.0.0.1:5060",
               branch="z9hG4bKcancelme", body="")

@@ -86,7 +86,7 @@ def test_run_on_a_terminal_redraws_in_place(procs, logdir):
     sock = str(logdir / "tmux.sock")
     tmux = ["tmux", "-S", sock]
     subprocess.run(tmux + ["new-session", "-d", "-s", sess, "-x", "220",
-                           "-y", "60", f"cd {TOP} && bash {RUN}"], check=True)
+                           "-y", "150", f"cd {TOP} && bash {RUN}"], check=True)
     screen = lambda: subprocess.run(  # noqa: E731
         tmux + ["capture-pane", "-p", "-t", sess], capture_output=True,
         text=True).stdout
@@ -123,6 +123,11 @@ def test_run_on_a_terminal_redraws_in_place(procs, logdir):
         time.sleep(1)
         subprocess.run(tmux + ["kill-server"], capture_output=True)
         kill_pids(started)
+        # whatever make run started and the PIDs above missed (its kamailio
+        # uses the control socket run/kamailio_ctl of this tree)
+        r = subprocess.run(["pgrep", "-f", f"{TOP}/run/"],
+                           capture_output=True, text=True)
+        kill_pids([int(p) for p in r.stdout.split()])
 
 
 def test_ha_status_table(procs, logdir):
