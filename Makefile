@@ -3,7 +3,8 @@
 #   make run    install what is missing, build, start kamailio + ha_pair in
 #               front of a simulated local pair
 #   make test   install what is missing, build, run unit and end-to-end tests
-#   make fuzz   libFuzzer targets (pairs-file parser, state machine), each
+#   make fuzz   libFuzzer targets (pairs-file parser, state machine, pool
+#               replication message), each
 #               FUZZ_SECONDS (20) seconds
 #   make status every pair of a running kamailio (CTL=its ctl socket)
 #   make deb    the Debian package of the module (build/deb/*.deb)
@@ -131,6 +132,12 @@ $(UNITDIR)/test_ha_fsm: tests/unit/test_ha_fsm.c $(MODDIR)/ha_fsm.c $(MODDIR)/ha
 	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_fsm.c \
 		$(MODDIR)/ha_fsm.c $(CHECK_LIBS)
 
+$(UNITDIR)/test_ha_peer: tests/unit/test_ha_peer.c $(MODDIR)/ha_peer.c \
+		$(MODDIR)/ha_peer.h $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm.h
+	@mkdir -p $(UNITDIR)
+	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_peer.c \
+		$(MODDIR)/ha_peer.c $(MODDIR)/ha_fsm.c $(CHECK_LIBS)
+
 $(UNITDIR)/test_ha_config: tests/unit/test_ha_config.c $(MODDIR)/ha_config.c \
 		$(MODDIR)/ha_config.h $(UNITDIR)/ha_xsd.h
 	$(CC) $(UNIT_CFLAGS) $(XML_CFLAGS) $(CHECK_CFLAGS) -o $@ \
@@ -139,10 +146,12 @@ $(UNITDIR)/test_ha_config: tests/unit/test_ha_config.c $(MODDIR)/ha_config.c \
 
 unit: deps
 	$(call flavour_check,$(UNITDIR),$(UNITDIR)/test_ha_*)
-	$(MAKE) $(UNITDIR)/test_ha_fsm $(UNITDIR)/test_ha_config
+	$(MAKE) $(UNITDIR)/test_ha_fsm $(UNITDIR)/test_ha_config \
+		$(UNITDIR)/test_ha_peer
 
 test-unit: unit
 	$(UNITDIR)/test_ha_fsm
+	$(UNITDIR)/test_ha_peer
 	HA_TEST_DATA=$(TOP)/tests/data $(UNITDIR)/test_ha_config
 
 # the unit tests under valgrind: no invalid access, no leak (CK_FORK=no:
@@ -155,6 +164,7 @@ test-unit-valgrind:
 else
 test-unit-valgrind: unit
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_fsm
+	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_peer
 	CK_FORK=no HA_TEST_DATA=$(TOP)/tests/data $(VALGRIND) \
 		$(UNITDIR)/test_ha_config
 endif
@@ -183,7 +193,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZDIR := $(BUILD)/fuzz
-FUZZ_TARGETS := fsm config
+FUZZ_TARGETS := fsm config peer
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	-I$(MODDIR) -I$(UNITDIR)
@@ -200,6 +210,12 @@ $(FUZZDIR)/fuzz_config: tests/fuzz/fuzz_config.c $(MODDIR)/ha_config.c \
 	@mkdir -p $(FUZZDIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(XML_CFLAGS) -o $@ tests/fuzz/fuzz_config.c \
 		$(MODDIR)/ha_config.c $(MODDIR)/ha_fsm.c $(XML_LIBS)
+
+$(FUZZDIR)/fuzz_peer: tests/fuzz/fuzz_peer.c $(MODDIR)/ha_peer.c \
+		$(MODDIR)/ha_peer.h $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm.h
+	@mkdir -p $(FUZZDIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_peer.c \
+		$(MODDIR)/ha_peer.c $(MODDIR)/ha_fsm.c
 
 fuzz-build: deps
 	$(MAKE) $(patsubst %,$(FUZZDIR)/fuzz_%,$(FUZZ_TARGETS))

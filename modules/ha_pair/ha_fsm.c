@@ -4,6 +4,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <ctype.h>
+#include <stdio.h>
 
 #include "ha_fsm.h"
 
@@ -25,6 +26,7 @@ const char *ha_reason_names[HA_RSN_COUNT] = {
 		[HA_RSN_PASSIVE] = "passive",
 		[HA_RSN_FAILOVER] = "failover",
 		[HA_RSN_MANUAL] = "manual",
+		[HA_RSN_PEER] = "peer",
 };
 
 const char *ha_role_name(ha_role_t r)
@@ -136,13 +138,14 @@ static void act_send(ha_actions_t *out, ha_role_t m, uint32_t token, int rtx)
 }
 
 static void act_event(ha_actions_t *out, ha_act_type_t type, ha_role_t old,
-		ha_role_t new, ha_reason_t reason)
+		ha_role_t new, ha_reason_t reason, uint64_t version)
 {
 	ha_action_t a = {.type = type,
 			.member = HA_ROLE_NONE,
 			.old_role = old,
 			.new_role = new,
-			.reason = reason};
+			.reason = reason,
+			.version = version};
 	act_push(out, &a);
 }
 
@@ -198,6 +201,20 @@ static ha_role_t other(ha_role_t m)
 	return m == HA_ROLE_PRIMARY ? HA_ROLE_BACKUP : HA_ROLE_PRIMARY;
 }
 
+/* Is the pending peer claim still newer than the pair's version? It was
+ * when it came. A local change since then took a number above it (the
+ * claim's number was seen); an equal number with an empty origin is the
+ * local version the claim beat; an equal one from a peer is ordered by
+ * origin. */
+static int claim_still_newer(const ha_fsm_t *f)
+{
+	if(f->claim_version != f->version)
+		return f->claim_version > f->version;
+	if(f->origin[0] == '\0')
+		return 1;
+	return strcmp(f->claim_origin, f->origin) > 0;
+}
+
 /* Make m the active member (state CHECK). Fires SWITCH when the member
  * differs from the one active before, and UP when leaving a DOWN. */
 static void become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
@@ -212,17 +229,31 @@ static void become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
 	f->round_fails = 0;
 	f->split_rounds = 0;
 	f->split = 0;
-	if(f->claim == m)
+	if(f->claim == m) {
 		f->claim = HA_ROLE_NONE; /* what it claimed is so now */
+		f->claim_peer = 0;
+	}
+	if(f->disagree && f->disagree_member == m)
+		f->disagree = 0; /* the views agree again */
 	if(old != m) {
 		f->switchovers++;
 		f->last_reason = reason;
 		f->last_switch_ms = now;
-		act_event(out, HA_ACT_SWITCH, old, m, reason);
+		if(reason == HA_RSN_PEER) {
+			f->version = f->claim_version;
+			memcpy(f->origin, f->claim_origin, sizeof(f->origin));
+		} else {
+			/* a local change: newer than any version seen */
+			if(f->version_seen > f->version)
+				f->version = f->version_seen;
+			f->version++;
+			f->origin[0] = '\0';
+		}
+		act_event(out, HA_ACT_SWITCH, old, m, reason, f->version);
 	}
 	if(f->down) {
 		f->down = 0;
-		act_event(out, HA_ACT_UP, old, m, reason);
+		act_event(out, HA_ACT_UP, old, m, reason, f->version);
 	}
 	if(f->cfg.probe_standby && f->next_standby_ms < 0)
 		f->next_standby_ms = now + f->cfg.oos_check_ms;
@@ -250,7 +281,8 @@ static void attempt_failed(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 	f->round_fails++;
 	if(f->round_fails >= HA_ROLE_COUNT && !f->down) {
 		f->down = 1;
-		act_event(out, HA_ACT_DOWN, f->last_active, HA_ROLE_NONE, HA_RSN_PROBE);
+		act_event(out, HA_ACT_DOWN, f->last_active, HA_ROLE_NONE, HA_RSN_PROBE,
+				f->version);
 	}
 	f->hunt = other(f->hunt);
 	f->attempt_open = 0;
@@ -259,18 +291,24 @@ static void attempt_failed(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 		f->next_attempt_ms = now;
 }
 
-/* Make the probe in flight to member m a verification: it must end
- * within oos-force from now. */
-static void verify_join(ha_fsm_t *f, ha_role_t m, int64_t now)
+/* The probe in flight to member m must end within oos-force from now. */
+static void probe_within_force(ha_fsm_t *f, ha_role_t m, int64_t now)
 {
 	ha_probe_t *p = &f->m[m].probe;
 
-	p->verify = 1;
 	if(p->deadline_ms > now + f->cfg.oos_force_ms) {
 		p->deadline_ms = now + f->cfg.oos_force_ms;
 		if(p->rtx_ms >= p->deadline_ms)
 			p->rtx_ms = 0;
 	}
+}
+
+/* Make the probe in flight to member m a verification: it must end
+ * within oos-force from now. */
+static void verify_join(ha_fsm_t *f, ha_role_t m, int64_t now)
+{
+	f->m[m].probe.verify = 1;
+	probe_within_force(f, m, now);
 }
 
 /* Member m did not answer its probe (deadline, send failure, or a reply
@@ -294,7 +332,20 @@ static void probe_failed(
 	mm->probes_unanswered++;
 	out->unanswered++;
 	mm->last_fail_ms = now;
-	if(f->claim == m) {
+	if(f->claim == m && f->claim_peer) {
+		/* a peer's change whose member does not answer this proxy: keep
+		 * the own view, say so, and answer the peer */
+		f->claim = HA_ROLE_NONE;
+		f->claim_peer = 0;
+		f->peer_refused++;
+		out->peer_refused++;
+		f->disagree = 1;
+		f->disagree_member = m;
+		f->disagree_version = f->claim_version;
+		memcpy(f->disagree_origin, f->claim_origin, sizeof(f->disagree_origin));
+		if(f->claim_reply)
+			memcpy(out->answer_to, f->claim_origin, sizeof(out->answer_to));
+	} else if(f->claim == m) {
 		/* the member that said it was promoted does not answer: the
 		 * request was not its own (forged), or it is gone again */
 		f->claim = HA_ROLE_NONE;
@@ -340,6 +391,7 @@ void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
 	f->last_active = HA_ROLE_PRIMARY;
 	f->hunt = HA_ROLE_BACKUP;
 	f->claim = HA_ROLE_NONE;
+	f->disagree_member = HA_ROLE_NONE;
 	f->next_token = token_seed;
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		f->m[i].reliable = reliable[i];
@@ -354,7 +406,8 @@ void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
 	f->next_attempt_ms = now;
 	f->last_reason = HA_RSN_START;
 	f->last_switch_ms = now;
-	act_event(out, HA_ACT_SWITCH, HA_ROLE_NONE, HA_ROLE_PRIMARY, HA_RSN_START);
+	act_event(
+			out, HA_ACT_SWITCH, HA_ROLE_NONE, HA_ROLE_PRIMARY, HA_RSN_START, 0);
 }
 
 void ha_fsm_set_cfg(ha_fsm_t *f, const ha_fsm_cfg_t *cfg)
@@ -520,7 +573,27 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 	mm->last_rtt_ms = (int)(now - sent);
 	mm->last_ok_ms = now;
 
-	if(f->claim == m) {
+	if(f->claim == m && f->claim_peer) {
+		/* a peer's change, confirmed: adopted, unless a newer version
+		 * came meanwhile */
+		f->claim = HA_ROLE_NONE;
+		f->claim_peer = 0;
+		if(!f->held && claim_still_newer(f)) {
+			f->peer_adopted++;
+			out->peer_adopted++;
+			if(f->state != HA_ST_CHECK || f->active != m) {
+				become_active(f, m, HA_RSN_PEER, now, out);
+				f->next_probe_ms = sent + f->cfg.oos_check_ms;
+				return 0;
+			}
+			f->version = f->claim_version;
+			memcpy(f->origin, f->claim_origin, sizeof(f->origin));
+			if(f->disagree && f->disagree_member == m)
+				f->disagree = 0;
+		} else {
+			f->peer_stale++;
+		}
+	} else if(f->claim == m) {
 		/* the member that said it was promoted answers: it was */
 		f->claim = HA_ROLE_NONE;
 		f->claims_confirmed++;
@@ -540,7 +613,8 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 		f->split_rounds++;
 		if(f->split_rounds >= HA_SPLIT_ROUNDS && !f->split) {
 			f->split = 1;
-			act_event(out, HA_ACT_SPLIT, f->active, m, HA_RSN_PROBE);
+			act_event(
+					out, HA_ACT_SPLIT, f->active, m, HA_RSN_PROBE, f->version);
 		}
 	}
 	return 0;
@@ -580,9 +654,80 @@ int ha_fsm_claim(ha_fsm_t *f, ha_role_t m, int64_t now)
 		return 2;
 	f->claim = m;
 	f->claim_ms = now;
+	f->claim_peer = 0;
 	/* one probe per member in flight: one already out serves */
 	f->claim_sent = f->m[m].probe.token != 0;
 	return 1;
+}
+
+int ha_ver_cmp(uint64_t an, const char *ao, uint64_t bn, const char *bo)
+{
+	int c;
+
+	if(an != bn)
+		return an < bn ? -1 : 1;
+	c = strcmp(ao, bo);
+	return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+/* Copy the string s into a field of HA_ORIGIN_MAX, cut if longer. */
+static void origin_set(char *dst, const char *s)
+{
+	snprintf(dst, HA_ORIGIN_MAX, "%s", s);
+}
+
+ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
+		const char *origin, const char *self, int reply, int64_t now)
+{
+	const char *cur = f->origin[0] != '\0' ? f->origin : self;
+
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
+		return HA_PEERV_BAD;
+	f->peer_received++;
+	if(version > f->version_seen)
+		f->version_seen = version;
+	if(ha_ver_cmp(version, origin, f->version, cur) <= 0) {
+		f->peer_stale++;
+		return HA_PEERV_STALE;
+	}
+	if(f->claim != HA_ROLE_NONE && f->claim_peer
+			&& ha_ver_cmp(version, origin, f->claim_version, f->claim_origin)
+					   <= 0) {
+		f->peer_stale++;
+		return HA_PEERV_STALE; /* a newer claim is being confirmed */
+	}
+	if(f->state == HA_ST_CHECK && f->active == m) {
+		/* the same view, newer: nothing to confirm */
+		f->version = version;
+		origin_set(f->origin, origin);
+		f->disagree = 0; /* the peer names the member active here */
+		f->peer_adopted++;
+		return HA_PEERV_AGREE;
+	}
+	if(f->held) {
+		f->peer_refused++;
+		f->disagree = 1;
+		f->disagree_member = m;
+		f->disagree_version = version;
+		origin_set(f->disagree_origin, origin);
+		return HA_PEERV_HELD;
+	}
+	f->claim_version = version;
+	origin_set(f->claim_origin, origin);
+	f->claim_reply = reply;
+	if(f->claim == m) {
+		/* one probe serves: the claim becomes the peer's */
+		f->claim_peer = 1;
+		return HA_PEERV_PENDING;
+	}
+	f->claim = m;
+	f->claim_ms = now;
+	f->claim_peer = 1;
+	f->claim_sent = f->m[m].probe.token != 0;
+	/* a probe in flight serves, within the claim's own bound */
+	if(f->claim_sent)
+		probe_within_force(f, m, now);
+	return HA_PEERV_CLAIM;
 }
 
 int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,

@@ -16,6 +16,7 @@
 #define HA_MAX_ADDRS 8			 /* resolved addresses kept per member */
 #define HA_SPLIT_ROUNDS 3		 /* both alive this often: split brain */
 #define HA_MAX_ACTIONS 8
+#define HA_ORIGIN_MAX 64 /* a pool peer's DMQ address, with its NUL */
 
 typedef enum ha_role
 {
@@ -48,6 +49,7 @@ typedef enum ha_reason
 	HA_RSN_PASSIVE,
 	HA_RSN_FAILOVER,
 	HA_RSN_MANUAL,
+	HA_RSN_PEER, /* a pool peer's change, confirmed by a probe */
 	HA_RSN_COUNT
 } ha_reason_t;
 
@@ -151,6 +153,28 @@ typedef struct ha_fsm
 	uint64_t verify_alive;	/* the member answered alive */
 	uint64_t verify_silent; /* it did not: the pair acted on that */
 	uint64_t force_runs;	/* times the pair went into FORCE */
+	/* pool replication (enable_dmq). Every change of the active member
+	 * has a version: a local one takes the highest version seen plus one,
+	 * an adopted one keeps the peer's. origin: the DMQ address of the
+	 * proxy that made the current version ("": this one). */
+	uint64_t version;
+	uint64_t version_seen; /* the highest any peer named */
+	char origin[HA_ORIGIN_MAX];
+	/* the pending claim (above) was made by a pool peer */
+	int claim_peer;
+	int claim_reply; /* answer the peer with this proxy's state if refused */
+	uint64_t claim_version;
+	char claim_origin[HA_ORIGIN_MAX]; /* its version's origin */
+	/* a peer named another member than this proxy keeps (refused after
+	 * its probe, or the pair is held), until the views agree again */
+	int disagree;
+	ha_role_t disagree_member;
+	uint64_t disagree_version;
+	char disagree_origin[HA_ORIGIN_MAX];
+	uint64_t peer_received; /* peer changes about this pair */
+	uint64_t peer_adopted;	/* made active (or agreed) after the probe */
+	uint64_t peer_refused;	/* the named member did not answer, or held */
+	uint64_t peer_stale;	/* not newer than what this proxy has */
 	uint32_t next_token;
 	/* reporting */
 	uint64_t switchovers;
@@ -176,6 +200,7 @@ typedef struct ha_action
 	int retransmit;	  /* SEND: a retransmission of the same request */
 	ha_role_t old_role, new_role;
 	ha_reason_t reason;
+	uint64_t version; /* SWITCH: the pair's version after it */
 } ha_action_t;
 
 typedef struct ha_actions
@@ -186,6 +211,11 @@ typedef struct ha_actions
 	ha_role_t unconfirmed_member; /* the member of the last of them */
 	int verified_alive;			  /* verifications that ended with an answer */
 	int verified_silent;		  /* and without */
+	int peer_adopted;			  /* peer changes adopted */
+	int peer_refused;			  /* refused: their member did not answer */
+	/* a refused peer change asks for this proxy's state: send it to
+	 * answer_to (non-empty) */
+	char answer_to[HA_ORIGIN_MAX];
 	ha_action_t a[HA_MAX_ACTIONS];
 } ha_actions_t;
 
@@ -198,6 +228,9 @@ static inline void ha_actions_reset(ha_actions_t *acts)
 	acts->unconfirmed_member = HA_ROLE_NONE;
 	acts->verified_alive = 0;
 	acts->verified_silent = 0;
+	acts->peer_adopted = 0;
+	acts->peer_refused = 0;
+	acts->answer_to[0] = '\0';
 }
 
 /* Start a pair at now: CHECK(primary), the primary probed at now and the
@@ -293,6 +326,41 @@ typedef struct ha_waitpoint
  * *retry is set for HA_WV_RETRY. Can't fail. */
 ha_verdict_t ha_fsm_wait_verdict(
 		const ha_fsm_t *f, const ha_waitpoint_t *w, ha_role_t *retry);
+
+/* The order of versions (pool replication): by number, a tie broken by
+ * the origin's DMQ address (the greater string wins), so that every proxy
+ * orders two changes alike. Returns <0, 0, >0 as a is older than, the same
+ * as, newer than b. */
+int ha_ver_cmp(uint64_t an, const char *ao, uint64_t bn, const char *bo);
+
+/* What ha_fsm_peer() made of a peer's change. */
+typedef enum ha_peer_verdict
+{
+	HA_PEERV_STALE = 0, /* not newer than this proxy's version: ignored */
+	HA_PEERV_AGREE,		/* names the member active here: its version taken */
+	HA_PEERV_CLAIM,		/* a claim began: its member is probed at once */
+	HA_PEERV_PENDING,	/* a claim for that member is pending already */
+	HA_PEERV_HELD,		/* the pair is held: refused, no probe */
+	HA_PEERV_BAD,		/* m is not a member role */
+	HA_PEERV_COUNT
+} ha_peer_verdict_t;
+
+/* A pool peer says member m is active at version (version, origin; origin
+ * is a DMQ address, never empty). self is this proxy's DMQ address, which
+ * stands for an empty f->origin. A change not newer (ha_ver_cmp()) than
+ * the pair's version, or than a pending peer claim, is stale. A newer one
+ * naming the active member (in CHECK) is taken at once (its version and
+ * origin); one naming another member is a claim as ha_fsm_claim()'s, with
+ * reason peer: m is probed at the next tick with an oos-force deadline
+ * (or its probe in flight serves, its deadline brought forward to now +
+ * oos-force when it was later); an alive answer makes m active (reason
+ * peer) with the peer's version, unless a local change made a newer
+ * version meanwhile; no alive answer ends the claim: the pair keeps its
+ * member, records the disagreement, and out->answer_to of the call that
+ * ends it names origin when reply is set (the change asks for an answer).
+ * Can't fail. */
+ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
+		const char *origin, const char *self, int reply, int64_t now);
 
 /* Hold (1) or release (0) the active member. Can't fail. */
 void ha_fsm_hold(ha_fsm_t *f, int on);

@@ -89,6 +89,9 @@ typedef struct sim
 	int refused;		/* peer replies the machine refused */
 	int unconfirmed;	/* claims the actions said ended unconfirmed */
 	ha_role_t unconfirmed_member; /* the member of the last of them */
+	int peer_refused;			  /* peer claims the actions refused */
+	int peer_adopted;
+	char answer_to[HA_ORIGIN_MAX]; /* the last answer asked for */
 } sim_t;
 
 static sim_t S;
@@ -208,6 +211,10 @@ static void sim_actions(sim_t *s, const ha_actions_t *acts)
 	sim_assert(acts->n < HA_MAX_ACTIONS, "t=%lld: %d actions",
 			(long long)s->now, acts->n);
 	s->unconfirmed += acts->unconfirmed;
+	s->peer_refused += acts->peer_refused;
+	s->peer_adopted += acts->peer_adopted;
+	if(acts->answer_to[0] != '\0')
+		memcpy(s->answer_to, acts->answer_to, sizeof(s->answer_to));
 	if(acts->unconfirmed > 0)
 		s->unconfirmed_member = acts->unconfirmed_member;
 	for(i = 0; i < acts->n; i++) {
@@ -381,6 +388,17 @@ static int sim_passive(sim_t *s, ha_role_t m, int *nact)
 static int sim_claim(sim_t *s, ha_role_t m)
 {
 	int r = ha_fsm_claim(&s->f, m, s->now);
+
+	note_state(s);
+	return r;
+}
+
+/* A pool peer at origin says m is active at version; self is "sip:self". */
+static ha_peer_verdict_t sim_peer(
+		sim_t *s, ha_role_t m, uint64_t version, const char *origin, int reply)
+{
+	ha_peer_verdict_t r =
+			ha_fsm_peer(&s->f, m, version, origin, "sip:self", reply, s->now);
 
 	note_state(s);
 	return r;
@@ -1685,6 +1703,238 @@ START_TEST(passive_during_force_makes_member_active)
 }
 END_TEST
 
+
+/* ---- pool replication: versions and peers' changes ------------------- */
+
+START_TEST(version_order_is_number_then_origin)
+{
+	ck_assert_int_lt(ha_ver_cmp(1, "sip:b", 2, "sip:a"), 0);
+	ck_assert_int_gt(ha_ver_cmp(3, "sip:a", 2, "sip:z"), 0);
+	/* a tie: the greater address wins, the same way on every proxy */
+	ck_assert_int_gt(
+			ha_ver_cmp(2, "sip:127.0.0.3:5090", 2, "sip:127.0.0.2:5090"), 0);
+	ck_assert_int_lt(
+			ha_ver_cmp(2, "sip:127.0.0.2:5090", 2, "sip:127.0.0.3:5090"), 0);
+	ck_assert_int_eq(ha_ver_cmp(2, "sip:a", 2, "sip:a"), 0);
+	ck_assert_int_gt(ha_ver_cmp(UINT64_MAX, "", UINT64_MAX - 1, "sip:z"), 0);
+}
+END_TEST
+
+START_TEST(local_change_takes_highest_version_seen_plus_one)
+{
+	int n;
+
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(S.f.version, 0);
+	/* a stale peer change (version 0 from a smaller address) still raises
+	 * nothing; one with version 7 of the active member is agreed */
+	ck_assert_int_eq(sim_peer(&S, P, 7, "sip:peer", 1), HA_PEERV_AGREE);
+	ck_assert_int_eq(S.f.version, 7);
+	ck_assert_str_eq(S.f.origin, "sip:peer");
+	/* a peer names version 9 for the backup, which does not answer: the
+	 * claim is refused, but 9 has been seen */
+	S.peer[B].mode = PEER_SILENT;
+	ck_assert_int_eq(sim_peer(&S, B, 9, "sip:peer", 1), HA_PEERV_CLAIM);
+	sim_run(&S, 1200);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.version, 7);
+	/* a manual switch here: version 10, made here */
+	S.peer[B].mode = PEER_ANSWER;
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_int_eq(S.f.version, 10);
+	ck_assert_str_eq(S.f.origin, "");
+	ck_assert_int_eq(nth(&S, HA_ACT_SWITCH, 1)->a.version, 10);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(peer_change_adopted_once_its_member_answers)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 1), HA_PEERV_CLAIM);
+	/* nothing switched yet; the named member is probed at once */
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 100);
+	sim_at(&S, 100);
+	ck_assert_sends(&S, B, 0, 100, 100, 100);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 100 + 1000); /* oos-force */
+	/* it answers 20 ms later: active, reason peer, the peer's version */
+	sim_run(&S, 120);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 120, P, B, HA_RSN_PEER);
+	ck_assert_int_eq(nth(&S, HA_ACT_SWITCH, 1)->a.version, 1);
+	ck_assert_int_eq(S.f.version, 1);
+	ck_assert_str_eq(S.f.origin, "sip:peer");
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PEER);
+	ck_assert_int_eq(S.f.peer_adopted, 1);
+	ck_assert_int_eq(S.peer_adopted, 1);
+	ck_assert_int_eq(S.f.claims_confirmed, 0); /* a peer's, not a request's */
+	ck_assert_int_eq(S.f.disagree, 0);
+	ck_assert_str_eq(S.answer_to, "");
+	/* the same change again (a retransmission, another path): stale */
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 1), HA_PEERV_STALE);
+	ck_assert_int_eq(S.f.peer_stale, 1);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(peer_change_refused_when_its_member_is_silent)
+{
+	int i;
+
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 6000);
+	ck_assert_int_eq(sim_peer(&S, B, 5, "sip:peer", 1), HA_PEERV_CLAIM);
+	sim_at(&S, 6000);
+	/* more of the same, and newer ones, while the probe is out: still
+	 * one probe */
+	for(i = 0; i < 20; i++) {
+		sim_run(&S, 6000 + i * 10);
+		ck_assert_int_eq(
+				sim_peer(&S, B, 6 + i, "sip:peer", 1), HA_PEERV_PENDING);
+	}
+	ck_assert_int_eq(sim_peer(&S, B, 3, "sip:peer", 1), HA_PEERV_STALE);
+	sim_run(&S, 6999);
+	ck_assert_sends(&S, B, 0, 6000, 6999, 6000);
+	sim_at(&S, 7000);
+	/* refused: own view kept, the disagreement recorded, an answer due */
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	ck_assert_int_eq(S.peer_refused, 1);
+	ck_assert_int_eq(S.f.disagree, 1);
+	ck_assert_int_eq(S.f.disagree_member, B);
+	ck_assert_int_eq(S.f.disagree_version, 25);
+	ck_assert_str_eq(S.f.disagree_origin, "sip:peer");
+	ck_assert_str_eq(S.answer_to, "sip:peer");
+	ck_assert_int_eq(S.f.version, 0);
+	ck_assert_int_eq(S.f.version_seen, 25);
+	ck_assert_int_eq(S.unconfirmed, 0);			 /* not a request's claim */
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1); /* the start */
+	/* the peer agrees later: the disagreement ends */
+	ck_assert_int_eq(sim_peer(&S, P, 26, "sip:peer", 0), HA_PEERV_AGREE);
+	ck_assert_int_eq(S.f.disagree, 0);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(peer_claim_brings_probe_in_flight_within_oos_force)
+{
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	/* the backup's start probe is out until 5000 (oos-check) */
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 5000);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 1), HA_PEERV_CLAIM);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 100 + 1000);
+	sim_run(&S, 1100);
+	ck_assert_int_eq(S.peer_refused, 1);
+	ck_assert_sends(&S, B, 0, 1, 1100);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+}
+END_TEST
+
+START_TEST(peer_state_refused_asks_for_no_answer)
+{
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 6000);
+	ck_assert_int_eq(sim_peer(&S, B, 5, "sip:peer", 0), HA_PEERV_CLAIM);
+	sim_run(&S, 7100);
+	ck_assert_int_eq(S.peer_refused, 1);
+	ck_assert_str_eq(S.answer_to, "");
+}
+END_TEST
+
+START_TEST(peer_ties_broken_by_origin)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	/* version 1 made here ("sip:self") */
+	S.f.version = 1;
+	/* the same number from a smaller address: stale; from a greater one:
+	 * newer */
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:other", 1), HA_PEERV_STALE);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:zzz", 1), HA_PEERV_CLAIM);
+	/* a pending claim is beaten only by a newer one */
+	ck_assert_int_eq(sim_peer(&S, P, 1, "sip:yyy", 1), HA_PEERV_STALE);
+	sim_run(&S, 200);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_str_eq(S.f.origin, "sip:zzz");
+}
+END_TEST
+
+START_TEST(peer_change_beaten_by_a_local_change_meanwhile)
+{
+	int n;
+
+	sim_default(&S);
+	S.peer[B].delay_ms = 500;
+	sim_start(&S, 0);
+	sim_run(&S, 600);
+	ck_assert_int_eq(sim_peer(&S, B, 4, "sip:peer", 1), HA_PEERV_CLAIM);
+	sim_at(&S, 600);
+	/* before the backup answers, an operator makes the primary active
+	 * here (it is already): no change. Then a local switch to the backup
+	 * and back makes versions 5 and 6 */
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_int_eq(S.f.version, 5);
+	ck_assert_int_eq(sim_switch(&S, P, HA_RSN_MANUAL, &n), 1);
+	ck_assert_int_eq(S.f.version, 6);
+	/* the claim for the backup was taken by the first switch (what it
+	 * claimed was so); nothing of it comes back */
+	sim_run(&S, 2000);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.version, 6);
+	ck_assert_int_eq(S.f.peer_adopted, 0);
+}
+END_TEST
+
+START_TEST(peer_change_while_held_is_refused_without_probe)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ha_fsm_hold(&S.f, 1);
+	ck_assert_int_eq(sim_peer(&S, B, 3, "sip:peer", 1), HA_PEERV_HELD);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.disagree, 1);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	sim_run(&S, 1000);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, B, 0, 100, 1000), 0);
+	ck_assert_int_eq(sim_peer(&S, 5, 3, "sip:peer", 1), HA_PEERV_BAD);
+}
+END_TEST
+
+START_TEST(peer_change_during_force_adopted_when_member_answers)
+{
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	/* the primary failed at 5000: FORCE; the backup's attempt failed at
+	 * 6000, the primary's is out until 7000 */
+	sim_run(&S, 6100);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	S.peer[B].mode = PEER_ANSWER;
+	ck_assert_int_eq(sim_peer(&S, B, 2, "sip:peer", 1), HA_PEERV_CLAIM);
+	sim_run(&S, 6200);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.version, 2);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PEER);
+	sim_check_counters(&S);
+}
+END_TEST
+
 /* ---- member_trust confirm: claims ------------------------------------- */
 
 START_TEST(claim_switches_only_when_the_member_answers)
@@ -2645,6 +2895,16 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(tc, claim_settled_by_a_manual_switch);
 	tcase_add_test(tc, claim_for_the_other_member_replaces_a_pending_one);
 	tcase_add_test(tc, manual_switch);
+	tcase_add_test(tc, version_order_is_number_then_origin);
+	tcase_add_test(tc, local_change_takes_highest_version_seen_plus_one);
+	tcase_add_test(tc, peer_change_adopted_once_its_member_answers);
+	tcase_add_test(tc, peer_change_refused_when_its_member_is_silent);
+	tcase_add_test(tc, peer_state_refused_asks_for_no_answer);
+	tcase_add_test(tc, peer_claim_brings_probe_in_flight_within_oos_force);
+	tcase_add_test(tc, peer_ties_broken_by_origin);
+	tcase_add_test(tc, peer_change_beaten_by_a_local_change_meanwhile);
+	tcase_add_test(tc, peer_change_while_held_is_refused_without_probe);
+	tcase_add_test(tc, peer_change_during_force_adopted_when_member_answers);
 	tcase_add_test(tc, verify_answered_changes_nothing);
 	tcase_add_test(tc, verify_silent_hunts_with_reason_failover);
 	tcase_add_test(tc, verify_silent_with_fresh_standby_switches_at_once);

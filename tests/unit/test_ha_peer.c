@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test_ha_peer.c - Check suite for ha_peer, the pool replication message. */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "ha_peer.h"
+
+static ha_peer_msg_t sample(void)
+{
+	ha_peer_msg_t m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = HA_PEER_CHANGE;
+	snprintf(m.pair, sizeof(m.pair), "sipserver1");
+	snprintf(m.uri[HA_ROLE_PRIMARY], HA_PEER_URI_MAX, "sip:10.0.0.11:5060");
+	snprintf(m.uri[HA_ROLE_BACKUP], HA_PEER_URI_MAX,
+			"sip:sip2.example.com;transport=tcp");
+	m.active = HA_ROLE_BACKUP;
+	m.reason = HA_RSN_PASSIVE;
+	m.version = 18446744073709551615ull;
+	snprintf(m.origin, sizeof(m.origin), "sip:127.0.0.2:5090");
+	return m;
+}
+
+static int dec(const char *s, ha_peer_msg_t *m)
+{
+	return ha_peer_decode(s, strlen(s), m);
+}
+
+START_TEST(encode_writes_the_documented_object)
+{
+	ha_peer_msg_t m = sample();
+	char buf[HA_PEER_BODY_MAX];
+	int n;
+
+	n = ha_peer_encode(&m, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "{\"v\":1,\"op\":\"change\",\"pair\":\"sipserver1\","
+						  "\"primary\":\"sip:10.0.0.11:5060\","
+						  "\"backup\":\"sip:sip2.example.com;transport=tcp\","
+						  "\"active\":\"backup\",\"reason\":\"passive\","
+						  "\"version\":18446744073709551615,"
+						  "\"origin\":\"sip:127.0.0.2:5090\"}");
+	ck_assert_int_eq(n, (int)strlen(buf));
+}
+END_TEST
+
+START_TEST(decode_reads_what_encode_wrote)
+{
+	ha_peer_msg_t m = sample(), d;
+	char buf[HA_PEER_BODY_MAX];
+	int op;
+
+	for(op = 0; op < HA_PEER_OP_COUNT; op++) {
+		m.op = (ha_peer_op_t)op;
+		m.reason = op == 0 ? HA_RSN_PEER : HA_RSN_PROBE;
+		/* quotes, backslashes and a control character survive */
+		snprintf(m.uri[HA_ROLE_PRIMARY], HA_PEER_URI_MAX, "sip:\"a\\b\"\t@x");
+		ck_assert_int_gt(ha_peer_encode(&m, buf, sizeof(buf)), 0);
+		ck_assert_int_eq(dec(buf, &d), 0);
+		ck_assert_int_eq(d.op, m.op);
+		ck_assert_str_eq(d.pair, m.pair);
+		ck_assert_str_eq(d.uri[0], m.uri[0]);
+		ck_assert_str_eq(d.uri[1], m.uri[1]);
+		ck_assert_int_eq(d.active, m.active);
+		ck_assert_int_eq(d.reason, m.reason);
+		ck_assert_uint_eq(d.version, m.version);
+		ck_assert_str_eq(d.origin, m.origin);
+	}
+}
+END_TEST
+
+START_TEST(encode_refuses_what_does_not_fit_or_is_not_valid)
+{
+	ha_peer_msg_t m = sample();
+	char buf[HA_PEER_BODY_MAX];
+	char small[40];
+
+	ck_assert_int_eq(ha_peer_encode(&m, small, sizeof(small)), -1);
+	ck_assert_str_eq(small, "");
+	m.active = HA_ROLE_NONE;
+	ck_assert_int_eq(ha_peer_encode(&m, buf, sizeof(buf)), -1);
+	m = sample();
+	m.origin[0] = '\0';
+	ck_assert_int_eq(ha_peer_encode(&m, buf, sizeof(buf)), -1);
+	m = sample();
+	m.pair[0] = '\0';
+	ck_assert_int_eq(ha_peer_encode(&m, buf, sizeof(buf)), -1);
+	/* the longest fields fit the documented body size */
+	m = sample();
+	memset(m.pair, 'p', HA_PEER_NAME_MAX);
+	m.pair[HA_PEER_NAME_MAX] = '\0';
+	memset(m.uri[0], 'a', HA_PEER_URI_MAX - 1);
+	m.uri[0][HA_PEER_URI_MAX - 1] = '\0';
+	memset(m.uri[1], 'b', HA_PEER_URI_MAX - 1);
+	m.uri[1][HA_PEER_URI_MAX - 1] = '\0';
+	memset(m.origin, 'o', HA_ORIGIN_MAX - 1);
+	m.origin[HA_ORIGIN_MAX - 1] = '\0';
+	ck_assert_int_gt(ha_peer_encode(&m, buf, sizeof(buf)), 0);
+}
+END_TEST
+
+START_TEST(decode_takes_any_key_order_white_space_and_unknown_keys)
+{
+	ha_peer_msg_t d;
+
+	ck_assert_int_eq(
+			dec(" { \"origin\" : \"sip:o\" , \"version\":3,\"active\":"
+				"\"primary\",\"reason\":\"manual\",\"backup\":\"sip:b\","
+				"\"primary\":\"sip:a\",\"pair\":\"p\\u0031\",\"op\":\"state\","
+				"\"x\":[1],\"v\":1}\n",
+					&d),
+			-1); /* an array: not a value this version skips */
+	ck_assert_int_eq(
+			dec(" { \"origin\" : \"sip:o\" , \"version\":3,\"active\":"
+				"\"primary\",\"reason\":\"manual\",\"backup\":\"sip:b\","
+				"\"primary\":\"sip:a\",\"pair\":\"p\\u0031\",\"op\":\"state\","
+				"\"x\":-1.5e3,\"y\":null,\"z\":\"w\",\"t\":true,\"v\":1}\n",
+					&d),
+			0);
+	ck_assert_str_eq(d.pair, "p1");
+	ck_assert_int_eq(d.op, HA_PEER_STATE);
+	ck_assert_int_eq(d.active, HA_ROLE_PRIMARY);
+	ck_assert_int_eq(d.reason, HA_RSN_MANUAL);
+	ck_assert_uint_eq(d.version, 3);
+	ck_assert_str_eq(d.uri[1], "sip:b");
+}
+END_TEST
+
+START_TEST(decode_refuses_bad_messages)
+{
+	static const char *bad[] = {
+			"",
+			"{}",
+			"[]",
+			"{\"v\":1}",
+			/* v 2 */
+			"{\"v\":2,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\"}",
+			/* unknown op, role, reason */
+			"{\"v\":1,\"op\":\"grab\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\"}",
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"none\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\"}",
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"why\","
+			"\"version\":1,\"origin\":\"o\"}",
+			/* a key twice */
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\",\"pair\":\"q\"}",
+			/* version: negative, fraction, leading zero, 2^64 */
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":-1,\"origin\":\"o\"}",
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1.5,\"origin\":\"o\"}",
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":01,\"origin\":\"o\"}",
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":18446744073709551616,\"origin\":\"o\"}",
+			/* a NUL by escape, a raw control character, an empty origin */
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\\u0000\",\"primary\":"
+			"\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\"}",
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\n\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\"}",
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"\"}",
+			/* trailing garbage, unterminated */
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\"} x",
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\"",
+	};
+	ha_peer_msg_t d;
+	char big[2048];
+	size_t i;
+
+	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(dec(bad[i], &d) == -1, "accepted: %s", bad[i]);
+	/* a pair name longer than 64 */
+	snprintf(big, sizeof(big),
+			"{\"v\":1,\"op\":\"change\",\"pair\":\"%065d\",\"primary\":\"a\","
+			"\"backup\":\"b\",\"active\":\"backup\",\"reason\":\"probe\","
+			"\"version\":1,\"origin\":\"o\"}",
+			0);
+	ck_assert_int_eq(dec(big, &d), -1);
+	/* the length given is what counts: a message cut short is refused */
+	ck_assert_int_eq(ha_peer_decode(big, 30, &d), -1);
+}
+END_TEST
+
+static Suite *ha_peer_suite(void)
+{
+	Suite *s = suite_create("ha_peer");
+	TCase *tc = tcase_create("message");
+
+	tcase_add_test(tc, encode_writes_the_documented_object);
+	tcase_add_test(tc, decode_reads_what_encode_wrote);
+	tcase_add_test(tc, encode_refuses_what_does_not_fit_or_is_not_valid);
+	tcase_add_test(tc, decode_takes_any_key_order_white_space_and_unknown_keys);
+	tcase_add_test(tc, decode_refuses_bad_messages);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ha_peer_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
