@@ -29,6 +29,7 @@
 
 #include "ha_pair.h"
 #include "ha_wait.h"
+#include "ha_dmq.h"
 
 MODULE_VERSION
 
@@ -146,6 +147,7 @@ static param_export_t params[] = {
 	{"max_wait", PARAM_INT, &_ha_max_wait},
 	{"max_waiting", PARAM_INT, &_ha_wait_cap},
 	{"retry_after", PARAM_INT, &_ha_retry_after},
+	{"enable_dmq", PARAM_INT, &_ha_enable_dmq},
 	{0, 0, 0}
 };
 
@@ -379,6 +381,8 @@ static int mod_init(void)
 		return -1;
 	if(ha_event_mod_init(ls.pairs) < 0)
 		return -1;
+	if(ha_dmq_mod_init() < 0)
+		return -1;
 	if(_ha_dns_refresh < 0) {
 		LM_ERR("dns_refresh %d: seconds, or 0 for never\n", _ha_dns_refresh);
 		return -1;
@@ -416,7 +420,7 @@ static void ha_dns_timer(unsigned int ticks, void *param)
 static int child_init(int rank)
 {
 	if(rank == PROC_MAIN) {
-		if(ha_probe_fork() < 0 || ha_event_fork() < 0)
+		if(ha_probe_fork() < 0 || ha_event_fork() < 0 || ha_dmq_fork() < 0)
 			return -1;
 		if(_ha_tm_loaded && ha_wait_fork() < 0)
 			return -1;
@@ -435,6 +439,7 @@ static void mod_destroy(void)
 {
 	ha_store_destroy();
 	ha_event_destroy();
+	ha_dmq_destroy();
 	ha_wait_destroy();
 	if(_ha_prober) {
 		shm_free(_ha_prober);

@@ -17,6 +17,7 @@
 #include "../../core/tcp_conn.h"
 
 #include "ha_pair.h"
+#include "ha_dmq.h"
 
 /* probe_conn_alive() relies on tcpconn_get() having this form, as in 5.6
  * and 6.x (tcpconn_exists(), used before, is in no header and gained an
@@ -155,6 +156,7 @@ void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 				break;
 		}
 	}
+	ha_dmq_actions(p, acts);
 }
 
 /* Build the OPTIONS of probe token to member role of pair p, sent from

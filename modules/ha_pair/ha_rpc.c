@@ -8,6 +8,7 @@
 #include "../../core/dprint.h"
 
 #include "ha_pair.h"
+#include "ha_dmq.h"
 
 /* How long ago member role of f's last probe ended (answered, or failed:
  * no alive answer by its deadline, a send failure), in ms; -1: none has
@@ -32,6 +33,34 @@ static const char *member_state_name(const ha_fsm_t *f, int role, int64_t ago)
 	if(ago < 0 || ago > (int64_t)f->cfg.oos_check_ms + f->cfg.oos_force_ms)
 		return ha_mstate_names[HA_MS_UNKNOWN];
 	return ha_mstate_names[f->m[role].state];
+}
+
+/* The pool's fields of a pair whose state is f (enable_dmq): the version
+ * of its active member and who made it, any disagreement with a peer,
+ * and what became of the peers' changes. Returns 0, or -1. */
+static int rpc_add_pool(rpc_t *rpc, void *st, const ha_fsm_t *f)
+{
+	if(rpc->struct_add(st, "jss", "version", (unsigned long)f->version,
+			   "last_switchover_from",
+			   f->origin[0] != '\0' ? f->origin : "local", "disagreement",
+			   f->disagree ? "yes" : "no")
+			< 0)
+		return -1;
+	if(f->disagree
+			&& rpc->struct_add(st, "sjs", "disagreement_member",
+					   ha_role_name(f->disagree_member), "disagreement_version",
+					   (unsigned long)f->disagree_version, "disagreement_from",
+					   f->disagree_origin)
+					   < 0)
+		return -1;
+	if(rpc->struct_add(st, "jjjj", "peer_received",
+			   (unsigned long)f->peer_received, "peer_adopted",
+			   (unsigned long)f->peer_adopted, "peer_refused",
+			   (unsigned long)f->peer_refused, "peer_stale",
+			   (unsigned long)f->peer_stale)
+			< 0)
+		return -1;
+	return 0;
 }
 
 /* Add pair p to the reply as a struct. The state is copied under the
@@ -85,6 +114,8 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 			   "verify_alive", (unsigned long)f.verify_alive, "verify_silent",
 			   (unsigned long)f.verify_silent)
 			< 0)
+		return -1;
+	if(_ha_enable_dmq && rpc_add_pool(rpc, st, &f) < 0)
 		return -1;
 	if(rpc->struct_add(st, "djjj", "waiting", nwait, "waited",
 			   (unsigned long)waited, "wait_timeouts",

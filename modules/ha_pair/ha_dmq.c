@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ha_dmq.c - pool replication of ha_pair over Kamailio's dmq module: every
+ * local change of a pair's active member goes to the pool's peers, and a
+ * peer's change is a claim that a probe confirms (ha_fsm_peer()). */
+
+#include <string.h>
+#include <stdio.h>
+
+#include "../../core/dprint.h"
+#include "../../core/sr_module.h"
+#include "../../core/timer_proc.h"
+#include "../../core/counters.h"
+#include "../../core/mem/shm_mem.h"
+#include "../../core/parser/msg_parser.h"
+#include "../../core/parser/parse_content.h"
+#include "../../modules/dmq/bind_dmq.h"
+
+#include "ha_pair.h"
+#include "ha_peer.h"
+#include "ha_dmq.h"
+
+#define HA_DMQ_QUEUE 1024		 /* messages waiting to be sent, at most */
+#define HA_DMQ_TICK_US 2000		 /* the send process looks every 2 ms */
+#define HA_DMQ_PEER_ID "ha_pair" /* user part of the KDMQ requests */
+
+int _ha_enable_dmq = 0;
+
+/* One message to send: to a node (its DMQ address), or to every active
+ * node of the pool (to[0] == '\0'). */
+typedef struct ha_dmq_out
+{
+	char to[HA_ORIGIN_MAX];
+	int len;
+	char body[HA_PEER_BODY_MAX];
+} ha_dmq_out_t;
+
+/* A ring of messages in shared memory, guarded by its lock. */
+typedef struct ha_dmq_q
+{
+	gen_lock_t lock;
+	unsigned int head; /* next to send */
+	unsigned int tail; /* next free; tail - head are waiting */
+	ha_dmq_out_t m[HA_DMQ_QUEUE];
+} ha_dmq_q_t;
+
+static ha_dmq_q_t *_ha_dmq_q = NULL;
+static dmq_api_t _ha_dmqb;
+static dmq_peer_t *_ha_dmq_peer = NULL;
+/* this proxy's DMQ address (dmq's server_address): the origin of local
+ * changes, and what a tie is broken with */
+static char _ha_dmq_self[HA_ORIGIN_MAX];
+static str _ha_dmq_ct = str_init("application/json");
+static str _ha_dmq_ok = str_init("OK");
+static str _ha_dmq_bad = str_init("Bad Request");
+
+static stat_var *_ha_st_peer_sent = NULL;
+static stat_var *_ha_st_peer_received = NULL;
+static stat_var *_ha_st_peer_adopted = NULL;
+static stat_var *_ha_st_peer_refused = NULL;
+static stat_var *_ha_st_peer_stale = NULL;
+
+static stat_export_t ha_dmq_stats[] = {
+		{"peer_changes_sent", 0, &_ha_st_peer_sent},
+		{"peer_changes_received", 0, &_ha_st_peer_received},
+		{"peer_changes_adopted", 0, &_ha_st_peer_adopted},
+		{"peer_changes_refused", 0, &_ha_st_peer_refused},
+		{"peer_changes_stale", 0, &_ha_st_peer_stale}, {0, 0, 0}};
+
+/* Queue body (len bytes) for to ("" : every node). Never blocks for long,
+ * never sends. A full queue drops the message (logged): the pool then
+ * agrees through its own probes, as without replication. */
+static void dmq_queue(const char *to, const char *body, int len)
+{
+	ha_dmq_out_t *o;
+
+	lock_get(&_ha_dmq_q->lock);
+	if(_ha_dmq_q->tail - _ha_dmq_q->head >= HA_DMQ_QUEUE) {
+		lock_release(&_ha_dmq_q->lock);
+		LM_ERR("dmq send queue full, a pair change is not replicated\n");
+		return;
+	}
+	o = &_ha_dmq_q->m[_ha_dmq_q->tail % HA_DMQ_QUEUE];
+	snprintf(o->to, sizeof(o->to), "%s", to);
+	memcpy(o->body, body, len);
+	o->len = len;
+	_ha_dmq_q->tail++;
+	lock_release(&_ha_dmq_q->lock);
+}
+
+/* Fill m with pair p's identity. Returns 0, or -1 when a member URI is too
+ * long to be replicated. */
+static int msg_identity(ha_peer_msg_t *m, const ha_pair_t *p)
+{
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->pair, sizeof(m->pair), "%.*s", p->name.len, p->name.s);
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		if(p->m[i].uri.len >= HA_PEER_URI_MAX)
+			return -1;
+		memcpy(m->uri[i], p->m[i].uri.s, p->m[i].uri.len);
+		m->uri[i][p->m[i].uri.len] = '\0';
+	}
+	return 0;
+}
+
+/* Encode m and queue it for to. */
+static void msg_queue(
+		const char *to, const ha_peer_msg_t *m, const ha_pair_t *p)
+{
+	char body[HA_PEER_BODY_MAX];
+	int len;
+
+	len = ha_peer_encode(m, body, sizeof(body));
+	if(len < 0) {
+		LM_ERR("pair '%.*s': its change cannot be encoded for the pool\n",
+				p->name.len, p->name.s);
+		return;
+	}
+	dmq_queue(to, body, len);
+}
+
+/* Send pair p's current state to the node at to: the answer to a change
+ * of to's that this proxy did not take. Not in FORCE (no member to name). */
+static void dmq_answer(ha_pair_t *p, const char *to)
+{
+	ha_peer_msg_t m;
+	ha_fsm_t *f = &p->st->fsm;
+
+	if(msg_identity(&m, p) < 0)
+		return;
+	lock_get(&p->st->lock);
+	m.active = f->active;
+	m.reason = f->last_reason;
+	m.version = f->version;
+	snprintf(m.origin, sizeof(m.origin), "%s",
+			f->origin[0] != '\0' ? f->origin : _ha_dmq_self);
+	lock_release(&p->st->lock);
+	if(m.active == HA_ROLE_NONE)
+		return;
+	m.op = HA_PEER_STATE;
+	msg_queue(to, &m, p);
+}
+
+void ha_dmq_actions(ha_pair_t *p, const ha_actions_t *acts)
+{
+	ha_peer_msg_t m;
+	const ha_action_t *a;
+	int i;
+
+	if(!_ha_enable_dmq)
+		return;
+	if(acts->peer_adopted > 0)
+		update_stat(_ha_st_peer_adopted, acts->peer_adopted);
+	if(acts->peer_refused > 0) {
+		update_stat(_ha_st_peer_refused, acts->peer_refused);
+		LM_WARN("pair '%.*s': a pool peer's change names a member that does "
+				"not answer this proxy: kept the own view\n",
+				p->name.len, p->name.s);
+	}
+	if(acts->answer_to[0] != '\0')
+		dmq_answer(p, acts->answer_to);
+	for(i = 0; i < acts->n; i++) {
+		a = &acts->a[i];
+		/* a start is no change; an adopted change is the peer's to tell */
+		if(a->type != HA_ACT_SWITCH || a->reason == HA_RSN_START
+				|| a->reason == HA_RSN_PEER)
+			continue;
+		if(msg_identity(&m, p) < 0) {
+			LM_ERR("pair '%.*s': a member URI is longer than %d: not "
+				   "replicated\n",
+					p->name.len, p->name.s, HA_PEER_URI_MAX - 1);
+			return;
+		}
+		m.op = HA_PEER_CHANGE;
+		m.active = a->new_role;
+		m.reason = a->reason;
+		m.version = a->version;
+		snprintf(m.origin, sizeof(m.origin), "%s", _ha_dmq_self);
+		msg_queue("", &m, p);
+	}
+}
+
+static int dmq_resp_f(
+		struct sip_msg *msg, int code, dmq_node_t *node, void *param)
+{
+	(void)msg;
+	(void)node;
+	(void)param;
+	if(code >= 300)
+		LM_DBG("a pool peer answered %d to a pair change\n", code);
+	return 0;
+}
+
+static dmq_resp_cback_t _ha_dmq_resp = {dmq_resp_f, 0};
+
+/* The send process's tick: send what is queued, in order. */
+static void dmq_send_tick(unsigned int ticks, void *param)
+{
+	ha_dmq_out_t o;
+	dmq_node_t *node;
+	str body, to;
+	int rc;
+
+	(void)ticks;
+	(void)param;
+	for(;;) {
+		lock_get(&_ha_dmq_q->lock);
+		if(_ha_dmq_q->head == _ha_dmq_q->tail) {
+			lock_release(&_ha_dmq_q->lock);
+			return;
+		}
+		o = _ha_dmq_q->m[_ha_dmq_q->head % HA_DMQ_QUEUE];
+		_ha_dmq_q->head++;
+		lock_release(&_ha_dmq_q->lock);
+		body.s = o.body;
+		body.len = o.len;
+		if(o.to[0] == '\0') {
+			rc = _ha_dmqb.bcast_message(
+					_ha_dmq_peer, &body, NULL, &_ha_dmq_resp, 1, &_ha_dmq_ct);
+		} else {
+			to.s = o.to;
+			to.len = strlen(o.to);
+			node = _ha_dmqb.find_dmq_node_uri(&to);
+			if(node == NULL) {
+				LM_DBG("no dmq node %s: answer not sent\n", o.to);
+				continue;
+			}
+			rc = _ha_dmqb.send_message(
+					_ha_dmq_peer, &body, node, &_ha_dmq_resp, 1, &_ha_dmq_ct);
+		}
+		if(rc < 0)
+			LM_ERR("a pair change could not be sent to the pool\n");
+		else
+			update_stat(_ha_st_peer_sent, 1);
+	}
+}
+
+/* Take the body of a KDMQ request and decode it into m. Returns 0, or
+ * -1 (a bad message). */
+static int dmq_msg_decode(struct sip_msg *msg, ha_peer_msg_t *m)
+{
+	char *body;
+	int len;
+
+	if(msg->content_length == NULL
+			&& (parse_headers(msg, HDR_CONTENTLENGTH_F, 0) < 0
+					|| msg->content_length == NULL))
+		return -1;
+	len = get_content_length(msg);
+	body = get_body(msg);
+	if(body == NULL || len <= 0 || body + len > msg->buf + msg->len)
+		return -1;
+	return ha_peer_decode(body, (size_t)len, m);
+}
+
+/* Is pair p the pair m is about (same name and member URIs)? */
+static int same_identity(const ha_pair_t *p, const ha_peer_msg_t *m)
+{
+	int i;
+
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		if(p->m[i].uri.len != (int)strlen(m->uri[i])
+				|| memcmp(p->m[i].uri.s, m->uri[i], p->m[i].uri.len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* A KDMQ request for ha_pair, in a dmq worker: a peer's change (or its
+ * answer). It never waits for the claim's probe: the prober sends it, and
+ * the verdict is taken there. */
+static int dmq_handle(
+		struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
+{
+	ha_peer_msg_t m;
+	ha_table_t *t;
+	ha_pair_t *p;
+	ha_peer_verdict_t v;
+	str name;
+
+	(void)node;
+	resp->reason = _ha_dmq_ok;
+	resp->resp_code = 200;
+	if(dmq_msg_decode(msg, &m) < 0) {
+		LM_WARN("a malformed pair change from the pool (%s:%d): ignored\n",
+				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+		resp->reason = _ha_dmq_bad;
+		resp->resp_code = 400;
+		return 0;
+	}
+	update_stat(_ha_st_peer_received, 1);
+	t = ha_table_cur();
+	name.s = m.pair;
+	name.len = strlen(m.pair);
+	p = t != NULL ? ha_table_by_name(t, &name) : NULL;
+	if(p == NULL || !same_identity(p, &m)) {
+		/* another pairs file (or an older or newer one) on that peer */
+		LM_DBG("pool change of pair '%s', which this proxy has not (or "
+			   "with other members): ignored\n",
+				m.pair);
+		return 0;
+	}
+	lock_get(&p->st->lock);
+	v = ha_fsm_peer(&p->st->fsm, m.active, m.version, m.origin, _ha_dmq_self,
+			m.op == HA_PEER_CHANGE, ha_now_ms());
+	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING)
+		ha_pair_touched(p); /* the prober sends the claim's probe now */
+	lock_release(&p->st->lock);
+	switch(v) {
+		case HA_PEERV_STALE:
+			update_stat(_ha_st_peer_stale, 1);
+			/* the sender is behind: tell it what this proxy has */
+			if(m.op == HA_PEER_CHANGE)
+				dmq_answer(p, m.origin);
+			break;
+		case HA_PEERV_AGREE:
+			update_stat(_ha_st_peer_adopted, 1);
+			break;
+		case HA_PEERV_HELD:
+			update_stat(_ha_st_peer_refused, 1);
+			if(m.op == HA_PEER_CHANGE)
+				dmq_answer(p, m.origin);
+			break;
+		default:
+			break;
+	}
+	LM_DBG("pair '%s': pool change %s v%llu from %s: %d\n", m.pair,
+			ha_role_name(m.active), (unsigned long long)m.version, m.origin,
+			(int)v);
+	return 0;
+}
+
+int ha_dmq_mod_init(void)
+{
+	struct sr_module *mod;
+	dmq_peer_t peer;
+	str *addr;
+	modparam_t ptype;
+
+	if(register_module_stats("ha_pair", ha_dmq_stats) != 0) {
+		LM_ERR("cannot register the pool statistics\n");
+		return -1;
+	}
+	if(_ha_enable_dmq != 0 && _ha_enable_dmq != 1) {
+		LM_ERR("enable_dmq %d: 0 (off) or 1 (on)\n", _ha_enable_dmq);
+		return -1;
+	}
+	if(!_ha_enable_dmq)
+		return 0;
+	mod = find_module_by_name("dmq");
+	if(mod == NULL || find_export("bind_dmq", 0, 0) == NULL) {
+		LM_ERR("enable_dmq is 1 but the dmq module is not loaded: add "
+			   "loadmodule \"dmq.so\" (before ha_pair.so), or set "
+			   "enable_dmq to 0\n");
+		return -1;
+	}
+	addr = find_param_export(mod, "server_address", PARAM_STR, &ptype);
+	if(addr == NULL || addr->s == NULL || addr->len <= 0) {
+		LM_ERR("enable_dmq is 1 but dmq's server_address is not set\n");
+		return -1;
+	}
+	if(addr->len >= HA_ORIGIN_MAX) {
+		LM_ERR("dmq's server_address '%.*s' is longer than %d characters\n",
+				addr->len, addr->s, HA_ORIGIN_MAX - 1);
+		return -1;
+	}
+	memcpy(_ha_dmq_self, addr->s, addr->len);
+	_ha_dmq_self[addr->len] = '\0';
+	if(dmq_load_api(&_ha_dmqb) != 0) {
+		LM_ERR("cannot bind the dmq module's API\n");
+		return -1;
+	}
+	memset(&peer, 0, sizeof(peer));
+	peer.callback = dmq_handle;
+	peer.init_callback = NULL;
+	peer.peer_id.s = HA_DMQ_PEER_ID;
+	peer.peer_id.len = sizeof(HA_DMQ_PEER_ID) - 1;
+	peer.description.s = HA_DMQ_PEER_ID;
+	peer.description.len = sizeof(HA_DMQ_PEER_ID) - 1;
+	_ha_dmq_peer = _ha_dmqb.register_dmq_peer(&peer);
+	if(_ha_dmq_peer == NULL) {
+		LM_ERR("cannot register with dmq (is dmq loaded before ha_pair?)\n");
+		return -1;
+	}
+	_ha_dmq_q = shm_malloc(sizeof(*_ha_dmq_q));
+	if(_ha_dmq_q == NULL) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
+	_ha_dmq_q->head = _ha_dmq_q->tail = 0;
+	if(lock_init(&_ha_dmq_q->lock) == NULL) {
+		LM_ERR("cannot init the dmq send queue's lock\n");
+		shm_free(_ha_dmq_q);
+		_ha_dmq_q = NULL;
+		return -1;
+	}
+	if(register_basic_timers(1) < 0) {
+		LM_ERR("cannot reserve the dmq send process\n");
+		return -1;
+	}
+	LM_INFO("pool replication over dmq on, this proxy is %s\n", _ha_dmq_self);
+	return 0;
+}
+
+int ha_dmq_fork(void)
+{
+	if(!_ha_enable_dmq)
+		return 0;
+	if(fork_basic_utimer(PROC_TIMER, "ha_pair dmq", 1 /* socks */,
+			   dmq_send_tick, NULL, HA_DMQ_TICK_US)
+			< 0) {
+		LM_ERR("cannot start the dmq send process\n");
+		return -1;
+	}
+	return 0;
+}
+
+void ha_dmq_destroy(void)
+{
+	if(_ha_dmq_q != NULL) {
+		shm_free(_ha_dmq_q);
+		_ha_dmq_q = NULL;
+	}
+}
