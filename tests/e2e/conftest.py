@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -299,6 +300,86 @@ class Kamailio:
 
     def log_text(self):
         return self.log.read_text(errors="replace")
+
+
+class UdpMember:
+    """A promoted member on a UDP address (a real socket): it sends a
+    request to the proxy from its own address and port, and answers the
+    proxy's OPTIONS with 200, as a serving member does. (A sipp cannot both
+    send a request and answer probes on the same port.) far: where its
+    requests are addressed (the pair's outbound traffic)."""
+
+    def __init__(self, ip, port, answers=True, far="127.0.0.5:5060"):
+        self.far = far
+        self.answers = answers  # False: a forger (it cannot answer)
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind((ip, port))
+        self.s.settimeout(0.05)
+        self.ip, self.port = ip, port
+        self.options = 0
+        self.codes = []
+        self.running = True
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        while self.running:
+            try:
+                data, addr = self.s.recvfrom(65535)
+            except (socket.timeout, OSError):
+                continue
+            text = data.decode(errors="replace")
+            if text.startswith("OPTIONS "):
+                self.options += 1
+                if self.answers:
+                    self.s.sendto(self.ok(text).encode(), addr)
+            elif text.startswith("SIP/2.0 "):
+                self.codes.append(int(text[8:11]))
+
+    @staticmethod
+    def ok(req):
+        keep = []
+        for line in req.split("\r\n")[1:]:
+            if not line:
+                break
+            name = line.split(":", 1)[0].strip().lower()
+            if name in ("via", "from", "call-id", "cseq"):
+                keep.append(line)
+            elif name == "to":
+                keep.append(line + ";tag=member")
+        return ("SIP/2.0 200 OK\r\n" + "\r\n".join(keep)
+                + "\r\nContent-Length: 0\r\n\r\n")
+
+    def send(self, user, proxy=("127.0.0.1", 5060)):
+        me = f"{self.ip}:{self.port}"
+        FAR = self.far
+        req = (f"MESSAGE sip:{user}@{FAR} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP {me};branch=z9hG4bK-{user};rport\r\n"
+               f"Max-Forwards: 70\r\n"
+               f"From: <sip:member@{me}>;tag={user}\r\n"
+               f"To: <sip:{user}@{FAR}>\r\n"
+               f"Call-ID: {user}@{self.ip}\r\n"
+               f"CSeq: 1 MESSAGE\r\n"
+               f"Content-Length: 0\r\n\r\n")
+        self.s.sendto(req.encode(), proxy)
+
+    def close(self):
+        self.running = False
+        self.t.join(2)
+        self.s.close()
+
+
+@pytest.fixture
+def udp_member():
+    made = []
+
+    def make(ip, port, answers=True):
+        m = UdpMember(ip, port, answers)
+        made.append(m)
+        return m
+    yield make
+    for m in made:
+        m.close()
 
 
 def send_request(procs, logdir, src_ip, src_port, method="MESSAGE",

@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A pool of three proxies sharing pair changes over Kamailio's dmq
+(enable_dmq, config/kamailio.cfg's WITH_DMQ), one pair in front of them.
+
+A change seen by one proxy reaches the others as a claim: each adopts it
+once the named member answers a probe it sends at once. A forged or stale
+change costs at most that probe and moves nothing. Without replication,
+every proxy keeps its own view, as before.
+
+The members are UDP sockets of the test (conftest.UdpMember): they answer
+the proxies' OPTIONS and send the request that promotes them (a passive
+switchover, confirmed by a probe under member_trust confirm)."""
+
+import re
+import socket
+import statistics
+import threading
+import time
+
+from conftest import Kamailio, pairs_xml
+
+PAIR = "sipserver1"
+PRI, BAK = ("127.0.0.2", 5060), ("127.0.0.3", 5060)
+# oos-check long enough that no proxy finds a change by its own probing
+# within a round of this test: only replication can make them agree fast
+PAIRS = pairs_xml([(PAIR, "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
+                    {"oos-check": "20s", "oos-force": "500ms"})])
+PROXIES = ["127.0.0.1", "127.0.0.21", "127.0.0.22"]
+ADOPT_MS = 100  # the agreement bound of the issue, confirming probe included
+
+
+def dmq_addr(ip):
+    return f"sip:{ip}:5060"
+
+
+def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS):
+    """Proxies on ips (each in a folder of its own); with dmq, each names
+    the first as its notification address, and the first names the second
+    (a fixed node list). Returns them once every one of them knows every
+    other as an active dmq node."""
+    kams = []
+    for i, ip in enumerate(ips):
+        d = logdir / f"proxy{i}"
+        d.mkdir()
+        defines = {}
+        if dmq:
+            defines = {"WITH_DMQ": None, "DMQ_SERVER": f'"{dmq_addr(ip)}"',
+                       "DMQ_NOTIFY": f'"{dmq_addr(ips[1 if i == 0 else 0])}"'}
+        kams.append(Kamailio(procs, d, pairs, defines=defines,
+                             listen=f"udp:{ip}:5060"))
+    if dmq:
+        for k in kams:
+            assert k.wait(lambda: active_nodes(k) == len(ips), 15,
+                          step=0.1) is not None, \
+                k.rpc("dmq.list_nodes").stdout
+    return kams
+
+
+def active_nodes(kam):
+    """How many nodes (itself included) kam's dmq lists as active."""
+    out = kam.rpc("dmq.list_nodes", check=False).stdout
+    return len(re.findall(r"status: active", out))
+
+
+def show(kam):
+    return kam.show(PAIR)
+
+
+def all_on(kams, role):
+    return all(show(k)["active"] == role for k in kams)
+
+
+def until_all(kams, role, t0, timeout=2.0):
+    """Seconds from t0 (time.monotonic()) until every proxy of kams shows
+    role active: each is polled by a thread of its own, so one kamcmd run
+    (10-20 ms) is all the polling adds; None when one did not in time."""
+    got = {}
+
+    def poll(k):
+        while time.monotonic() - t0 < timeout:
+            if show(k)["active"] == role:
+                got[k] = time.monotonic() - t0
+                return
+            time.sleep(0.002)
+    threads = [threading.Thread(target=poll, args=(k,)) for k in kams]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return max(got.values()) if len(got) == len(kams) else None
+
+
+def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.31", 5099)):
+    """Send one KDMQ request for ha_pair to the proxy at to_ip from src (a
+    socket of the test, not a node of the pool), as from the node at
+    from_ip; return the status code of its reply."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(src)
+    s.settimeout(3)
+    cid = f"forged-{time.monotonic_ns()}"
+    req = (f"KDMQ sip:ha_pair@{to_ip}:5060 SIP/2.0\r\n"
+           f"Via: SIP/2.0/UDP {src[0]}:{src[1]};branch=z9hG4bK{cid};rport\r\n"
+           f"From: <sip:ha_pair@{from_ip}:5060>;tag={cid}\r\n"
+           f"To: <sip:ha_pair@{to_ip}:5060>\r\n"
+           f"Call-ID: {cid}\r\n"
+           f"CSeq: 1 KDMQ\r\n"
+           f"Max-Forwards: 1\r\n"
+           f"Content-Type: application/json\r\n"
+           f"Content-Length: {len(body)}\r\n\r\n{body}")
+    try:
+        s.sendto(req.encode(), (to_ip, 5060))
+        while True:
+            data = s.recv(65535).decode(errors="replace")
+            code = int(data[8:11])
+            if code >= 200:
+                return code
+    except socket.timeout:
+        return None
+    finally:
+        s.close()
+
+
+def change(active, version, origin, op="change"):
+    return ('{"v":1,"op":"%s","pair":"%s","primary":"sip:127.0.0.2:5060",'
+            '"backup":"sip:127.0.0.3:5060","active":"%s","reason":"passive",'
+            '"version":%d,"origin":"%s"}' % (op, PAIR, active, version,
+                                             origin))
+
+
+def test_passive_switchover_adopted_by_the_pool_within_100ms(
+        procs, logdir, udp_member):
+    members = {"primary": udp_member(*PRI), "backup": udp_member(*BAK)}
+    kams = start_pool(procs, logdir)
+    assert all_on(kams, "primary")
+    times = []
+    role = "primary"
+    for rnd in range(20):
+        role = "backup" if role == "primary" else "primary"
+        seen = kams[rnd % 3]  # the proxy the promoted member talks to
+        others = [k for k in kams if k is not seen]
+        sent = [int(show(k)["members"][1 if role == "backup" else 0]
+                    ["probes_sent"]) for k in others]
+        t0 = time.monotonic()
+        members[role].send(f"promote{rnd}",
+                           proxy=(PROXIES[rnd % 3], 5060))
+        took = until_all(kams, role, t0)
+        assert took is not None, [show(k) for k in kams]
+        times.append(took)
+        p = show(seen)
+        assert (p["last_switchover_reason"], p["last_switchover_from"]) == (
+            "passive", "local"), p
+        version = p["version"]
+        for k, n in zip(others, sent):
+            q = show(k)
+            # adopted, with the originator's version, after their own probe
+            assert (q["last_switchover_reason"], q["last_switchover_from"],
+                    q["version"], q["disagreement"]) == (
+                "peer", dmq_addr(PROXIES[rnd % 3]), version, "no"), q
+            assert int(q["members"][1 if role == "backup" else 0]
+                       ["probes_sent"]) == n + 1, q
+    for k in kams:
+        assert k.stat("peer_changes_refused") == 0
+        assert k.stat("peer_changes_adopted") >= 13
+    assert sum(k.stat("peer_changes_sent") for k in kams) >= 20
+    med, worst = statistics.median(times), max(times)
+    with open(logdir.parent / "pool_agreement.txt", "a") as f:
+        f.write(f"pool of 3, passive switchover seen by one proxy: all three "
+                f"on the new member after median {med * 1000:.1f} ms, worst "
+                f"{worst * 1000:.1f} ms over {len(times)} switchovers "
+                f"(from the promoting request; confirming probes "
+                f"included; each proxy polled by kamcmd)\n")
+    assert worst < ADOPT_MS / 1000, times
+
+
+def test_forged_or_stale_change_costs_at_most_a_probe(
+        procs, logdir, udp_member):
+    udp_member(*PRI)
+    udp_member(*BAK, answers=False)  # the standby does not serve
+    # a short oos-check: the backup's start probe ends (unanswered) soon
+    kams = start_pool(procs, logdir, pairs=pairs_xml([
+        (PAIR, "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
+         {"oos-check": "1s", "oos-force": "500ms"})]))
+    b = kams[1]
+    assert b.wait(lambda: show(b)["members"][1]["state"] == "down",
+                  3) is not None
+    before = show(b)
+    # a forged change: the backup is active, version 100, "from" proxy 0
+    assert kdmq(PROXIES[1], change("backup", 100, dmq_addr(PROXIES[0]))) \
+        == 200
+    assert b.wait(lambda: show(b)["peer_refused"] == "1", 2) is not None
+    p = show(b)
+    # it cost one probe of the backup, moved nothing, and is reported
+    assert int(p["members"][1]["probes_sent"]) == \
+        int(before["members"][1]["probes_sent"]) + 1, p
+    assert (p["active"], p["switchovers"], p["version"]) == (
+        "primary", before["switchovers"], before["version"]), p
+    assert (p["disagreement"], p["disagreement_member"],
+            p["disagreement_version"], p["disagreement_from"]) == (
+        "yes", "backup", "100", dmq_addr(PROXIES[0])), p
+    assert b.stat("peer_changes_refused") == 1
+    assert b.stat("peer_changes_received") == 1
+    # newer ones (forged, they keep coming): each is a claim, one probe
+    # each, never a switch
+    for v in (101, 102):
+        assert kdmq(PROXIES[1], change("backup", v, dmq_addr(PROXIES[0]))) \
+            == 200
+        assert b.wait(lambda: show(b)["peer_refused"] == str(v - 99),
+                      2) is not None
+    # a stale change (older than the pair's version: 0 from an address
+    # that sorts before this proxy's) costs nothing at all
+    sent = int(show(b)["members"][1]["probes_sent"])
+    assert kdmq(PROXIES[1], change("backup", 0, "sip:127.0.0.0:5060")) == 200
+    assert b.wait(lambda: show(b)["peer_stale"] == "1", 2) is not None
+    time.sleep(0.6)  # a probe would have been sent and ended by now
+    p = show(b)
+    assert int(p["members"][1]["probes_sent"]) == sent, p
+    assert (p["active"], p["switchovers"]) == ("primary",
+                                               before["switchovers"]), p
+    assert b.stat("peer_changes_stale") == 1
+    # a malformed body: 400, nothing counted
+    assert kdmq(PROXIES[1], '{"v":1,"op":"change"') == 400
+    assert b.stat("peer_changes_received") == 4
+    # the other proxies never moved either
+    for k in (kams[0], kams[2]):
+        assert show(k)["active"] == "primary"
+
+
+def test_replication_off_each_proxy_keeps_its_own_view(
+        procs, logdir, udp_member):
+    members = {"primary": udp_member(*PRI), "backup": udp_member(*BAK)}
+    kams = start_pool(procs, logdir, dmq=False, ips=PROXIES[:2])
+    members["backup"].send("promote", proxy=(PROXIES[0], 5060))
+    assert kams[0].wait(lambda: show(kams[0])["active"] == "backup",
+                        1) is not None
+    time.sleep(0.5)
+    p = show(kams[1])
+    assert (p["active"], p["switchovers"]) == ("primary", "0"), p
+    for k in kams:
+        # no pool fields, the counters there and at zero, no dmq process
+        assert "version" not in show(k)
+        assert k.stat("peer_changes_sent") == 0
+        assert k.stat("peer_changes_received") == 0
+        assert "ha_pair dmq" not in k.rpc("core.psx").stdout
+
+
+MINIMAL_CFG = """#!KAMAILIO
+listen=udp:127.0.0.1:5060
+mpath="{moddir}"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "ctl.so"
+loadmodule "{so}"
+modparam("ctl", "binrpc", "unix:{ctl}")
+modparam("ha_pair", "pairs_file", "{pairs}")
+modparam("ha_pair", "enable_dmq", 1)
+request_route {{ drop; }}
+"""
+
+
+def test_enable_dmq_without_dmq_stops_startup(procs, logdir):
+    from conftest import KAMAILIO_MODDIR, MODULE
+    (logdir / "ha_pairs.xml").write_text(PAIRS)
+    cfg = logdir / "no_dmq.cfg"
+    cfg.write_text(MINIMAL_CFG.format(moddir=KAMAILIO_MODDIR, so=MODULE,
+                                      ctl=logdir / "ctl",
+                                      pairs=logdir / "ha_pairs.xml"))
+    kam = Kamailio(procs, logdir, PAIRS, cfg=cfg, expect_start=False,
+                   pairs_file=logdir / "ha_pairs.xml")
+    kam.proc.wait(10)
+    assert kam.proc.returncode != 0
+    assert ("enable_dmq is 1 but the dmq module is not loaded"
+            in kam.log_text()), kam.log_text()[-2000:]
