@@ -17,6 +17,8 @@ import statistics
 import threading
 import time
 
+import pytest
+
 from conftest import Kamailio, pairs_xml
 
 PAIR = "sipserver1"
@@ -29,23 +31,30 @@ PROXIES = ["127.0.0.1", "127.0.0.21", "127.0.0.22"]
 ADOPT_MS = 100  # the agreement bound of the issue, confirming probe included
 
 
-def dmq_addr(ip):
-    return f"sip:{ip}:5060"
+def dmq_addr(ip, transport="udp"):
+    return f"sip:{ip}:5060" + (";transport=tcp" if transport == "tcp"
+                                else "")
 
 
-def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS):
-    """Proxies on ips (each in a folder of its own); with dmq, each names
-    the first as its notification address, and the first names the second
-    (a fixed node list). Returns them once every one of them knows every
-    other as an active dmq node."""
+def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS,
+               transport="udp"):
+    """Proxies on ips (each in a folder of its own); with dmq (over
+    transport), each names the first as its notification address, and the
+    first names the second (a fixed node list). Returns them once every one
+    of them knows every other as an active dmq node."""
     kams = []
     for i, ip in enumerate(ips):
         d = logdir / f"proxy{i}"
         d.mkdir()
         defines = {}
         if dmq:
-            defines = {"WITH_DMQ": None, "DMQ_SERVER": f'"{dmq_addr(ip)}"',
-                       "DMQ_NOTIFY": f'"{dmq_addr(ips[1 if i == 0 else 0])}"'}
+            other = ips[1 if i == 0 else 0]
+            defines = {"WITH_DMQ": None,
+                       "DMQ_SERVER": f'"{dmq_addr(ip, transport)}"',
+                       "DMQ_NOTIFY": f'"{dmq_addr(other, transport)}"'}
+            if transport == "tcp":
+                defines.update({"WITH_TCP": None,
+                                "LISTEN_TCP": f"tcp:{ip}:5060"})
         kams.append(Kamailio(procs, d, pairs, defines=defines,
                              listen=f"udp:{ip}:5060"))
     if dmq:
@@ -127,10 +136,11 @@ def change(active, version, origin, op="change"):
                                              origin))
 
 
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_passive_switchover_adopted_by_the_pool_within_100ms(
-        procs, logdir, udp_member):
+        procs, logdir, udp_member, transport):
     members = {"primary": udp_member(*PRI), "backup": udp_member(*BAK)}
-    kams = start_pool(procs, logdir)
+    kams = start_pool(procs, logdir, transport=transport)
     assert all_on(kams, "primary")
     times = []
     role = "primary"
@@ -155,7 +165,8 @@ def test_passive_switchover_adopted_by_the_pool_within_100ms(
             # adopted, with the originator's version, after their own probe
             assert (q["last_switchover_reason"], q["last_switchover_from"],
                     q["version"], q["disagreement"]) == (
-                "peer", dmq_addr(PROXIES[rnd % 3]), version, "no"), q
+                "peer", dmq_addr(PROXIES[rnd % 3], transport), version,
+                "no"), q
             assert int(q["members"][1 if role == "backup" else 0]
                        ["probes_sent"]) == n + 1, q
     for k in kams:
@@ -164,7 +175,8 @@ def test_passive_switchover_adopted_by_the_pool_within_100ms(
     assert sum(k.stat("peer_changes_sent") for k in kams) >= 20
     med, worst = statistics.median(times), max(times)
     with open(logdir.parent / "pool_agreement.txt", "a") as f:
-        f.write(f"pool of 3, passive switchover seen by one proxy: all three "
+        f.write(f"pool of 3, dmq over {transport}, passive switchover seen "
+                f"by one proxy: all three "
                 f"on the new member after median {med * 1000:.1f} ms, worst "
                 f"{worst * 1000:.1f} ms over {len(times)} switchovers "
                 f"(from the promoting request; confirming probes "
