@@ -5,7 +5,8 @@
  * events on a fake monotonic clock: time passing with the prober's timer on
  * time or late, probe replies (matching, stale or forged tokens, any code),
  * send failures, passive promotions, manual switchovers, verifications
- * asked for by ha_failover, hold/release, probe-now and reloads of the timings. After
+ * asked for by ha_failover, hold/release, pool peers' changes (ha_fsm_peer),
+ * probe-now and reloads of the timings. After
  * every call the machine's invariants are checked and a violation aborts:
  *
  * - at most one active member: CHECK has exactly one, FORCE none; the
@@ -26,6 +27,9 @@
  *   probes_unanswered by the actions' unanswered count, switchovers by the
  *   SWITCH events; DOWN and UP alternate and "down" only exists in FORCE;
  *   a held pair in CHECK changes its active member only by a switch call;
+ * - a pool peer's change never moves the pair by itself (only its probe's
+ *   answer does), a claim's probe ends within oos-force, and the version of
+ *   the active member never goes back;
  * - calls that say "nothing changed" (-1 / 0 returns) changed nothing, and
  *   no call fills the action buffer (nothing is lost). */
 
@@ -217,8 +221,10 @@ static void check_call(
 				 * (the tick starts probes after any change of state);
 				 * the first retransmission at T1 = min(500, len / 4) */
 				{
-					/* a verification ends within oos-force in CHECK too */
+					/* a verification, and a claim's probe, end within
+					 * oos-force in CHECK too */
 					int len = f->state == HA_ST_CHECK && !np->verify
+											  && f->claim != a->member
 									  ? f->cfg.oos_check_ms
 									  : f->cfg.oos_force_ms;
 					int t1 = len / 4 > HA_T1_MAX_MS ? HA_T1_MAX_MS : len / 4;
@@ -231,8 +237,11 @@ static void check_call(
 									: np->rtx_ms == z->now + t1,
 							"first retransmission not at T1");
 				}
+				/* (a claim's member is probed at once, attempt or not) */
 				if(f->state == HA_ST_FORCE)
-					CHECK(z, a->member == f->hunt && f->attempt_open,
+					CHECK(z,
+							(a->member == f->hunt && f->attempt_open)
+									|| f->claim == a->member,
 							"FORCE: a probe outside the attempt");
 				break;
 			case HA_ACT_SWITCH:
@@ -434,6 +443,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int reliable[2];
 	uint32_t b, op;
 	int64_t t0;
+	static const char *origins[] = {"sip:a", "sip:self", "sip:z"};
+	ha_peer_verdict_t pv;
 	ha_role_t m, r;
 	int rc, code;
 
@@ -570,9 +581,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							"verify: no probe will end within oos-force");
 				}
 				break;
-			case 9: /* hold / release */
-				ha_fsm_hold(&z.f, (int)(take(&in, 1) & 1));
+			case 9: /* hold / release, or (high bit) a pool peer's change */
+				code = (int)take(&in, 1);
+				if(!(code & 0x80)) {
+					ha_fsm_hold(&z.f, code & 1);
+					check_call(&z, &before, &acts, 0);
+					break;
+				}
+				m = pick_role(&in);
+				/* small versions and few origins: ties and stale ones */
+				pv = ha_fsm_peer(&z.f, m, take(&in, 1) % 8,
+						origins[take(&in, 1) % 3], "sip:self", code & 1, z.now);
+				if(trace)
+					fprintf(stderr, "peer m=%d -> %d\n", (int)m, (int)pv);
 				check_call(&z, &before, &acts, 0);
+				CHECK(&z, acts.n == 0, "peer: acted at once");
+				CHECK(&z,
+						z.f.state == before.state
+								&& z.f.active == before.active,
+						"peer: the pair moved at once");
+				CHECK(&z, (pv == HA_PEERV_BAD) == !is_role(m),
+						"peer: BAD for a member or not for a non-member");
+				if(pv == HA_PEERV_BAD)
+					CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
+							"peer: a refused change changed the machine");
+				if(pv == HA_PEERV_CLAIM)
+					CHECK(&z,
+							z.f.claim == m && z.f.claim_peer
+									&& (z.f.m[m].probe.token == 0
+											|| z.f.m[m].probe.deadline_ms
+													   <= z.now + z.f.cfg.oos_force_ms),
+							"peer: a claim whose probe ends after oos-force");
 				break;
 			case 10: /* probe now (RPC) */
 				ha_fsm_probe_now(&z.f, z.now);
@@ -588,6 +627,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				check_call(&z, &before, &acts, 0);
 				break;
 		}
+		/* versions never go back */
+		CHECK(&z, z.f.version >= before.version, "the version went back");
 		/* a held pair in CHECK keeps its member, except by a switch */
 		if(before.held && z.f.held && before.state == HA_ST_CHECK
 				&& op % 12 != 7)
