@@ -202,6 +202,11 @@ def test_passive_switchover_adopted_by_the_pool_within_100ms(
     for k in kams:
         assert k.stat("peer_changes_refused") == 0
         assert k.stat("peer_changes_adopted") >= 13
+        # the switchover event of an adopted change says so
+        assert re.search(r"ha_pair event switchover: pair=sipserver1 \S+ -> "
+                         r"\S+ .* reason=peer", k.log_text()), k.log
+        assert re.search(r"ha_pair event switchover: pair=sipserver1 \S+ -> "
+                         r"\S+ .* reason=passive", k.log_text()), k.log
     assert sum(k.stat("peer_changes_sent") for k in kams) >= 20
     med, worst = statistics.median(times), max(times)
     with open(logdir.parent / "pool_agreement.txt", "a") as f:
