@@ -68,8 +68,9 @@ static stat_export_t ha_dmq_stats[] = {
 
 /* Queue body (len bytes) for to ("" : every node). Never blocks for long,
  * never sends. A full queue drops the message (logged): the pool then
- * agrees through its own probes, as without replication. */
-static void dmq_queue(const char *to, const char *body, int len)
+ * agrees through its own probes, as without replication. Returns 0, or -1
+ * when it was dropped. */
+static int dmq_queue(const char *to, const char *body, int len)
 {
 	ha_dmq_out_t *o;
 
@@ -77,7 +78,7 @@ static void dmq_queue(const char *to, const char *body, int len)
 	if(_ha_dmq_q->tail - _ha_dmq_q->head >= HA_DMQ_QUEUE) {
 		lock_release(&_ha_dmq_q->lock);
 		LM_ERR("dmq send queue full, a pair change is not replicated\n");
-		return;
+		return -1;
 	}
 	o = &_ha_dmq_q->m[_ha_dmq_q->tail % HA_DMQ_QUEUE];
 	snprintf(o->to, sizeof(o->to), "%s", to);
@@ -85,6 +86,7 @@ static void dmq_queue(const char *to, const char *body, int len)
 	o->len = len;
 	_ha_dmq_q->tail++;
 	lock_release(&_ha_dmq_q->lock);
+	return 0;
 }
 
 /* Fill m with pair p's identity. Returns 0, or -1 when a member URI is too
@@ -105,8 +107,7 @@ static int msg_identity(ha_peer_msg_t *m, const ha_pair_t *p)
 }
 
 /* Encode m and queue it for to. */
-static void msg_queue(
-		const char *to, const ha_peer_msg_t *m, const ha_pair_t *p)
+static int msg_queue(const char *to, const ha_peer_msg_t *m, const ha_pair_t *p)
 {
 	char body[HA_PEER_BODY_MAX];
 	int len;
@@ -115,20 +116,21 @@ static void msg_queue(
 	if(len < 0) {
 		LM_ERR("pair '%.*s': its change cannot be encoded for the pool\n",
 				p->name.len, p->name.s);
-		return;
+		return 0; /* this one only */
 	}
-	dmq_queue(to, body, len);
+	return dmq_queue(to, body, len);
 }
 
 /* Send pair p's current state to the node at to: the answer to a change
- * of to's that this proxy did not take. Not in FORCE (no member to name). */
-static void dmq_answer(ha_pair_t *p, const char *to)
+ * of to's that this proxy did not take, or to its sync. Not in FORCE (no
+ * member to name). Returns 0, or -1 when the send queue is full. */
+static int dmq_answer(ha_pair_t *p, const char *to)
 {
 	ha_peer_msg_t m;
 	ha_fsm_t *f = &p->st->fsm;
 
 	if(msg_identity(&m, p) < 0)
-		return;
+		return 0;
 	lock_get(&p->st->lock);
 	m.active = f->active;
 	m.reason = f->last_reason;
@@ -137,9 +139,50 @@ static void dmq_answer(ha_pair_t *p, const char *to)
 			f->origin[0] != '\0' ? f->origin : _ha_dmq_self);
 	lock_release(&p->st->lock);
 	if(m.active == HA_ROLE_NONE)
-		return;
+		return 0;
 	m.op = HA_PEER_STATE;
-	msg_queue(to, &m, p);
+	return msg_queue(to, &m, p);
+}
+
+/* A starting proxy (to) asks for the state of every pair: one state
+ * message per pair not in FORCE, as far as the send queue takes them (a
+ * pool with more pairs than the queue holds sends the first ones; the
+ * starting proxy learns the rest from the pool's next changes). */
+static void dmq_sync_answer(const char *to)
+{
+	ha_table_t *t = ha_table_cur();
+	int i;
+
+	if(t == NULL)
+		return;
+	for(i = 0; i < t->npairs; i++) {
+		if(dmq_answer(&t->pairs[i], to) < 0) {
+			LM_WARN("the pool sync for %s stopped after %d of %d pairs: the "
+					"send queue is full\n",
+					to, i, t->npairs);
+			return;
+		}
+	}
+}
+
+/* dmq's init callback: the node list has come, once per start. Ask the
+ * pool for the state of the pairs: it comes back as state messages, each
+ * a claim this proxy confirms with a probe. */
+static int dmq_init_cb(void)
+{
+	ha_peer_msg_t m;
+	char body[HA_PEER_BODY_MAX];
+	int len;
+
+	memset(&m, 0, sizeof(m));
+	m.op = HA_PEER_SYNC;
+	snprintf(m.origin, sizeof(m.origin), "%s", _ha_dmq_self);
+	len = ha_peer_encode(&m, body, sizeof(body));
+	if(len < 0 || dmq_queue("", body, len) < 0)
+		LM_ERR("cannot ask the pool for the state of the pairs\n");
+	else
+		LM_INFO("asked the pool for the state of the pairs\n");
+	return 0;
 }
 
 void ha_dmq_actions(ha_pair_t *p, const ha_actions_t *acts)
@@ -290,6 +333,10 @@ static int dmq_handle(
 		return 0;
 	}
 	update_stat(_ha_st_peer_received, 1);
+	if(m.op == HA_PEER_SYNC) {
+		dmq_sync_answer(m.origin);
+		return 0;
+	}
 	t = ha_table_cur();
 	name.s = m.pair;
 	name.len = strlen(m.pair);
@@ -373,7 +420,7 @@ int ha_dmq_mod_init(void)
 	}
 	memset(&peer, 0, sizeof(peer));
 	peer.callback = dmq_handle;
-	peer.init_callback = NULL;
+	peer.init_callback = dmq_init_cb;
 	peer.peer_id.s = HA_DMQ_PEER_ID;
 	peer.peer_id.len = sizeof(HA_DMQ_PEER_ID) - 1;
 	peer.description.s = HA_DMQ_PEER_ID;

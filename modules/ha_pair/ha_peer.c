@@ -10,6 +10,7 @@
 const char *ha_peer_op_names[HA_PEER_OP_COUNT] = {
 		[HA_PEER_CHANGE] = "change",
 		[HA_PEER_STATE] = "state",
+		[HA_PEER_SYNC] = "sync",
 };
 
 /* Append s to buf at *n as a JSON string (quotes added, ", \ and control
@@ -59,6 +60,16 @@ int ha_peer_encode(const ha_peer_msg_t *m, char *buf, size_t size)
 	if(size == 0)
 		return -1;
 	buf[0] = '\0';
+	if(m->op == HA_PEER_SYNC) {
+		snprintf(num, sizeof(num), "%d", HA_PEER_VERSION);
+		if(m->origin[0] == '\0' || put_raw(buf, size, &n, "{\"v\":") < 0
+				|| put_raw(buf, size, &n, num) < 0
+				|| put_raw(buf, size, &n, ",\"op\":\"sync\",\"origin\":") < 0
+				|| put_str(buf, size, &n, m->origin) < 0
+				|| put_raw(buf, size, &n, "}") < 0)
+			goto error;
+		return (int)n;
+	}
 	if(m->op < 0 || m->op >= HA_PEER_OP_COUNT || m->pair[0] == '\0'
 			|| m->origin[0] == '\0'
 			|| (m->active != HA_ROLE_PRIMARY && m->active != HA_ROLE_BACKUP)
@@ -366,6 +377,14 @@ int ha_peer_decode(const char *buf, size_t len, ha_peer_msg_t *m)
 	skip_ws(&r);
 	if(r.p != r.e)
 		return -1;
+	if(!(seen & (1u << K_OP)))
+		return -1;
+	if(m->op == HA_PEER_SYNC) {
+		if(seen != ((1u << K_V) | (1u << K_OP) | (1u << K_ORIGIN))
+				|| m->origin[0] == '\0')
+			return -1;
+		return 0;
+	}
 	if(seen != (1u << K_COUNT) - 1)
 		return -1;
 	if(m->pair[0] == '\0' || m->origin[0] == '\0')

@@ -20,6 +20,8 @@ typedef enum ha_peer_op
 {
 	HA_PEER_CHANGE = 0, /* a change made by the sender: answer if refused */
 	HA_PEER_STATE,		/* the sender's state, as an answer: never answered */
+	HA_PEER_SYNC,		/* a starting proxy asks for every pair's state (only v,
+				   * op and origin, its DMQ address, are sent) */
 	HA_PEER_OP_COUNT
 } ha_peer_op_t;
 
@@ -42,6 +44,7 @@ typedef struct ha_peer_msg
 /* Write m as a JSON object into buf (size bytes, NUL-terminated):
  * {"v":1,"op":"change","pair":"p1","primary":"sip:..","backup":"sip:..",
  *  "active":"backup","reason":"passive","version":7,"origin":"sip:.."}
+ * (a sync: {"v":1,"op":"sync","origin":"sip:.."})
  * Returns its length, or -1 when it does not fit or m is not valid (a
  * member role active, an empty pair name or origin); buf is then "". */
 int ha_peer_encode(const ha_peer_msg_t *m, char *buf, size_t size);
@@ -50,7 +53,7 @@ int ha_peer_encode(const ha_peer_msg_t *m, char *buf, size_t size);
  * come in any order; unknown keys with a string, number, true, false or
  * null value are skipped (a later version may add some); a value too long
  * for its field, a string with a NUL or a control character, a duplicate
- * or missing key, a key longer than 63 characters, a "v" other than HA_PEER_VERSION, an unknown op, role
+ * or missing key (a sync needs only v, op and origin), a key longer than 63 characters, a "v" other than HA_PEER_VERSION, an unknown op, role
  * or reason, or anything after the object but white space is an error.
  * Returns 0, or -1 with m left in an unspecified state. */
 int ha_peer_decode(const char *buf, size_t len, ha_peer_msg_t *m);

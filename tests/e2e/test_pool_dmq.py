@@ -271,6 +271,42 @@ def test_switchover_found_by_probes_adopted_by_the_pool(
     assert worst < ADOPT_MS / 1000, lags
 
 
+def test_restarted_proxy_takes_the_pool_state(procs, logdir, udp_member):
+    """The pool moved to the backup; a proxy restarts: it starts the pair
+    as SPEC 2 says (on the primary), asks the pool for its state when
+    dmq's node list has come, and adopts the backup once the backup
+    answers its probe: long before its own probing (oos-check 20 s, the
+    primary still answers) would ever move it."""
+    members = {"primary": udp_member(*PRI), "backup": udp_member(*BAK)}
+    kams = start_pool(procs, logdir)
+    members["backup"].send("promote", proxy=(PROXIES[0], 5060))
+    assert until_all(kams, "backup", time.monotonic()) is not None
+    version = show(kams[0])["version"]
+    procs.stop(kams[2].proc)
+    d = logdir / "proxy2-again"
+    d.mkdir()
+    t0 = time.monotonic()
+    again = Kamailio(procs, d, PAIRS, listen=f"udp:{PROXIES[2]}:5060",
+                     defines={"WITH_DMQ": None,
+                              "DMQ_SERVER": f'"{dmq_addr(PROXIES[2])}"',
+                              "DMQ_NOTIFY": f'"{dmq_addr(PROXIES[0])}"'})
+    took = again.wait(lambda: show(again)["active"] == "backup", 5,
+                      step=0.01)
+    assert took is not None, show(again)
+    took = time.monotonic() - t0
+    p = show(again)
+    assert (p["last_switchover_reason"], p["version"],
+            p["last_switchover_from"]) == ("peer", version,
+                                           dmq_addr(PROXIES[0])), p
+    assert "asked the pool for the state of the pairs" in again.log_text()
+    # the others answered its sync
+    assert again.stat("peer_changes_received") >= 1
+    with open(logdir.parent / "pool_agreement.txt", "a") as f:
+        f.write(f"restarted proxy on the pool's member {took * 1000:.0f} ms "
+                f"after its start began (kamailio start-up, dmq node list, "
+                f"sync, confirming probe)\n")
+
+
 def test_forged_or_stale_change_costs_at_most_a_probe(
         procs, logdir, udp_member):
     udp_member(*PRI)
@@ -282,7 +318,9 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
     b = kams[1]
     assert b.wait(lambda: show(b)["members"][1]["state"] == "down",
                   3) is not None
+    # (the pool's start-up syncs are done: each proxy has its node list)
     before = show(b)
+    received = b.stat("peer_changes_received")
     # a forged change: the backup is active, version 100, "from" proxy 0
     assert kdmq(PROXIES[1], change("backup", 100, dmq_addr(PROXIES[0]))) \
         == 200
@@ -297,7 +335,7 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
             p["disagreement_version"], p["disagreement_from"]) == (
         "yes", "backup", "100", dmq_addr(PROXIES[0])), p
     assert b.stat("peer_changes_refused") == 1
-    assert b.stat("peer_changes_received") == 1
+    assert b.stat("peer_changes_received") == received + 1
     # newer ones (forged, they keep coming): each is a claim, one probe
     # each, never a switch
     for v in (101, 102):
@@ -308,17 +346,20 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
     # a stale change (older than the pair's version: 0 from an address
     # that sorts before this proxy's) costs nothing at all
     sent = int(show(b)["members"][1]["probes_sent"])
+    stale = int(show(b)["peer_stale"])
+    stale_stat = b.stat("peer_changes_stale")
     assert kdmq(PROXIES[1], change("backup", 0, "sip:127.0.0.0:5060")) == 200
-    assert b.wait(lambda: show(b)["peer_stale"] == "1", 2) is not None
+    assert b.wait(lambda: int(show(b)["peer_stale"]) == stale + 1,
+                  2) is not None
     time.sleep(0.6)  # a probe would have been sent and ended by now
     p = show(b)
     assert int(p["members"][1]["probes_sent"]) == sent, p
     assert (p["active"], p["switchovers"]) == ("primary",
                                                before["switchovers"]), p
-    assert b.stat("peer_changes_stale") == 1
+    assert b.stat("peer_changes_stale") == stale_stat + 1
     # a malformed body: 400, nothing counted
     assert kdmq(PROXIES[1], '{"v":1,"op":"change"') == 400
-    assert b.stat("peer_changes_received") == 4
+    assert b.stat("peer_changes_received") == received + 4
     # the other proxies never moved either
     for k in (kams[0], kams[2]):
         assert show(k)["active"] == "primary"

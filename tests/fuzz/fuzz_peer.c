@@ -3,8 +3,8 @@
  *
  * Any input is a message body given to ha_peer_decode(). Besides what
  * AddressSanitizer and UBSan see, a violation aborts: an accepted message
- * has a valid op, role and reason, NUL-terminated non-empty pair name and
- * origin, and encodes again (ha_peer_encode()) to a body that decodes to
+ * has a valid op, role and reason, a NUL-terminated non-empty origin and
+ * pair name (none for a sync), and encodes again (ha_peer_encode()) to a body that decodes to
  * the same message and encodes to the same bytes. */
 
 #include <stdint.h>
@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(m.op >= 0 && m.op < HA_PEER_OP_COUNT);
 	CHECK(m.active == HA_ROLE_PRIMARY || m.active == HA_ROLE_BACKUP);
 	CHECK(m.reason >= 0 && m.reason < HA_RSN_COUNT);
-	CHECK(memchr(m.pair, '\0', sizeof(m.pair)) != NULL && m.pair[0] != '\0');
+	CHECK(memchr(m.pair, '\0', sizeof(m.pair)) != NULL
+			&& (m.pair[0] != '\0') == (m.op != HA_PEER_SYNC));
 	CHECK(memchr(m.origin, '\0', sizeof(m.origin)) != NULL
 			&& m.origin[0] != '\0');
 	n = ha_peer_encode(&m, buf, sizeof(buf));

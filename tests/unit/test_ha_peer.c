@@ -55,7 +55,7 @@ START_TEST(decode_reads_what_encode_wrote)
 	char buf[HA_PEER_BODY_MAX];
 	int op;
 
-	for(op = 0; op < HA_PEER_OP_COUNT; op++) {
+	for(op = 0; op < HA_PEER_SYNC; op++) {
 		m.op = (ha_peer_op_t)op;
 		m.reason = op == 0 ? HA_RSN_PEER : HA_RSN_PROBE;
 		/* quotes, backslashes and a control character survive */
@@ -206,6 +206,35 @@ START_TEST(decode_refuses_bad_messages)
 }
 END_TEST
 
+START_TEST(sync_carries_only_its_origin)
+{
+	ha_peer_msg_t m, d;
+	char buf[HA_PEER_BODY_MAX];
+
+	memset(&m, 0, sizeof(m));
+	m.op = HA_PEER_SYNC;
+	snprintf(m.origin, sizeof(m.origin), "sip:127.0.0.22:5060");
+	ck_assert_int_gt(ha_peer_encode(&m, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf,
+			"{\"v\":1,\"op\":\"sync\",\"origin\":\"sip:127.0.0.22:5060\"}");
+	ck_assert_int_eq(dec(buf, &d), 0);
+	ck_assert_int_eq(d.op, HA_PEER_SYNC);
+	ck_assert_str_eq(d.origin, "sip:127.0.0.22:5060");
+	/* a sync with a pair's keys, or without its origin, is refused */
+	ck_assert_int_eq(dec("{\"v\":1,\"op\":\"sync\",\"origin\":\"o\","
+						 "\"pair\":\"p\"}",
+							 &d),
+			-1);
+	ck_assert_int_eq(dec("{\"v\":1,\"op\":\"sync\"}", &d), -1);
+	ck_assert_int_eq(dec("{\"v\":1,\"op\":\"sync\",\"origin\":\"\"}", &d), -1);
+	/* a change needs every key */
+	ck_assert_int_eq(
+			dec("{\"v\":1,\"op\":\"change\",\"origin\":\"o\"}", &d), -1);
+	m.origin[0] = '\0';
+	ck_assert_int_eq(ha_peer_encode(&m, buf, sizeof(buf)), -1);
+}
+END_TEST
+
 static Suite *ha_peer_suite(void)
 {
 	Suite *s = suite_create("ha_peer");
@@ -216,6 +245,7 @@ static Suite *ha_peer_suite(void)
 	tcase_add_test(tc, encode_refuses_what_does_not_fit_or_is_not_valid);
 	tcase_add_test(tc, decode_takes_any_key_order_white_space_and_unknown_keys);
 	tcase_add_test(tc, decode_refuses_bad_messages);
+	tcase_add_test(tc, sync_carries_only_its_origin);
 	suite_add_tcase(s, tc);
 	return s;
 }
