@@ -284,7 +284,10 @@ class Kamailio:
         return parse_kamcmd(self.rpc("ha_pair.show", name).stdout)[0]
 
     def wait(self, pred, timeout, step=0.02):
-        """Poll pred() until true; returns the seconds it took, or None."""
+        """Poll pred() until true; returns the seconds it took, or None.
+        Tests check the result one way: `assert kam.wait(...) is not
+        None` (a bare assert would take an instant success, 0.0 s, for
+        a failure)."""
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             if pred():

@@ -46,7 +46,7 @@ def test_member_follows_its_host_name(procs, logdir, netns):
     kam = Kamailio(procs, logdir, PAIRS, netns=ns,
                    defines={"WITH_SYSTEM_RESOLVER": None, "DNS_REFRESH": 1})
     assert kam.wait(lambda: kam.show("named")["members"][0]["state"] == "up",
-                    3)
+                    3) is not None
     assert old.received("OPTIONS sip:ha-primary.test") >= 1
     assert new.received("OPTIONS sip:ha-primary.test") == 0
 
@@ -55,7 +55,7 @@ def test_member_follows_its_host_name(procs, logdir, netns):
         f.truncate(0)
         f.write(HOSTS.format(ip="127.0.0.7"))
     assert kam.wait(lambda: new.received("OPTIONS sip:ha-primary.test") >= 2,
-                    4), kam.log_text()[-2000:]
+                    4) is not None, kam.log_text()[-2000:]
     p = kam.show("named")
     assert (p["state"], p["active"], p["switchovers"]) == \
         ("CHECK", "primary", "0")

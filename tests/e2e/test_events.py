@@ -19,17 +19,17 @@ def test_switchover_down_up_events(procs, logdir):
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
     kam = Kamailio(procs, logdir, pairs_xml([("sipserver1", PRI, BAK, {
         "oos-check": "1s", "oos-force": "300ms"})]))
-    assert kam.wait(lambda: len(events(kam, "switchover")) == 1, 3)
+    assert kam.wait(lambda: len(events(kam, "switchover")) == 1, 3) is not None
     assert events(kam, "switchover")[0] == (
         f"pair=sipserver1 none -> primary ( -> {PRI}) reason=start")
 
     pri.freeze()
-    assert kam.wait(lambda: len(events(kam, "switchover")) == 2, 4)
+    assert kam.wait(lambda: len(events(kam, "switchover")) == 2, 4) is not None
     assert events(kam, "switchover")[1] == (
         f"pair=sipserver1 primary -> backup ({PRI} -> {BAK}) reason=probe")
 
     bak.freeze()
-    assert kam.wait(lambda: len(events(kam, "down")) == 1, 4)
+    assert kam.wait(lambda: len(events(kam, "down")) == 1, 4) is not None
     assert events(kam, "down")[0].startswith(
         "pair=sipserver1 (last active backup)")
     time.sleep(1.5)  # more FORCE rounds: no second "down"
@@ -37,7 +37,7 @@ def test_switchover_down_up_events(procs, logdir):
     assert events(kam, "up") == []
 
     pri.resume()
-    assert kam.wait(lambda: len(events(kam, "up")) == 1, 3)
+    assert kam.wait(lambda: len(events(kam, "up")) == 1, 3) is not None
     assert events(kam, "up")[0] == "pair=sipserver1 active=primary reason=probe"
     assert len(events(kam, "switchover")) == 3
     assert events(kam, "switchover")[2] == (
@@ -68,7 +68,7 @@ def test_slow_event_route_does_not_delay_probing(procs, logdir):
     # 1.5 s at 200 ms: about 7 probes of the primary arrived meanwhile
     assert pri.received("OPTIONS sip:127.0.0.2") >= pri_before + 6
     assert len(events(kam, "switchover")) == 2  # start + first manual
-    assert kam.wait(lambda: len(events(kam, "switchover")) == 3, 4)
+    assert kam.wait(lambda: len(events(kam, "switchover")) == 3, 4) is not None
     assert time.monotonic() - t0 >= 2.0
     sw = events(kam, "switchover")
     assert sw[1].endswith("reason=manual") and "primary -> backup" in sw[1]
@@ -84,5 +84,5 @@ def test_event_route_named_as_in_the_specification(procs, logdir):
     Peer(procs, logdir, "primary", "127.0.0.2")
     kam = Kamailio(procs, logdir, pairs_xml([("sipserver1", PRI, BAK, {})]),
                    cfg=cfg)
-    assert kam.wait(lambda: len(events(kam, "switchover")) == 1, 3)
+    assert kam.wait(lambda: len(events(kam, "switchover")) == 1, 3) is not None
     assert "write event_route[hapair:switchover]" in kam.log_text()

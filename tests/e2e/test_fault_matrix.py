@@ -42,7 +42,8 @@ def start_udp_pair(procs, logdir, check_ms, force_ms):
              "backup": Peer(procs, logdir, "backup", "127.0.0.3")}
     kam = Kamailio(procs, logdir, one_pair(check_ms, force_ms))
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("sipserver1")["members"]), 5)
+                                kam.show("sipserver1")["members"]), 5) \
+        is not None
     return peers, kam
 
 
@@ -50,7 +51,8 @@ def wait_probe_sent(kam, role, timeout):
     """Wait until a new probe of `role` goes out; return when (monotonic)."""
     n = int(member(kam.show("sipserver1"), role)["probes_sent"])
     assert kam.wait(lambda: int(member(kam.show("sipserver1"), role)
-                                ["probes_sent"]) > n, timeout, step=0.005)
+                                ["probes_sent"]) > n, timeout, step=0.005) \
+        is not None
     return time.monotonic()
 
 
@@ -173,7 +175,7 @@ def test_tcp_primary_refusing(procs, logdir, path, request):
                    defines={"WITH_TCP": None, "LISTEN_TCP": listen_tcp})
     for name in ("watched", "used"):
         assert kam.wait(lambda: kam.show(name)["members"][0]["state"] == "up",
-                        5), kam.show(name)
+                        5) is not None, kam.show(name)
     caller = Caller(ruri="sip:fm@used.example.com")
     time.sleep(1.0)
 
@@ -181,14 +183,16 @@ def test_tcp_primary_refusing(procs, logdir, path, request):
     def sent():
         return int(kam.show("watched")["members"][0]["probes_sent"])
     n = sent()
-    assert kam.wait(lambda: sent() > n, TCP_C / 1000.0 + 1, step=0.005)
+    assert kam.wait(lambda: sent() > n, TCP_C / 1000.0 + 1, step=0.005) \
+        is not None
     if path == "veth-delayed-rst":
         ns.run("nft", "-f", "-", input=DELAY_RST)
     t_kill = time.monotonic()
     pri.kill()
     # when the watched pair's next probe goes out, and when it switches
     n = sent()
-    assert kam.wait(lambda: sent() > n, TCP_C / 1000.0 + 1, step=0.005)
+    assert kam.wait(lambda: sent() > n, TCP_C / 1000.0 + 1, step=0.005) \
+        is not None
     t_probe = time.monotonic()
     took = kam.wait(lambda: kam.show("watched")["active"] == "backup",
                     2 * TCP_C / 1000.0, step=0.005)
@@ -322,7 +326,7 @@ def test_member_answering_503(procs, logdir):
     kam = Kamailio(procs, logdir, xml)
     assert kam.wait(lambda: all(m["state"] == "up" for name in
                                 ("strict", "lenient") for m in
-                                kam.show(name)["members"]), 5)
+                                kam.show(name)["members"]), 5) is not None
     caller = Caller(ruri="sip:fm@strict.example.com")
     time.sleep(1.0)
     t0 = time.monotonic()
@@ -462,7 +466,7 @@ def test_200_pairs_third_of_members_frozen(procs, logdir):
                    defines={"ROUTE_TO_PAIR": '"$rU"'})
     assert kam.wait(lambda: all(
         p["members"][0]["state"] == "up" for p in all_pairs(kam).values()),
-        8, step=0.2)
+        8, step=0.2) is not None
     kinds = {}
     for name, pri, bak, _ in pairs:
         a, b = (int(u.split(".")[3].split(":")[0]) - 1 for u in (pri, bak))
@@ -543,10 +547,11 @@ def test_kamailio_restart_during_traffic(procs, logdir):
     kam = Kamailio(procs, logdir, pairs_xml(pairs))
     names = [p[0] for p in pairs]
     assert kam.wait(lambda: all(kam.show(n)["members"][1]["state"] == "up"
-                                for n in names), 5)
+                                for n in names), 5) is not None
     kam.rpc("ha_pair.switchover", "kept", "backup")
     peers["127.0.0.4"].freeze()
-    assert kam.wait(lambda: kam.show("dead")["active"] == "backup", 4)
+    assert kam.wait(lambda: kam.show("dead")["active"] == "backup", 4) \
+        is not None
     # the caller's requests go to 'kept' (R-URI: its primary's address)
     caller = Caller(ruri="sip:fm@127.0.0.2:5060")
     time.sleep(1.0)
@@ -626,12 +631,15 @@ def test_failover_stays_in_the_pair_of_the_request(procs, logdir):
              "B2": Peer(procs, logdir, "b2", "127.0.0.4")}
     kam = Kamailio(procs, logdir, xml)
     assert kam.wait(lambda: all(m["state"] == "up" for n in ("used", "other")
-                                for m in kam.show(n)["members"]), 5)
+                                for m in kam.show(n)["members"]), 5) \
+        is not None
     caller = Caller(ruri="sip:fm@used.example.com")
     time.sleep(0.5)
     peers["M"].freeze()
-    assert kam.wait(lambda: kam.show("used")["active"] == "backup", 4)
-    assert kam.wait(lambda: kam.show("other")["active"] == "backup", 4)
+    assert kam.wait(lambda: kam.show("used")["active"] == "backup", 4) \
+        is not None
+    assert kam.wait(lambda: kam.show("other")["active"] == "backup", 4) \
+        is not None
     time.sleep(1.5)
     caller.stop()
     recs = caller.records(peers)

@@ -42,7 +42,7 @@ def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
              for ip in ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.6")}
     kam = Kamailio(procs, logdir, xml((A, {"oos-check": "1s"})))
     assert kam.wait(lambda: kam.show("pairA")["members"][0]["state"] == "up",
-                    3)
+                    3) is not None
     kam.rpc("ha_pair.switchover", "pairA", "backup")
 
     # changed timings, an added pair
@@ -58,9 +58,9 @@ def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
     assert (b["state"], b["active"], b["last_switchover_reason"]) == \
         ("CHECK", "primary", "start")
     assert kam.wait(lambda: peers["127.0.0.4"].received(
-        "OPTIONS sip:127.0.0.4") >= 1, 2)
+        "OPTIONS sip:127.0.0.4") >= 1, 2) is not None
     assert kam.wait(lambda: "ha_pair event switchover: pair=pairB none -> "
-                    "primary" in kam.log_text(), 2)
+                    "primary" in kam.log_text(), 2) is not None
     # the new timing applies: pairA's backup is probed every 2 s now
     n0 = peers["127.0.0.3"].received("OPTIONS sip:127.0.0.3")
     time.sleep(4.1)
@@ -123,7 +123,7 @@ def test_200_reloads_under_load(procs, logdir):
                           '    <domain>127.0.0.1</domain>') for t in (one, two))
     kam = Kamailio(procs, logdir, one)
     assert kam.wait(lambda: kam.show("pairA")["members"][0]["state"] == "up",
-                    3)
+                    3) is not None
     # warm up: the first reloads and requests allocate what stays
     for text in (two, one):
         reload(kam, text)

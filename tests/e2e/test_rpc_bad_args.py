@@ -63,7 +63,7 @@ def kam_module():
         Peer(procs, logdir, "backup4", "127.0.0.4")
         kam = Kamailio(procs, logdir, PAIRS)
         assert kam.wait(lambda: kam.show("sipserver1")["members"][0]["state"]
-                        == "up", 5)
+                        == "up", 5) is not None
         yield kam
     finally:
         procs.stop_all()
