@@ -25,13 +25,13 @@ def test_lua_routing_and_event_callback(procs, logdir):
     kam = Kamailio(procs, logdir, pairs_xml([("sipserver1", PRI, BAK, {
         "oos-check": "1s", "oos-force": "500ms"})]), cfg=KEMI_CFG,
         defines={"LUA_SCRIPT": f'"{LUA}"'})
-    assert kam.wait(lambda: len(kemi_events(kam)) == 1, 3)
+    assert kam.wait(lambda: len(kemi_events(kam)) == 1, 3) is not None
     assert kemi_events(kam)[0] == (f"ha_pair:switchover: pair=sipserver1 "
                                    f"none -> primary ( -> {PRI}) reason=start")
     assert send_request(procs, logdir, "127.0.0.10", 5090, user="l1") == 200
     assert pri.received("MESSAGE sip:l1@") == 1
     pri.freeze()
-    assert kam.wait(lambda: len(kemi_events(kam)) == 2, 4)
+    assert kam.wait(lambda: len(kemi_events(kam)) == 2, 4) is not None
     assert kemi_events(kam)[1] == (
         f"ha_pair:switchover: pair=sipserver1 primary -> backup "
         f"({PRI} -> {BAK}) reason=probe")
@@ -54,7 +54,8 @@ def test_lua_with_tls_and_member_trust(procs, logdir, pki):
                  "TLS_CFG": f'"{cfg}"', "LISTEN_TLS": "tls:127.0.0.1:5061",
                  "MEMBER_TRUST": '"transport"'})
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("tlspair")["members"]), 5), \
+                                kam.show("tlspair")["members"]), 5) \
+        is not None, \
         kam.show("tlspair")
     assert send_request(procs, logdir, "127.0.0.10", 5090, user="t1") == 200
     assert pri.received("MESSAGE sip:t1@") == 1
@@ -101,13 +102,15 @@ def test_lua_request_waits_during_hunt(procs, logdir, uacs):
     kam = Kamailio(procs, logdir, pairs_xml([("sipserver1", PRI, BAK, {
         "oos-check": "1s", "oos-force": "500ms"})]), cfg=KEMI_CFG,
         defines={"LUA_SCRIPT": f'"{LUA}"', "MAX_WAIT": "4000"})
-    assert kam.wait(lambda: kam.show("sipserver1")["active"] == "primary", 3)
+    assert kam.wait(lambda: kam.show("sipserver1")["active"] == "primary",
+                    3) is not None
     pri.freeze()
-    assert kam.wait(lambda: kam.show("sipserver1")["state"] == "FORCE", 4), \
-        kam.show("sipserver1")
+    assert kam.wait(lambda: kam.show("sipserver1")["state"] == "FORCE",
+                    4) is not None, kam.show("sipserver1")
     u = uacs("127.0.0.11")
     t0 = u.request("MESSAGE", "kemiwait", ruri="sip:w1@127.0.0.1:5060")
-    assert kam.wait(lambda: stats(kam)["waiting"] == 1, 1), stats(kam)
+    assert kam.wait(lambda: stats(kam)["waiting"] == 1, 1) is not None, \
+        stats(kam)
     bak.resume()
     code, text, t1 = u.final("kemiwait", "MESSAGE", 5)
     assert code == 200, text
