@@ -6,6 +6,7 @@ failure. Checked on the predicate, and on pytest's own verdict of inner
 test files (pytester) that fail with that line in their log."""
 
 import shutil
+import sys
 
 import pytest
 
@@ -72,7 +73,8 @@ def inner_logs():
 
 
 def test_hook_turns_only_a_tls_file_failure_into_a_skip(pytester,
-                                                        inner_logs):
+                                                        inner_logs,
+                                                        monkeypatch):
     """Two inner test files fail with the double-free line in their log:
     one named test_tls_member.py (skipped on 5.6 with the reason, failed
     on 6.0), one not (failed on both)."""
@@ -80,6 +82,9 @@ def test_hook_turns_only_a_tls_file_failure_into_a_skip(pytester,
         name="harness_inner_tls", bug=BUG))
     pytester.makepyfile(test_other=INNER.format(
         name="harness_inner_other", bug=BUG))
+    # in a full run the real test_tls_member is imported already (other
+    # files import from it): the inner run imports its own under that name
+    monkeypatch.delitem(sys.modules, "test_tls_member", raising=False)
     # the harness's conftest (already imported) is this run's plugin
     r = pytester.runpytest_inprocess("-p", "conftest", "-rfs",
                                      "-p", "no:cacheprovider")
