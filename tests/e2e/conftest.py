@@ -431,3 +431,20 @@ def pytest_runtest_makereport(item, call):
                             f"free (not ha_pair; kamailio issue #3635) in "
                             f"{log.name}: {line.strip()[-160:]}")
             return
+
+
+@pytest.fixture
+def probed_member():
+    """make(ip, port=5060, code=200, delay=0.0): a faults.ProbedMember,
+    closed when the test ends."""
+    from faults import ProbedMember
+    made = []
+
+    def make(ip, port=5060, **kw):
+        require_free(ip, port)
+        m = ProbedMember(ip, port, **kw)
+        made.append(m)
+        return m
+    yield make
+    for m in made:
+        m.close()
