@@ -127,7 +127,7 @@ def test_module_oos_defaults(procs, logdir, probed_member):
     # counts from the pair's creation: from the second probe on)
     assert kam.wait(lambda: len(pri.firsts()) >= 7, 5) is not None
     period = gaps_ms([t for t, _, _ in pri.firsts()][1:])
-    assert all(380 <= g <= 440 for g in period), period
+    assert all(370 <= g <= 460 for g in period), period
 
     # both stop answering: the primary's next probe is the last one
     t_stop = time.monotonic()
@@ -139,9 +139,9 @@ def test_module_oos_defaults(procs, logdir, probed_member):
     hunt = sorted(t for m in (pri, bak) for t, _, _ in m.firsts()
                   if t > t_last)
     deadline = round((hunt[0] - t_last) * 1000)
-    assert 390 <= deadline <= 440, (deadline, gaps_ms(hunt))
+    assert 390 <= deadline <= 470, (deadline, gaps_ms(hunt))
     attempts = gaps_ms(hunt)[:4]
-    assert all(145 <= g <= 190 for g in attempts), attempts
+    assert all(145 <= g <= 210 for g in attempts), attempts
 
 
 @pytest.mark.parametrize("delay_ms", [100, 450], ids=["in-time", "late"])
