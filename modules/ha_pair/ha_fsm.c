@@ -418,9 +418,10 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 	if(f->state == HA_ST_CHECK) {
 		if(f->m[f->active].probe.token == 0 && now >= f->next_probe_ms) {
 			probe_start(f, f->active, f->cfg.oos_check_ms, now, out);
-			f->next_probe_ms += f->cfg.oos_check_ms;
-			if(f->next_probe_ms <= now)
-				f->next_probe_ms = now + f->cfg.oos_check_ms;
+			/* SPEC 2: the next one at this one's send time + oos-check
+			 * (a probe sent late, e.g. held back by the pacing, keeps its
+			 * place in the spread instead of joining the others) */
+			f->next_probe_ms = now + f->cfg.oos_check_ms;
 		}
 		s = other(f->active);
 		if(f->next_standby_ms >= 0 && now >= f->next_standby_ms
