@@ -472,3 +472,20 @@ def pytest_runtest_makereport(item, call):
         rep.outcome = "skipped"
         rep.longrepr = (str(item.fspath), item.location[1] or 0,
                         f"Skipped: {reason}")
+
+
+@pytest.fixture
+def probed_member():
+    """make(ip, port=5060, code=200, delay=0.0): a faults.ProbedMember,
+    closed when the test ends."""
+    from faults import ProbedMember
+    made = []
+
+    def make(ip, port=5060, **kw):
+        require_free(ip, port)
+        m = ProbedMember(ip, port, **kw)
+        made.append(m)
+        return m
+    yield make
+    for m in made:
+        m.close()
