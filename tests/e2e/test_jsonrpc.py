@@ -58,7 +58,7 @@ def test_every_command_over_jsonrpc(procs, logdir):
         Peer(procs, logdir, ip, ip)
     kam = Kamailio(procs, logdir, PAIRS, defines={"WITH_JSONRPC": None})
     assert kam.wait(lambda: all(m["state"] == "up" for n in ("alpha", "beta")
-                                for m in kam.show(n)["members"]), 5)
+                                for m in kam.show(n)["members"]), 5) is not None
 
     # list, list by prefix, show: the pairs, fields as over kamcmd
     pairs = result("ha_pair.list")
@@ -99,7 +99,7 @@ def test_every_command_over_jsonrpc(procs, logdir):
     result("ha_pair.probe", "alpha")
     assert kam.wait(lambda: all(
         int(m["probes_sent"]) > s
-        for m, s in zip(kam.show("alpha")["members"], sent)), 1)
+        for m, s in zip(kam.show("alpha")["members"], sent)), 1) is not None
 
     # reload: alpha kept, beta gone, gamma added
     kam.pairs.write_text(pairs_xml([

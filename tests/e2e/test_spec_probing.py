@@ -133,7 +133,7 @@ def test_module_oos_defaults(procs, logdir, probed_member):
     # both stop answering: the primary's next probe is the last one
     t_stop = time.monotonic()
     pri.code = bak.code = None
-    assert kam.wait(lambda: kam.show("p1")["state"] == "FORCE", 2)
+    assert kam.wait(lambda: kam.show("p1")["state"] == "FORCE", 2) is not None
     assert kam.wait(lambda: len([t for t, _, _ in bak.firsts()
                                  if t > t_stop]) >= 3, 3) is not None
     t_last = [t for t, _, _ in pri.firsts() if t > t_stop][0]
@@ -191,7 +191,7 @@ def test_force_attempts_apart_under_instant_failures(procs, logdir):
     pairs = pairs.replace(":5060", ":5099;transport=tcp")
     kam = Kamailio(procs, logdir, pairs, defines={
         "WITH_TCP": None, "LISTEN_TCP": "tcp:127.0.0.1:5060"})
-    assert kam.wait(lambda: kam.show("p1")["state"] == "FORCE", 3)
+    assert kam.wait(lambda: kam.show("p1")["state"] == "FORCE", 3) is not None
     n0, t0 = probes_sent(kam), time.monotonic()
     time.sleep(2.0)
     n1, t1 = probes_sent(kam), time.monotonic()
@@ -209,7 +209,7 @@ def test_probe_rpc_in_force(procs, logdir, probed_member):
     bak = probed_member("127.0.0.3", code=None)
     kam = Kamailio(procs, logdir, one_pair(**{"oos-check": "500ms",
                                               "oos-force": "5s"}))
-    assert kam.wait(lambda: kam.show("p1")["state"] == "FORCE", 3)
+    assert kam.wait(lambda: kam.show("p1")["state"] == "FORCE", 3) is not None
     # the hunt's first attempt goes to the backup (the primary failed)
     t_force = time.monotonic()
     assert kam.wait(lambda: any(t > t_force - 0.1 for t, _, _ in
@@ -221,6 +221,6 @@ def test_probe_rpc_in_force(procs, logdir, probed_member):
     took = kam.wait(lambda: len(pri.firsts()) > n, 2)
     assert took is not None, "no probe at the primary within 2 s"
     assert pri.firsts()[n][0] - t0 < 0.1, pri.firsts()[n][0] - t0
-    assert kam.wait(lambda: kam.show("p1")["active"] == "primary", 0.5)
+    assert kam.wait(lambda: kam.show("p1")["active"] == "primary", 0.5) is not None
     p = kam.show("p1")
     assert (p["state"], p["members"][0]["state"]) == ("CHECK", "up"), p

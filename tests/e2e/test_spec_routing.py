@@ -124,7 +124,7 @@ def test_kemi_ha_route_pair(procs, logdir):
     # alpha with no member answering: -2
     p["127.0.0.2"].kill()
     p["127.0.0.3"].kill()
-    assert kam.wait(lambda: kam.show("alpha")["state"] == "FORCE", 4)
+    assert kam.wait(lambda: kam.show("alpha")["state"] == "FORCE", 4) is not None
     assert send_request(procs, logdir, *CLIENT, user="k5",
                         headers=["X-Pair: alpha"]) == 503
     rcs = [line.rsplit("=", 1)[1] for line in kam.log_text().splitlines()
