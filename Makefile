@@ -170,6 +170,8 @@ test-unit-valgrind: unit
 endif
 
 # PYTEST_ARGS: e.g. 'test_failover.py -x' runs that file only (none: all)
+# (tests/e2e/pytest.ini adds -rfEsx: every skip listed with its reason above
+# the closing "N passed, ..." line)
 test-e2e: module
 	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_SANITIZE=$(SANITIZE) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

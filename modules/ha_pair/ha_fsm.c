@@ -226,6 +226,7 @@ static void become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
 	f->active = m;
 	f->last_active = m;
 	f->attempt_open = 0;
+	f->probe_all_ms = -1;
 	f->round_fails = 0;
 	f->split_rounds = 0;
 	f->split = 0;
@@ -404,6 +405,7 @@ void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
 	f->next_probe_ms = now;
 	f->next_standby_ms = now; /* the backup is probed once at start */
 	f->next_attempt_ms = now;
+	f->probe_all_ms = -1;
 	f->last_reason = HA_RSN_START;
 	f->last_switch_ms = now;
 	act_event(
@@ -469,9 +471,10 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 	if(f->state == HA_ST_CHECK) {
 		if(f->m[f->active].probe.token == 0 && now >= f->next_probe_ms) {
 			probe_start(f, f->active, f->cfg.oos_check_ms, now, out);
-			f->next_probe_ms += f->cfg.oos_check_ms;
-			if(f->next_probe_ms <= now)
-				f->next_probe_ms = now + f->cfg.oos_check_ms;
+			/* SPEC 2: the next one at this one's send time + oos-check
+			 * (a probe sent late, e.g. held back by the pacing, keeps its
+			 * place in the spread instead of joining the others) */
+			f->next_probe_ms = now + f->cfg.oos_check_ms;
 		}
 		s = other(f->active);
 		if(f->next_standby_ms >= 0 && now >= f->next_standby_ms
@@ -503,6 +506,14 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 				p->rtx_ms = 0;
 		}
 	}
+	/* an operator's ha_pair.probe: every member with no probe in flight is
+	 * probed now, outside the attempts (one probe per member in flight) */
+	if(f->probe_all_ms >= 0 && now >= f->probe_all_ms) {
+		f->probe_all_ms = -1;
+		for(i = 0; i < HA_ROLE_COUNT; i++)
+			if(f->m[i].probe.token == 0)
+				probe_start(f, (ha_role_t)i, f->cfg.oos_force_ms, now, out);
+	}
 }
 
 int64_t ha_fsm_next_due(const ha_fsm_t *f)
@@ -533,8 +544,11 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f)
 		if(f->next_standby_ms >= 0 && f->m[s].probe.token == 0
 				&& f->next_standby_ms < t)
 			t = f->next_standby_ms;
-	} else if(!f->attempt_open && f->next_attempt_ms < t) {
-		t = f->next_attempt_ms;
+	} else {
+		if(!f->attempt_open && f->next_attempt_ms < t)
+			t = f->next_attempt_ms;
+		if(f->probe_all_ms >= 0 && f->probe_all_ms < t)
+			t = f->probe_all_ms;
 	}
 	return t;
 }
@@ -800,4 +814,5 @@ void ha_fsm_probe_now(ha_fsm_t *f, int64_t now)
 	}
 	if(!f->attempt_open && f->next_attempt_ms > now)
 		f->next_attempt_ms = now;
+	f->probe_all_ms = now;
 }

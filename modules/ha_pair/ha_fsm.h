@@ -137,6 +137,7 @@ typedef struct ha_fsm
 	int attempt_open;		  /* an attempt is in progress */
 	int64_t attempt_ms;		  /* start of the last attempt */
 	int64_t next_attempt_ms;  /* earliest start of the next attempt */
+	int64_t probe_all_ms;	  /* ha_pair.probe in FORCE: -1 none */
 	int round_fails;		  /* attempts failed since FORCE began */
 	int down;				  /* "down" given, "up" not yet */
 	int split_rounds;		  /* rounds both members answered alive */
@@ -365,9 +366,12 @@ ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 /* Hold (1) or release (0) the active member. Can't fail. */
 void ha_fsm_hold(ha_fsm_t *f, int on);
 
-/* Probe now, outside the schedule: in CHECK both members (a member with a
- * probe in flight keeps it); in FORCE the next attempt starts now (one
- * attempt at a time still holds). Can't fail. */
+/* Probe now, outside the schedule: both members (a member with a probe in
+ * flight keeps it). In CHECK the active member's next probe and the
+ * standby's are due now; in FORCE the next attempt, if none is open,
+ * starts now, and each member without a probe in flight is probed now,
+ * outside the attempts (its attempt takes the probe over; the first member
+ * to answer becomes active). Can't fail. */
 void ha_fsm_probe_now(ha_fsm_t *f, int64_t now);
 
 #endif

@@ -855,13 +855,6 @@ static void member_failure(struct cell *t, int b, ha_mfail_t *mf)
 	struct hdr_field *hf;
 	str v;
 
-	/* a 500 with no reply is the mark tm's t_continue() leaves on a wait's
-	 * branch, not a member's failure: the member's is on a branch before
-	 * it (seen, rarely, in the hostile test; how such a branch becomes the
-	 * newest is not understood yet) */
-	while(b > 0 && t->uac[b].last_received == 500
-			&& (t->uac[b].reply == NULL || t->uac[b].reply == FAKED_REPLY))
-		b--;
 	rpl = t->uac[b].reply;
 	memset(mf, 0, sizeof(*mf));
 	mf->code = t->uac[b].last_received;
@@ -1027,11 +1020,21 @@ static int ki_ha_failover(struct sip_msg *msg)
 				ha_role_name(retry));
 		return 1;
 	}
+	member_failure(fb.t, fb.branch, &mf);
+	if(v == HA_WV_ANSWERED) {
+		/* a probe of the member was answered in this very millisecond: it
+		 * is alive, the failure stands. Answered here, as after a wait: tm
+		 * relaying the member's 503 itself would turn it into a 500 (its
+		 * remap_503_500) */
+		LM_DBG("pair '%.*s': the member answered: its failure stands\n",
+				fb.p->name.len, fb.p->name.s);
+		reply_member_failure(msg, &mf);
+		return 0;
+	}
 	if(v != HA_WV_WAIT)
-		return -2; /* the member answered just now: its failure stands */
+		return -2;
 
 	route = fb.t->uac[fb.branch].on_failure;
-	member_failure(fb.t, fb.branch, &mf);
 	rc = ha_wait_suspend(msg, fb.p, wp.failed, &mf, route);
 	if(rc == 0) {
 		LM_DBG("pair '%.*s': %s failed a transaction: it waits for the "

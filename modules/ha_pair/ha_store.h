@@ -37,7 +37,9 @@ typedef struct ha_pstate
 	int refs;		/* tables holding it; changed under the store's lock */
 	/* transactions waiting on the pair (ha_wait.c) */
 	struct ha_waiter *waiters;
-	int nwait;				/* in the list; read unlocked as a hint */
+	/* how many are in the list: changed under the lock, atomically, read
+	 * unlocked as a hint (ha_wait_hint) */
+	int nwait;
 	uint64_t waited;		/* transactions that waited */
 	uint64_t wait_timeouts; /* answered 503 at the bound */
 	uint64_t wait_rejected; /* refused at once: the cap was reached */

@@ -109,6 +109,15 @@ void ha_wait_destroy(void)
 	}
 }
 
+/* How many wait on st, as a hint for the continue process to skip a pair
+ * without taking its lock (every decision is made again under the lock).
+ * nwait changes only under the pair's lock, atomically so that this read
+ * is one. */
+static inline int ha_wait_hint(ha_pstate_t *st)
+{
+	return __atomic_load_n(&st->nwait, __ATOMIC_RELAXED);
+}
+
 /* Take w out of its pair's list. Both locks held. */
 static void waiter_unlink(ha_waiter_t *w)
 {
@@ -120,7 +129,7 @@ static void waiter_unlink(ha_waiter_t *w)
 			break;
 		}
 	}
-	w->st->nwait--;
+	__atomic_sub_fetch(&w->st->nwait, 1, __ATOMIC_RELAXED);
 	w->st = NULL;
 	w->next = NULL;
 	atomic_dec(&_ha_waits->total);
@@ -210,7 +219,7 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 	w->st = p->st;
 	w->next = p->st->waiters;
 	p->st->waiters = w;
-	p->st->nwait++;
+	__atomic_add_fetch(&p->st->nwait, 1, __ATOMIC_RELAXED);
 	p->st->waited++;
 	atomic_inc(&_ha_waits->total);
 	lock_release(&p->st->lock);
@@ -305,7 +314,7 @@ void ha_wait_kick(ha_pair_t *p)
 	ha_role_t retry;
 	int n = 0, i;
 
-	if(_ha_waits == NULL || p->st->nwait <= 0)
+	if(_ha_waits == NULL || ha_wait_hint(p->st) <= 0)
 		return;
 	lock_get(&_ha_waits->lock);
 	lock_get(&p->st->lock);
@@ -390,7 +399,7 @@ static void ha_wait_tick(unsigned int ticks, void *param)
 		return;
 	t = ha_table_cur();
 	for(i = 0; t != NULL && i < t->npairs; i++)
-		if(t->pairs[i].st->nwait > 0)
+		if(ha_wait_hint(t->pairs[i].st) > 0)
 			ha_wait_kick(&t->pairs[i]);
 }
 

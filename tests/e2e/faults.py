@@ -213,3 +213,116 @@ class Netns:
     def close(self):
         subprocess.run(["ip", "link", "del", self.here], capture_output=True)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+class ProbedMember:
+    """A pair member on a real UDP socket that keeps what each probe
+    showed on arrival: [(monotonic time, source (ip, port), Call-ID,
+    From header)] in `probes`. It answers every OPTIONS with `code` (None:
+    silent, as a dead member) `delay` s after it arrived (0: at once);
+    `replied` counts the answers it sent. Both may change while it runs."""
+
+    def __init__(self, ip, port=5060, code=200, delay=0.0):
+        self.code, self.delay = code, delay
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind((ip, port))
+        self.s.settimeout(0.05)
+        self.probes = []
+        self.replied = 0
+        self.lock = threading.Lock()
+        self.running = True
+        self.timers = []
+        self.t = threading.Thread(target=self._loop, daemon=True)
+        self.t.start()
+
+    @staticmethod
+    def _header(text, name):
+        m = re.search(rf"^{name}:[ \t]*(.*?)\r?$", text, re.M | re.I)
+        return m.group(1) if m else None
+
+    def _loop(self):
+        while self.running:
+            try:
+                data, addr = self.s.recvfrom(65535)
+            except (socket.timeout, OSError):
+                continue
+            now = time.monotonic()
+            text = data.decode(errors="replace")
+            if not text.startswith("OPTIONS "):
+                continue
+            with self.lock:
+                self.probes.append((now, addr, self._header(text, "Call-ID"),
+                                    self._header(text, "From")))
+            code = self.code
+            if code is None:
+                continue
+            reply = self.reply(text, code).encode()
+            if self.delay > 0:
+                t = threading.Timer(self.delay, self._send, (reply, addr))
+                self.timers.append(t)
+                t.start()
+            else:
+                self._send(reply, addr)
+
+    def _send(self, reply, addr):
+        try:
+            self.s.sendto(reply, addr)
+        except OSError:
+            return
+        with self.lock:
+            self.replied += 1
+
+    @staticmethod
+    def reply(req, code):
+        keep = []
+        for line in req.split("\r\n")[1:]:
+            if not line:
+                break
+            name = line.split(":", 1)[0].strip().lower()
+            if name in ("via", "from", "call-id", "cseq"):
+                keep.append(line)
+            elif name == "to":
+                keep.append(line + ";tag=member")
+        return (f"SIP/2.0 {code} Member Says\r\n" + "\r\n".join(keep)
+                + "\r\nContent-Length: 0\r\n\r\n")
+
+    def firsts(self):
+        """[(time, source, Call-ID)] of each probe's first transmission
+        (a retransmission has its probe's Call-ID)."""
+        seen, out = set(), []
+        with self.lock:
+            for t, addr, cid, _ in self.probes:
+                if cid not in seen:
+                    seen.add(cid)
+                    out.append((t, addr, cid))
+        return out
+
+    def close(self):
+        self.running = False
+        for t in self.timers:
+            t.cancel()
+        self.t.join(2)
+        self.s.close()
+
+
+def sip_request(text, src, proxy=("127.0.0.1", 5060), timeout=5.0):
+    """Send one SIP request (text, lines ending in CRLF) over UDP from
+    src (ip, port) to the proxy; return the code of its final reply, or
+    None when none came within timeout s."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(src)
+        s.settimeout(0.1)
+        s.sendto(text.encode(), proxy)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                data = s.recv(65535)
+            except socket.timeout:
+                continue
+            m = re.match(rb"SIP/2\.0 (\d{3})", data)
+            if m and int(m.group(1)) >= 200:
+                return int(m.group(1))
+        return None
+    finally:
+        s.close()

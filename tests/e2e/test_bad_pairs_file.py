@@ -96,7 +96,7 @@ def test_bad_files_refused_on_reload(procs, logdir):
     Peer(procs, logdir, "backup", "127.0.0.3")
     kam = Kamailio(procs, logdir, None, pairs_file=link)
     assert kam.wait(lambda: kam.show("sipserver1")["members"][0]["state"]
-                    == "up", 5)
+                    == "up", 5) is not None
     kam.rpc("ha_pair.switchover", "sipserver1", "backup")
     before = pair_states(kam)
     wrong = []

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Kamailio, Peer, pairs_xml
+from conftest import Kamailio, Peer, listening, pairs_xml, wait_until
 
 NAMES = {"ha-pri.test": "127.0.0.2", "ha-bak.test": "127.0.0.3"}
 PAIRS = pairs_xml([("named", "sip:ha-pri.test:5060", "sip:ha-bak.test:5060",
@@ -148,7 +148,8 @@ def test_slow_dns_stalls_no_sip_worker(procs, logdir, dnsns):
     procs.start([sys.executable, str(logdir / "dns.py"), str(slow)]
                 + [f"{k}={v}" for k, v in NAMES.items()],
                 logdir / "dns.out", netns=dnsns)
-    time.sleep(0.3)
+    assert wait_until(lambda: listening("127.0.0.1", 53, "udp", dnsns),
+                      5) is not None
     Peer(procs, logdir, "primary", "127.0.0.2", netns=dnsns)
     Peer(procs, logdir, "backup", "127.0.0.3", netns=dnsns)
     kam = Kamailio(procs, logdir, PAIRS, netns=dnsns,

@@ -293,7 +293,8 @@ def hunting(procs, logdir):
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
     kam = Kamailio(procs, logdir, PAIRS, defines={"MAX_WAIT": 8000})
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("sipserver1")["members"]), 3)
+                                kam.show("sipserver1")["members"]), 3) \
+        is not None
     pri.freeze()
     bak.freeze()
     assert kam.wait(lambda: kam.show("sipserver1")["state"] == "FORCE",
@@ -311,7 +312,8 @@ def test_hunt_holds_bye_and_invite_until_member_found(procs, logdir, uacs):
                         ruri="sip:bob@127.0.0.1:5060", body="")
     t_bye = bye.request("BYE", "hunt-bye", ruri="sip:bob@127.0.0.2:5060",
                         to_tag="callee1", body="")
-    assert kam.wait(lambda: kam.show("sipserver1")["waiting"] == "2", 2), \
+    assert kam.wait(lambda: kam.show("sipserver1")["waiting"] == "2", 2) \
+        is not None, \
         kam.show("sipserver1")
     assert kam.wait(lambda: inv.got("hunt-invite", 100), 2) is not None
     assert inv.final("hunt-invite", "INVITE", 0.01)[0] is None
@@ -350,7 +352,8 @@ def test_cancel_ends_a_waiting_invite_at_once(procs, logdir, uacs):
                  f"{(ti - t0) * 1000 if ti else -1:.0f} ms after the CANCEL")
     assert (cc, ci) == (200, 487)
     assert ti - t0 < 0.3
-    assert kam.wait(lambda: kam.show("sipserver1")["waiting"] == "0", 2)
+    assert kam.wait(lambda: kam.show("sipserver1")["waiting"] == "0", 2) \
+        is not None
     u.request("ACK", "cancel-me", ruri="sip:bob@127.0.0.1:5060",
               branch="z9hG4bKcancelme", body="")
     # nothing reached the members
@@ -384,7 +387,8 @@ def test_total_outage_caps_waits_and_spares_other_pairs(procs, logdir,
     kam = Kamailio(procs, logdir, pairs,
                    defines={"MAX_WAIT": bound_ms, "MAX_WAITING": cap})
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("sipserver1")["members"]), 3)
+                                kam.show("sipserver1")["members"]), 3) \
+        is not None
     # warm up (tm, the caller's first transactions), then measure
     warm = Caller(ip="127.0.0.15", ruri="sip:fm@127.0.0.4:5060", period=0.05)
     time.sleep(1.0)
@@ -524,4 +528,50 @@ def test_hostile_traffic_alongside_legitimate(procs, logdir, uacs):
     assert bad * 0.9 <= st["waited"] <= bad, st
     assert st["probes_sent"] < bad + 40, st
     assert st["wait_timeouts"] == 0 and st["verify_silent"] == 0, st
-    assert kam.wait(lambda: kam.show("sipserver1")["waiting"] == "0", 2)
+    assert kam.wait(lambda: kam.show("sipserver1")["waiting"] == "0", 2) is not None
+
+
+def both_frozen(procs, logdir, defines):
+    """A pair whose two members are frozen, hunting (FORCE)."""
+    pri = Peer(procs, logdir, "primary", "127.0.0.2")
+    bak = Peer(procs, logdir, "backup", "127.0.0.3")
+    kam = Kamailio(procs, logdir, PAIRS, defines=defines)
+    assert kam.wait(lambda: all(m["state"] == "up" for m in
+                                kam.show("sipserver1")["members"]), 3) is not None
+    pri.freeze()
+    bak.freeze()
+    assert kam.wait(lambda: kam.show("sipserver1")["state"] == "FORCE",
+                    CHECK_MS * 2 / 1000 + 1) is not None
+    return kam
+
+
+def test_waiting_off_refuses_at_once(procs, logdir, uacs):
+    """max_waiting 0: nothing waits; a request during a hunt gets the
+    script's 503 (with its Retry-After) at once."""
+    kam = both_frozen(procs, logdir, {"MAX_WAITING": 0})
+    u = uacs("127.0.0.11")
+    t0 = u.request("MESSAGE", "nowait1")
+    code, text, t1 = u.final("nowait1", "MESSAGE", 3)
+    assert code == 503, text
+    assert t1 - t0 < 0.3, t1 - t0
+    assert re.search(r"^Retry-After: 5\r?$", text, re.M), text
+    st = stats(kam)
+    assert (st["waited"], st["waiting"], st["wait_rejected"]) == (0, 0, 0), st
+
+
+def test_retry_after_zero_at_the_bound(procs, logdir, uacs):
+    """retry_after 0: the 503 the module sends at the bound carries no
+    Retry-After; 7 gives Retry-After: 7."""
+    for ra, want in ((0, None), (7, "7")):
+        d = logdir / f"retry-after-{ra}"
+        d.mkdir()
+        kam = both_frozen(procs, d, {"MAX_WAIT": 600, "RETRY_AFTER_S": ra})
+        u = uacs("127.0.0.11", 5071 + ra)
+        t0 = u.request("MESSAGE", f"ra{ra}")
+        code, text, t1 = u.final(f"ra{ra}", "MESSAGE", 3)
+        assert code == 503, text
+        assert 0.5 <= t1 - t0 <= 1.1, t1 - t0  # the bound, tm's 16 Hz ticks
+        got = re.search(r"^Retry-After: *(\S+)\r?$", text, re.M)
+        assert (got.group(1) if got else None) == want, text
+        assert stats(kam)["wait_timeouts"] == 1
+        procs.stop_all()

@@ -41,15 +41,17 @@ def test_routes_to_primary_at_start(procs, logdir):
     assert routed_to(pri, "start1") == 1
     assert routed_to(bak, "start1") == 0
     # the backup was probed once at start, and not again while the primary
-    # answers (probe_standby is off)
-    time.sleep(2.2)
+    # answers (probe_standby is off): two more rounds of the primary (2 s)
+    n = pri.received("OPTIONS sip:127.0.0.2")
+    assert kam.wait(lambda: pri.received("OPTIONS sip:127.0.0.2") >= n + 2,
+                    2 * CHECK_MS / 1000 + 1) is not None
     assert bak.received("OPTIONS sip:127.0.0.3") == 1
-    assert pri.received("OPTIONS sip:127.0.0.2") >= 3
 
 
 def test_frozen_primary_switches_and_stays(procs, logdir):
     pri, bak, kam = start(procs, logdir)
-    # freeze at a random moment of the probe period
+    # freeze at a random moment of the probe period (a fixed delay on
+    # purpose: the moment is what this varies)
     time.sleep(0.3 + random.uniform(0, CHECK_MS / 1000.0))
     pri.freeze()
     t0 = time.monotonic()
@@ -73,9 +75,12 @@ def test_frozen_primary_switches_and_stays(procs, logdir):
     assert routed_to(bak, "after1") == 1
     assert routed_to(pri, "after1") == 0
 
-    # the primary comes back: traffic stays on the backup (sticky)
+    # the primary comes back: traffic stays on the backup (sticky) for
+    # three more probe rounds of the backup (3 s)
     pri.resume()
-    time.sleep(3 * CHECK_MS / 1000.0)
+    n = bak.received("OPTIONS sip:127.0.0.3")
+    assert kam.wait(lambda: bak.received("OPTIONS sip:127.0.0.3") >= n + 3,
+                    3 * CHECK_MS / 1000 + 1) is not None
     p = kam.show("sipserver1")
     assert (p["state"], p["active"]) == ("CHECK", "backup")
     assert int(p["switchovers"]) == 1

@@ -47,7 +47,8 @@ def load_run(procs, logdir, failing, failover, lua=False):
         kam = Kamailio(procs, logdir, PAIRS,
                        defines={} if failover else {"WITHOUT_FAILOVER": None})
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("sipserver1")["members"]), 3)
+                                kam.show("sipserver1")["members"]), 3) \
+        is not None
     if failing == "backup":
         kam.rpc("ha_pair.switchover", "sipserver1", "backup")
     victim, other = (pri, bak) if failing == "primary" else (bak, pri)

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 
-from conftest import KAMAILIO_VERSION, Kamailio, Peer, pairs_xml
+from conftest import KAMAILIO_VERSION, Kamailio, Peer, pairs_xml, require_free
 
 CHECK_MS, FORCE_MS = 1000, 500
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
@@ -49,7 +49,7 @@ def test_forged_replies_change_nothing(procs, logdir):
     Peer(procs, logdir, "backup", "127.0.0.3")
     kam = Kamailio(procs, logdir, PAIRS, defines=DEFINES)
     assert kam.wait(lambda: int(kam.show("sipserver1")["members"][0]
-                                ["probes_sent"]) >= 2, 3)
+                                ["probes_sent"]) >= 2, 3) is not None
     time.sleep(0.05)
     tok = last_token(pri)
     pri.freeze()
@@ -114,7 +114,7 @@ def test_forged_failures_and_huge_replies_change_nothing(procs, logdir):
     Peer(procs, logdir, "backup", "127.0.0.3")
     kam = Kamailio(procs, logdir, pairs, defines=DEFINES)
     assert kam.wait(lambda: int(kam.show("sipserver1")["members"][0]
-                                ["probes_sent"]) >= 2, 3)
+                                ["probes_sent"]) >= 2, 3) is not None
     sent0 = int(kam.show("sipserver1")["members"][0]["probes_sent"])
     stop = threading.Event()
     sent = [0]
@@ -164,3 +164,122 @@ def test_forged_failures_and_huge_replies_change_nothing(procs, logdir):
     assert int(primary["probes_sent"]) >= sent0 + 6, p
     # the huge replies reached the modules (none dropped by the core)
     assert TOO_LARGE not in kam.log_text()
+
+
+class Forger:
+    """Holds a member's own address and port (its sipp killed): gets every
+    probe sent to the member and answers each with a 200 OK whose Via
+    branch carries tokens(seen, token) (the probe's own token is
+    token; seen: the tokens of earlier probes, oldest first)."""
+
+    BRANCH = re.compile(r"branch=z9hG4bKhap\.([0-9a-f]+\.[0-9a-f]+\.[0-9a-f]+)"
+                        r"\.([0-9a-f]+)")
+
+    def __init__(self, ip, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((ip, port))
+        self.sock.settimeout(0.05)
+        self.tokens = lambda seen, token: [token]
+        self.seen, self.probes, self.replies = [], 0, []
+        self.lock = threading.Lock()  # one probe answered at a time
+        self.stop = threading.Event()
+        self.th = threading.Thread(target=self.run)
+        self.th.start()
+
+    def reply(self, req, token):
+        head = req.split("\r\n\r\n", 1)[0].split("\r\n")[1:]
+        h = {}
+        for line in head:
+            h.setdefault(line.partition(":")[0].strip().lower(), line)
+        via = self.BRANCH.sub(lambda m: f"branch=z9hG4bKhap.{m.group(1)}."
+                              f"{token:x}", h["via"])
+        return "\r\n".join(["SIP/2.0 200 OK", via, h["from"],
+                            h["to"] + ";tag=forger", h["call-id"], h["cseq"],
+                            "Content-Length: 0", "", ""]).encode()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                data, src = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            req = data.decode(errors="replace")
+            m = self.BRANCH.search(req)
+            if not req.startswith("OPTIONS ") or not m:
+                continue
+            token = int(m.group(2), 16)
+            with self.lock:
+                self.probes += 1
+                for t in self.tokens(list(self.seen), token):
+                    self.sock.sendto(self.reply(req, t), src)
+                    self.replies.append((token, t))
+                if token not in self.seen:
+                    self.seen.append(token)
+
+    def answer_with(self, tokens):
+        """From now on tokens(seen, token); returns how many replies were
+        sent before."""
+        with self.lock:
+            self.tokens = tokens
+            return len(self.replies)
+
+    def close(self):
+        self.stop.set()
+        self.th.join(5)
+        self.sock.close()
+
+
+def test_member_address_with_wrong_or_stale_tokens(procs, logdir):
+    """The primary's own address and port, held by a forger that sees every
+    probe. First it answers each with the probe's token: the primary stays
+    up (a control: these replies are taken). Then it answers each with the
+    tokens of earlier probes (stale) and with tokens no probe in flight
+    has (the next ones, far ones), never the right one: none is taken for
+    an answer, the primary is found down and the pair switches, on time."""
+    pri = Peer(procs, logdir, "primary", "127.0.0.2")
+    Peer(procs, logdir, "backup", "127.0.0.3")
+    kam = Kamailio(procs, logdir, PAIRS, defines=DEFINES)
+
+    def primary():
+        return kam.show("sipserver1")["members"][0]
+    assert kam.wait(lambda: primary()["state"] == "up", 3) is not None
+    pri.kill()
+    require_free("127.0.0.2", 5060)
+    forger = Forger("127.0.0.2", 5060)
+    try:
+        # the control: three probes answered with their own tokens
+        sent0 = int(primary()["probes_sent"])
+        assert kam.wait(lambda: int(primary()["probes_sent"]) >= sent0 + 3
+                        and primary()["last_result"] == "up", 5) \
+            is not None, primary()
+        p = kam.show("sipserver1")
+        assert (p["active"], p["switchovers"]) == ("primary", "0"), p
+        assert primary()["probes_unanswered"] == "0", p
+        assert forger.probes >= 3
+
+        # then never the right token (a retransmission carries the token
+        # of its first copy, which is then among the seen)
+        def forged(seen, token):
+            stale = [t for t in seen if t != token][-3:]
+            return stale + [token + 1, token + 2, token ^ 0x10000,
+                            (token + 0x7fffffff) & 0xffffffff]
+        n_control = forger.answer_with(forged)
+        t0 = time.monotonic()
+        took = kam.wait(lambda: kam.show("sipserver1")["active"] == "backup",
+                        5, step=0.02)
+    finally:
+        forger.close()
+    assert took is not None, kam.show("sipserver1")
+    assert took <= (2 * CHECK_MS + FORCE_MS + 300) / 1000.0, took
+    p = kam.show("sipserver1")
+    assert p["members"][0]["state"] == "down", p
+    assert (p["switchovers"], p["last_switchover_reason"]) == ("1", "probe")
+    assert int(p["members"][0]["probes_unanswered"]) >= 1, p
+    # what the forger sent meanwhile: stale and wrong tokens, never the
+    # probe's own (the control's replies, before, all carried it)
+    forged_replies = forger.replies[n_control:]
+    assert all(t == tok for tok, t in forger.replies[:n_control])
+    assert forged_replies and all(t != tok for tok, t in forged_replies)
+    assert any(t < tok for tok, t in forged_replies), forged_replies
+    assert any(t > tok for tok, t in forged_replies), forged_replies
+    assert time.monotonic() - t0 < 10

@@ -8,7 +8,6 @@ loses the datagrams touches nothing but this test."""
 
 import os
 import subprocess
-import time
 
 import pytest
 
@@ -58,9 +57,12 @@ def counters(ns):
 def test_lossy_member_no_switchover(procs, logdir, netns):
     pri = Peer(procs, logdir, "primary", "127.0.0.2", netns=netns)
     Peer(procs, logdir, "backup", "127.0.0.3", netns=netns)
-    time.sleep(0.3)
     kam = Kamailio(procs, logdir, PAIRS, netns=netns)
-    time.sleep(6)
+    # six probes of the primary (1 s apart), the last one answered
+    assert kam.wait(lambda: int(kam.show("sipserver1")["members"][0]
+                                ["probes_sent"]) >= 6
+                    and kam.show("sipserver1")["members"][0]["last_result"]
+                    == "up", 10) is not None, kam.show("sipserver1")
     p = kam.show("sipserver1")
     primary = p["members"][0]
     assert (p["state"], p["active"], p["switchovers"]) == \

@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """ha_pair.switchover: make the other (or the named) member active now."""
 
-import time
-
 from conftest import Kamailio, Peer, pairs_xml, parse_kamcmd, send_request
 
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
@@ -71,6 +69,7 @@ def test_manual_switchover_in_force_needs_a_role(procs, logdir):
                              "backup").stdout)[0]
     assert (r["old"], r["new"], r["changed"]) == ("none", "backup", "1")
     bak.resume()
-    time.sleep(1.5)
-    p = kam.show("sipserver1")
-    assert (p["state"], p["active"]) == ("CHECK", "backup")
+    assert kam.wait(lambda: (kam.show("sipserver1")["state"],
+                             kam.show("sipserver1")["active"])
+                    == ("CHECK", "backup"), 3) is not None, \
+        kam.show("sipserver1")

@@ -7,7 +7,7 @@ where nothing answers probes (sipp sends it), which is what the trigger
 itself is about. With the default, "confirm", the same request makes the
 member active once it answers a probe: tests/e2e/test_trust.py."""
 
-import time
+import re
 
 from conftest import Kamailio, Peer, pairs_xml, send_request
 
@@ -15,6 +15,10 @@ ANY = {"MEMBER_TRUST": '"any"'}
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {"oos-check": "1s", "oos-force": "500ms"})])
 FAR = "127.0.0.5:5060"  # where the pair's own outbound requests go
+
+
+def switchovers(kam):
+    return re.findall(r"ha_pair event switchover: (.*)", kam.log_text())
 
 
 def test_request_from_standby_makes_it_active(procs, logdir):
@@ -45,13 +49,21 @@ def test_request_from_standby_makes_it_active(procs, logdir):
     assert p["last_switchover_reason"] == "passive"
     assert int(p["switchovers"]) == int(before["switchovers"]) + 1
     assert int(p["last_switchover_ago_ms"]) < 1000
+    # the one switchover event it caused
+    assert kam.wait(lambda: len(switchovers(kam)) == 3, 2) is not None
+    assert switchovers(kam)[2] == (
+        "pair=sipserver1 backup -> primary (sip:127.0.0.3:5060 -> "
+        "sip:127.0.0.2:5060) reason=passive")
 
-    # probing follows it: the promoted primary answers and keeps the traffic
+    # probing follows it: the promoted primary, started only now, is probed
+    # every oos-check (1 s) as the active member, and answers
     pri = Peer(procs, logdir, "primary", "127.0.0.2")
-    time.sleep(2.5)
+    assert kam.wait(lambda: pri.received("OPTIONS sip:127.0.0.2") >= 2, 3.5) \
+        is not None
     p = kam.show("sipserver1")
-    assert (p["state"], p["active"]) == ("CHECK", "primary"), p
-    assert pri.received("OPTIONS sip:127.0.0.2") >= 2
+    assert (p["state"], p["active"], p["switchovers"]) == \
+        ("CHECK", "primary", str(int(before["switchovers"]) + 1)), p
+    assert p["members"][0]["state"] == "up", p
     assert send_request(procs, logdir, "127.0.0.10", 5090,
                         user="to-pair") == 200
     assert pri.received("MESSAGE sip:to-pair@") == 1
@@ -60,15 +72,25 @@ def test_request_from_standby_makes_it_active(procs, logdir):
 
 def test_passive_switchover_off(procs, logdir):
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
-    Peer(procs, logdir, "far", "127.0.0.5")
+    far = Peer(procs, logdir, "far", "127.0.0.5")
     kam = Kamailio(procs, logdir, PAIRS,
                    defines={"WITH_PASSIVE_OFF": None, **ANY})
     assert kam.wait(lambda: kam.show("sipserver1")["active"] == "backup",
                     3) is not None
+    before = kam.show("sipserver1")
+    n = bak.received("OPTIONS sip:127.0.0.3")
     assert send_request(procs, logdir, "127.0.0.2", 5060, method="MESSAGE",
                         user="msg2", ruri_host=FAR) == 200
-    assert kam.show("sipserver1")["active"] == "backup"
-    assert bak.received("OPTIONS sip:127.0.0.3") >= 1
+    # relayed, and nothing else: no switchover, no event; the backup stays
+    # active and is probed as such (two more rounds of 1 s)
+    assert far.received("MESSAGE sip:msg2@") == 1
+    assert kam.wait(lambda: bak.received("OPTIONS sip:127.0.0.3") >= n + 2,
+                    3.5) is not None
+    p = kam.show("sipserver1")
+    assert (p["active"], p["switchovers"], p["last_switchover_reason"]) == \
+        ("backup", before["switchovers"], "probe"), p
+    assert [e for e in switchovers(kam) if "reason=passive" in e] == []
+    assert len(switchovers(kam)) == 2  # start, probe
 
 
 def test_passive_methods_restrict_the_trigger(procs, logdir):
@@ -82,6 +104,7 @@ def test_passive_methods_restrict_the_trigger(procs, logdir):
     assert send_request(procs, logdir, "127.0.0.2", 5060, method="MESSAGE",
                         user="msg3", ruri_host=FAR) == 200
     assert kam.show("sipserver1")["active"] == "backup"
+    assert [e for e in switchovers(kam) if "reason=passive" in e] == []
     # NOTIFY is
     assert send_request(procs, logdir, "127.0.0.2", 5060, method="NOTIFY",
                         user="ntf3", ruri_host=FAR) == 200

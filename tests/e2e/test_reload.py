@@ -42,7 +42,7 @@ def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
              for ip in ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.6")}
     kam = Kamailio(procs, logdir, xml((A, {"oos-check": "1s"})))
     assert kam.wait(lambda: kam.show("pairA")["members"][0]["state"] == "up",
-                    3)
+                    3) is not None
     kam.rpc("ha_pair.switchover", "pairA", "backup")
 
     # changed timings, an added pair
@@ -58,13 +58,18 @@ def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
     assert (b["state"], b["active"], b["last_switchover_reason"]) == \
         ("CHECK", "primary", "start")
     assert kam.wait(lambda: peers["127.0.0.4"].received(
-        "OPTIONS sip:127.0.0.4") >= 1, 2)
+        "OPTIONS sip:127.0.0.4") >= 1, 2) is not None
     assert kam.wait(lambda: "ha_pair event switchover: pair=pairB none -> "
-                    "primary" in kam.log_text(), 2)
-    # the new timing applies: pairA's backup is probed every 2 s now
-    n0 = peers["127.0.0.3"].received("OPTIONS sip:127.0.0.3")
-    time.sleep(4.1)
-    assert peers["127.0.0.3"].received("OPTIONS sip:127.0.0.3") - n0 in (2, 3)
+                    "primary" in kam.log_text(), 2) is not None
+    # the new timing applies: pairA's backup is probed every 2 s now; from
+    # one of its probes, the second next comes 4 s later (2 s at the old
+    # 1 s timing)
+    bak_probes = lambda: peers["127.0.0.3"].received("OPTIONS sip:127.0.0.3")
+    n0 = bak_probes()
+    assert kam.wait(lambda: bak_probes() > n0, 3) is not None
+    n1 = bak_probes()
+    took = kam.wait(lambda: bak_probes() >= n1 + 2, 6, step=0.01)
+    assert took is not None and 3.7 <= took <= 4.4, took
 
     # a broken file: a fault with file:line and why; nothing changes
     out = reload(kam, xml((A, {"oos-check": "2s"}), (B, {"oos-check": "1s"}))
@@ -82,9 +87,14 @@ def test_reload_keeps_adds_removes_and_refuses(procs, logdir):
     assert names(kam) == ["pairA"]
     assert "404" in kam.rpc("ha_pair.show", "pairB", check=False).stdout
     assert answered_by(procs, logdir, peers, "k3") == ["127.0.0.3"]
-    time.sleep(0.5)
+    # from pairA's next probe (sent after the reload) and over two more
+    # (4 s), none of the removed pair's (it was probed every 1 s)
+    pair_a = lambda: peers["127.0.0.3"].received("OPTIONS sip:127.0.0.3")
+    n = pair_a()
+    assert kam.wait(lambda: pair_a() > n, 3) is not None
     n0 = peers["127.0.0.4"].received("OPTIONS sip:127.0.0.4")
-    time.sleep(2.5)
+    n = pair_a()
+    assert kam.wait(lambda: pair_a() >= n + 2, 5) is not None
     assert peers["127.0.0.4"].received("OPTIONS sip:127.0.0.4") == n0
 
     # another member URI is another identity: a new pair, on its primary
@@ -123,8 +133,10 @@ def test_200_reloads_under_load(procs, logdir):
                           '    <domain>127.0.0.1</domain>') for t in (one, two))
     kam = Kamailio(procs, logdir, one)
     assert kam.wait(lambda: kam.show("pairA")["members"][0]["state"] == "up",
-                    3)
-    # warm up: the first reloads and requests allocate what stays
+                    3) is not None
+    # warm up: the first reloads and requests allocate what stays. A fixed
+    # delay on purpose: the replaced tables are freed after a grace of 5 s
+    # that no RPC shows, and the baseline must not include them
     for text in (two, one):
         reload(kam, text)
     time.sleep(7)
@@ -151,9 +163,11 @@ def test_200_reloads_under_load(procs, logdir):
     assert faults == []
     assert (ok, failed, rc) == (1000, 0, 0)
     assert names(kam) == ["pairA"]
-    # the replaced tables are freed after their grace; tm's transactions
-    # after theirs
-    time.sleep(10)
+    # the replaced tables are freed after their grace (5 s); tm's
+    # transactions after theirs: wait for the memory to come back (the
+    # asserts below say what did not)
+    kam.wait(lambda: shm_used(kam) - before < 64 * 1024
+             and abs(module_shm(kam) - mod_before) < 1024, 20, step=0.5)
     after = shm_used(kam)
     mod_after = module_shm(kam)
     with open(logdir.parent / "reload_load.txt", "a") as f:

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from conftest import LOGS, Kamailio, Peer, Procs, pairs_xml, parse_kamcmd
+from conftest import (LOGS, Kamailio, Peer, Procs, check_kamailio_logs,
+                      pairs_xml, parse_kamcmd)
 
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {}),
@@ -51,7 +52,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def kam_module():
     """One kamailio for all the cases (each case checks it changed
-    nothing)."""
+    nothing; crash_checks checks, after each, that nothing crashed)."""
     logdir = LOGS / "test_rpc_bad_args"
     if logdir.exists():
         shutil.rmtree(logdir)
@@ -63,11 +64,22 @@ def kam_module():
         Peer(procs, logdir, "backup4", "127.0.0.4")
         kam = Kamailio(procs, logdir, PAIRS)
         assert kam.wait(lambda: kam.show("sipserver1")["members"][0]["state"]
-                        == "up", 5)
+                        == "up", 5) is not None
         yield kam
     finally:
         procs.stop_all()
-    assert "exited by a signal" not in kam.log_text()
+    check_kamailio_logs(procs)
+
+
+@pytest.fixture(autouse=True)
+def crash_checks(kam_module):
+    """After each test, what the procs fixture checks after every other
+    test (conftest.check_kamailio_logs: no kamailio process crashed, no
+    sanitizer report), and that the shared kamailio still runs."""
+    yield
+    check_kamailio_logs(kam_module.procs)
+    assert kam_module.proc.poll() is None, \
+        f"kamailio exited ({kam_module.proc.returncode}): {kam_module.log}"
 
 
 def state(kam):

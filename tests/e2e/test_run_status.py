@@ -34,7 +34,8 @@ def wait_for(pred, timeout):
 
 def pids_of(text):
     """The PIDs make run printed for its sipps and kamailio."""
-    return [int(p) for p in re.findall(r"\(pid (\d+)\)", text)]
+    # "(pid N)" after each sipp, "pid N," for kamailio
+    return [int(p) for p in re.findall(r"\bpid (\d+)\b", text)]
 
 
 def kill_pids(pids):

@@ -68,7 +68,8 @@ def test_soak(procs, logdir):
     gen = {"primary": 0, "backup": 0}
     kam = Kamailio(procs, logdir, PAIRS)
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("sipserver1")["members"]), 5)
+                                kam.show("sipserver1")["members"]), 5) \
+        is not None
 
     def fresh(role):
         """Replace role's sipp process by a new one."""

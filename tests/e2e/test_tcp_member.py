@@ -30,7 +30,8 @@ def test_tcp_refused_counts_at_once(procs, logdir):
     # while waiting for the deadline would take another oos-check
     sent = int(kam.show("tcppair")["members"][0]["probes_sent"])
     assert kam.wait(lambda: int(kam.show("tcppair")["members"][0]
-                                ["probes_sent"]) > sent, 3, step=0.005)
+                                ["probes_sent"]) > sent, 3, step=0.005) \
+        is not None
     pri.kill()
     t0 = time.monotonic()
     took = kam.wait(lambda: kam.show("tcppair")["active"] == "backup", 6,

@@ -193,7 +193,7 @@ def test_tls_probes_routing_and_frozen_primary(procs, logdir, pki):
     # probes over TLS: both answer (the backup its start probe), the pair
     # stays on its primary
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("tlspair")["members"]), 3)
+                                kam.show("tlspair")["members"]), 3) is not None
     time.sleep(2 * check / 1000)
     p = kam.show("tlspair")
     assert (p["state"], p["active"], p["switchovers"]) == ("CHECK", "primary",
@@ -230,13 +230,14 @@ def test_tls_killed_primary_counts_at_once(procs, logdir, pki):
     TlsMember(procs, logdir, "backup", "127.0.0.3", pki["backup"])
     kam = start_proxy(procs, logdir, pki, check, force)
     assert kam.wait(lambda: member(kam.show("tlspair"), "primary")["state"]
-                    == "up", 3)
+                    == "up", 3) is not None
     # killed just after it answered a probe: its connection closes, the
     # next probe's connect is refused, and that counts at once (about
     # oos-check from now), not at that probe's deadline (2 x oos-check)
     sent = int(member(kam.show("tlspair"), "primary")["probes_sent"])
     assert kam.wait(lambda: int(member(kam.show("tlspair"), "primary")
-                                ["probes_sent"]) > sent, 3, step=0.005)
+                                ["probes_sent"]) > sent, 3, step=0.005) \
+        is not None
     time.sleep(0.05)
     pri.kill()
     took = kam.wait(lambda: kam.show("tlspair")["active"] == "backup", 6,
@@ -259,7 +260,7 @@ def test_tls_passive_switchover_from_backup(procs, logdir, pki):
     kam = start_proxy(procs, logdir, pki, 1000, 500,
                       defines={"MEMBER_TRUST": '"transport"'})
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("tlspair")["members"]), 3)
+                                kam.show("tlspair")["members"]), 3) is not None
     assert kam.show("tlspair")["active"] == "primary"
 
     reply = tls_request(pki, "127.0.0.3", "out")
@@ -271,7 +272,7 @@ def test_tls_passive_switchover_from_backup(procs, logdir, pki):
     assert far.received("MESSAGE sip:out@") == 1
     n = bak.received("OPTIONS sip:127.0.0.3:5061")
     assert kam.wait(lambda: bak.received("OPTIONS sip:127.0.0.3:5061") > n,
-                    2)
+                    2) is not None
 
 
 class BadTlsPeer:
@@ -384,7 +385,7 @@ def test_tls_client_certificate_proves_the_member(procs, logdir, pki):
     kam = start_proxy(procs, logdir, pki, 1000, 500, client_certs=True,
                       defines={"MEMBER_TRUST": '"transport"'})
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("tlspair")["members"]), 3)
+                                kam.show("tlspair")["members"]), 3) is not None
     # no certificate, or one from another CA: refused in the handshake
     assert tls_request(pki, "127.0.0.3", "nocert") == b""
     assert tls_request(pki, "127.0.0.3", "rogue", pki["rogue"]) == b""
@@ -409,7 +410,7 @@ def test_sips_members(procs, logdir, pki):
                        {"oos-check": "1s", "oos-force": "500ms"})])
     kam = start_proxy(procs, logdir, pki, 0, 0, pairs_text=text)
     assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("tlspair")["members"]), 3)
+                                kam.show("tlspair")["members"]), 3) is not None
     assert pri.received("OPTIONS sips:127.0.0.2:5061") >= 1
     assert bak.received("OPTIONS sips:127.0.0.3") >= 1
     assert send_request(procs, logdir, *CLIENT, user="s1") == 200

@@ -22,7 +22,8 @@
  * - probes as specified: a new probe's deadline is now + oos-check (CHECK)
  *   or oos-force (FORCE), its first retransmission at T1 = min(500 ms,
  *   deadline / 4) over UDP; in FORCE only the hunted member of the open
- *   attempt is probed, attempts of one FORCE run start >= 50 ms apart;
+ *   attempt is probed (and, after probe-now, each member with no probe in
+ *   flight, once), attempts of one FORCE run start >= 50 ms apart;
  * - the counters add up: probes_sent per member grows by the new SENDs,
  *   probes_unanswered by the actions' unanswered count, switchovers by the
  *   SWITCH events; DOWN and UP alternate and "down" only exists in FORCE;
@@ -237,11 +238,16 @@ static void check_call(
 									: np->rtx_ms == z->now + t1,
 							"first retransmission not at T1");
 				}
-				/* (a claim's member is probed at once, attempt or not) */
+				/* (a claim's member is probed at once, attempt or not; or
+				 * every member without a probe, once, when the operator's
+				 * ha_fsm_probe_now() asked for it) */
 				if(f->state == HA_ST_FORCE)
 					CHECK(z,
 							(a->member == f->hunt && f->attempt_open)
-									|| f->claim == a->member,
+									|| f->claim == a->member
+									|| (before->probe_all_ms >= 0
+											&& z->now >= before->probe_all_ms
+											&& f->probe_all_ms < 0),
 							"FORCE: a probe outside the attempt");
 				break;
 			case HA_ACT_SWITCH:

@@ -2594,6 +2594,33 @@ START_TEST(probe_now_probes_both_members_at_next_tick)
 }
 END_TEST
 
+/* In FORCE, the member with no attempt in flight is probed at once, not at
+ * the end of the other member's attempt; the first to answer is active. */
+START_TEST(probe_now_in_force_probes_the_other_member)
+{
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 5100);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	/* the hunt's attempt at the backup runs until 6000 */
+	ck_assert_sends(&S, B, 0, 1, 5100, 5000);
+	sim_revive(&S, P, 10);
+	ha_fsm_probe_now(&S.f, 5100);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 5100);
+	sim_at(&S, 5100);
+	ck_assert_sends(&S, P, 0, 1, 5100, 5100);
+	/* the backup keeps its one probe in flight */
+	ck_assert_sends(&S, B, 0, 5001, 5100);
+	sim_run(&S, 5200);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.m[P].last_ok_ms, 5110);
+	/* nothing is left pending for a later FORCE */
+	ck_assert_int_eq(S.f.probe_all_ms, -1);
+}
+END_TEST
+
 START_TEST(set_cfg_applies_from_next_probe)
 {
 	ha_fsm_cfg_t c;
@@ -2926,6 +2953,7 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(tc, split_fires_again_after_the_run_broke);
 	tcase_add_test(tc, split_not_fired_without_probe_standby);
 	tcase_add_test(tc, probe_now_probes_both_members_at_next_tick);
+	tcase_add_test(tc, probe_now_in_force_probes_the_other_member);
 	tcase_add_test(tc, set_cfg_applies_from_next_probe);
 	tcase_add_test(tc, next_due_reports_next_event);
 	tcase_add_test(tc, driving_by_next_due_equals_driving_by_1ms_steps);

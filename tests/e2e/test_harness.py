@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The harness itself (issue 12, item 9): the Kamailio 5.6 TLS double-free
+line turns a failure into a skip only on 5.6, only in test_tls_member.py,
+only for q_malloc's exact report from tls; any other failure stays a
+failure. Checked on the predicate, and on pytest's own verdict of inner
+test files (pytester) that fail with that line in their log."""
+
+import shutil
+import sys
+
+import pytest
+
+from conftest import KAMAILIO_VERSION, LOGS, tls_bug_skip_reason
+
+pytest_plugins = ("pytester",)
+
+BUG = ("13(1234) : <core> [core/mem/q_malloc.c:522]: qm_free(): BUG: "
+       "freeing already freed pointer (0x7f1d2c3b4a50), called from tls: "
+       "tls_init.c: ser_free(285), first free tls: tls_init.c: "
+       "ser_free(285) - ignoring")
+
+
+def write_log(tmp_path, text, name="kamailio.log"):
+    f = tmp_path / name
+    f.write_text("0(1) INFO: <core> [main.c:1]: something\n" + text + "\n")
+    return f
+
+
+def test_predicate_only_5_6_tls_file_exact_line(tmp_path):
+    log = write_log(tmp_path, BUG)
+    tls = "test_tls_member.py"
+    reason = tls_bug_skip_reason((5, 6, 3), tls, [log])
+    assert reason is not None and "double free" in reason
+    assert "called from tls: tls_init.c" in reason  # the line is shown
+    # any other version, any other file: a failure stays a failure
+    assert tls_bug_skip_reason((6, 0, 1), tls, [log]) is None
+    assert tls_bug_skip_reason((5, 7, 0), tls, [log]) is None
+    for other in ("test_failover.py", "test_tcp_member.py",
+                  "test_tls_member.py.bak", "xtest_tls_member.py"):
+        assert tls_bug_skip_reason((5, 6, 3), other, [log]) is None, other
+    # another report (another module's double free, another BUG line), or
+    # no such line at all: a failure
+    for text in (BUG.replace("called from tls: ", "called from tm: "),
+                 BUG.replace("BUG: freeing already freed",
+                             "BUG: freeing never allocated"),
+                 "ERROR: tls [tls_server.c:1]: connection lost", ""):
+        other = write_log(tmp_path, text, "other.log")
+        assert tls_bug_skip_reason((5, 6, 3), tls, [other]) is None, text
+    # no logs, a log that is not there
+    assert tls_bug_skip_reason((5, 6, 3), tls, []) is None
+    assert tls_bug_skip_reason((5, 6, 3), tls,
+                               [tmp_path / "missing.log"]) is None
+
+
+INNER = '''
+from conftest import LOGS
+
+
+def test_{name}():
+    d = LOGS / "test_{name}"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "kamailio.log").write_text({bug!r} + "\\n")
+    assert False, "a real failure of this test"
+'''
+
+
+@pytest.fixture
+def inner_logs():
+    names = ("test_harness_inner_tls", "test_harness_inner_other")
+    yield names
+    for n in names:
+        shutil.rmtree(LOGS / n, ignore_errors=True)
+
+
+def test_hook_turns_only_a_tls_file_failure_into_a_skip(pytester,
+                                                        inner_logs,
+                                                        monkeypatch):
+    """Two inner test files fail with the double-free line in their log:
+    one named test_tls_member.py (skipped on 5.6 with the reason, failed
+    on 6.0), one not (failed on both)."""
+    pytester.makepyfile(test_tls_member=INNER.format(
+        name="harness_inner_tls", bug=BUG))
+    pytester.makepyfile(test_other=INNER.format(
+        name="harness_inner_other", bug=BUG))
+    # in a full run the real test_tls_member is imported already (other
+    # files import from it): the inner run imports its own under that name
+    monkeypatch.delitem(sys.modules, "test_tls_member", raising=False)
+    # the harness's conftest (already imported) is this run's plugin
+    r = pytester.runpytest_inprocess("-p", "conftest", "-rfs",
+                                     "-p", "no:cacheprovider")
+    on_5_6 = tuple(KAMAILIO_VERSION[:2]) == (5, 6)
+    outcomes = r.parseoutcomes()
+    assert outcomes.get("failed") == (1 if on_5_6 else 2), r.outlines
+    assert outcomes.get("skipped", 0) == (1 if on_5_6 else 0), r.outlines
+    failed = [o for o in r.outlines if o.startswith("FAILED ")]
+    assert any("test_other.py::" in o for o in failed), r.outlines
+    if on_5_6:
+        r.stdout.fnmatch_lines(["SKIPPED * Kamailio 5.6 tls + OpenSSL 3 "
+                                "double free*called from tls: *"])
+    else:
+        assert any("test_tls_member.py::" in o for o in failed), r.outlines
