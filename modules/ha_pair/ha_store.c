@@ -15,6 +15,7 @@
 #include "../../core/ip_addr.h"
 #include "../../core/ut.h"
 #include "../../core/atomic_ops.h"
+#include "../../core/globals.h"
 
 #include "ha_store.h"
 
@@ -45,30 +46,102 @@ void ha_store_destroy(void)
 		ha_table_free(t);
 	}
 	ha_table_free(_ha_store->cur);
+	if(_ha_store->pins != NULL)
+		shm_free(_ha_store->pins);
 	shm_free(_ha_store);
 	_ha_store = NULL;
 }
 
-void ha_store_reap(int64_t now_ms)
+int ha_store_pins_init(int nprocs)
 {
-	ha_table_t **pt, *t;
+	ha_pin_t *pins;
 
-	if(_ha_store == NULL || _ha_store->retired == NULL)
-		return;
-	lock_get(&_ha_store->lock);
-	pt = &_ha_store->retired;
-	while((t = *pt) != NULL) {
-		if(now_ms - t->retired_ms >= HA_RETIRE_GRACE_MS) {
-			*pt = t->next;
-			ha_table_free(t);
-		} else {
-			pt = &t->next;
-		}
-	}
-	lock_release(&_ha_store->lock);
+	if(_ha_store == NULL || _ha_store->pins != NULL)
+		return 0;
+	if(nprocs <= 0)
+		nprocs = 1;
+	pins = shm_malloc(nprocs * sizeof(ha_pin_t));
+	if(pins == NULL)
+		return -1;
+	memset(pins, 0, nprocs * sizeof(ha_pin_t));
+	_ha_store->npins = nprocs;
+	_ha_store->pins = pins;
+	return 0;
 }
 
-ha_table_t *ha_store_table_of_gen(unsigned int gen)
+/* How deep each of this process's slots is pinned (private memory: only
+ * this process uses its slots). */
+static int _ha_pin_depth[HA_PINS];
+
+/* This process's slots, or NULL before they exist (only the main process
+ * runs then, and nothing is freed). */
+static inline ha_pin_t *pin_slots(void)
+{
+	if(_ha_store->pins == NULL || process_no < 0
+			|| process_no >= _ha_store->npins)
+		return NULL;
+	return &_ha_store->pins[process_no];
+}
+
+/* Slot i of s holds t already: one level deeper. Returns 1, or 0 when no
+ * slot holds it. */
+static int pin_again(ha_pin_t *s, ha_table_t *t)
+{
+	int i;
+
+	for(i = 0; i < HA_PINS; i++) {
+		if(_ha_pin_depth[i] > 0 && s->t[i] == t) {
+			_ha_pin_depth[i]++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int pin_free_slot(void)
+{
+	int i;
+
+	for(i = 0; i < HA_PINS; i++)
+		if(_ha_pin_depth[i] == 0)
+			return i;
+	LM_CRIT("more than %d tables pinned at a time by one process\n", HA_PINS);
+	return -1;
+}
+
+ha_table_t *ha_table_pin(void)
+{
+	ha_pin_t *s;
+	ha_table_t *t, *again;
+	int i;
+
+	if(_ha_store == NULL)
+		return NULL;
+	t = __atomic_load_n(&_ha_store->cur, __ATOMIC_SEQ_CST);
+	s = pin_slots();
+	if(s == NULL || t == NULL || pin_again(s, t))
+		return t;
+	i = pin_free_slot();
+	if(i < 0)
+		return NULL;
+	/* publish, then check it is still the running table: a table replaced
+	 * before the store is not used, one replaced after it is seen pinned
+	 * by the reaper (both sides sequentially consistent: the swap comes
+	 * before the reaper's look at the slots) */
+	for(;;) {
+		__atomic_store_n(&s->t[i], t, __ATOMIC_SEQ_CST);
+		again = __atomic_load_n(&_ha_store->cur, __ATOMIC_SEQ_CST);
+		if(again == t)
+			break;
+		t = again;
+	}
+	_ha_pin_depth[i] = 1;
+	return t;
+}
+
+/* The table of generation gen, running or replaced, or NULL. With the
+ * store's lock held. */
+static ha_table_t *store_table_of_gen(unsigned int gen)
 {
 	ha_table_t *t;
 
@@ -80,11 +153,87 @@ ha_table_t *ha_store_table_of_gen(unsigned int gen)
 	return NULL;
 }
 
+ha_table_t *ha_table_pin_gen(unsigned int gen)
+{
+	ha_pin_t *s;
+	ha_table_t *t;
+	int i;
+
+	if(_ha_store == NULL)
+		return NULL;
+	lock_get(&_ha_store->lock);
+	t = store_table_of_gen(gen);
+	s = pin_slots();
+	if(t != NULL && s != NULL && !pin_again(s, t)) {
+		/* under the lock, which the reaper holds while it looks */
+		i = pin_free_slot();
+		if(i < 0) {
+			t = NULL;
+		} else {
+			__atomic_store_n(&s->t[i], t, __ATOMIC_SEQ_CST);
+			_ha_pin_depth[i] = 1;
+		}
+	}
+	lock_release(&_ha_store->lock);
+	return t;
+}
+
+void ha_table_unpin(ha_table_t *t)
+{
+	ha_pin_t *s;
+	int i;
+
+	if(t == NULL || _ha_store == NULL || (s = pin_slots()) == NULL)
+		return;
+	for(i = 0; i < HA_PINS; i++) {
+		if(_ha_pin_depth[i] > 0 && s->t[i] == t) {
+			if(--_ha_pin_depth[i] == 0)
+				__atomic_store_n(&s->t[i], NULL, __ATOMIC_SEQ_CST);
+			return;
+		}
+	}
+}
+
+/* Has any process pinned t? With the store's lock held. */
+static int table_pinned(const ha_table_t *t)
+{
+	int p, i;
+
+	for(p = 0; _ha_store->pins != NULL && p < _ha_store->npins; p++)
+		for(i = 0; i < HA_PINS; i++)
+			if(__atomic_load_n(&_ha_store->pins[p].t[i], __ATOMIC_SEQ_CST) == t)
+				return 1;
+	return 0;
+}
+
+int ha_store_reap(int64_t now_ms)
+{
+	ha_table_t **pt, *t;
+	int kept = 0;
+
+	if(_ha_store == NULL || _ha_store->retired == NULL)
+		return 0;
+	lock_get(&_ha_store->lock);
+	pt = &_ha_store->retired;
+	while((t = *pt) != NULL) {
+		if(now_ms - t->retired_ms >= HA_RETIRE_GRACE_MS && !table_pinned(t)) {
+			*pt = t->next;
+			ha_table_free(t);
+		} else {
+			pt = &t->next;
+			kept++;
+		}
+	}
+	lock_release(&_ha_store->lock);
+	return kept;
+}
+
 /* Make t the running table in old's place (the store's lock held). */
 static void store_install(ha_table_t *t, ha_table_t *old, int64_t now)
 {
-	membar_write(); /* the table is whole before anyone can see it */
-	_ha_store->cur = t;
+	/* the table is whole before anyone can see it; and the swap comes
+	 * before any later look at the pins (ha_table_pin()) */
+	__atomic_store_n(&_ha_store->cur, t, __ATOMIC_SEQ_CST);
 	if(old != NULL) {
 		old->retired_ms = now;
 		old->next = _ha_store->retired;
