@@ -32,7 +32,6 @@
 
 MODULE_VERSION
 
-#define HA_MAX_FROM 8 /* pairs one source address may belong to, reported */
 
 str _ha_pairs_file = STR_NULL;
 int _ha_oos_check = 5000;
@@ -659,12 +658,10 @@ static ha_trust_t pair_trust(const ha_pair_t *p)
 
 /* A UDP request from the address of the *nf pair members fp/froles: drop
  * those of pairs whose member_trust is "transport" (for them it is a request
- * from anyone). Returns how many remain in *nf, 0 when none. Owners beyond
- * the HA_MAX_FROM reported ones are kept only while none was dropped (their
- * trust is unknown: they count as members only where all agree). */
+ * from anyone). Returns how many remain in *nf, 0 when none. */
 static int trust_udp(ha_pair_t **fp, int *froles, int *nf)
 {
-	int i, n = *nf < HA_MAX_FROM ? *nf : HA_MAX_FROM, kept = 0;
+	int i, n = *nf, kept = 0;
 
 	for(i = 0; i < n; i++) {
 		if(pair_trust(fp[i]) == HA_TRUST_TRANSPORT)
@@ -673,8 +670,7 @@ static int trust_udp(ha_pair_t **fp, int *froles, int *nf)
 		froles[kept] = froles[i];
 		kept++;
 	}
-	if(kept < n || *nf <= HA_MAX_FROM)
-		*nf = kept;
+	*nf = kept;
 	return *nf;
 }
 
@@ -693,12 +689,6 @@ static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 		return;
 	if(named == NULL)
 		named = pair_by_tag(msg, t);
-	if(nf > HA_MAX_FROM) {
-		/* more owners than were reported: the ones not seen might differ */
-		if(named == NULL)
-			return;
-		nf = HA_MAX_FROM;
-	}
 	for(i = 0; i < nf; i++) {
 		if(named != NULL && fp[i] != named)
 			continue;
@@ -820,8 +810,7 @@ static int failed_branch(ha_table_t *tbl, ha_failed_t *fb)
 	routed = route_remembered(tbl);
 	if(routed != NULL) {
 		for(i = 0; i < HA_ROLE_COUNT; i++) {
-			if(ha_addr_is_member(routed->m[i].addrs, routed->m[i].naddrs,
-					   routed->m[i].port, &a, port, 0)) {
+			if(ha_member_has(&routed->m[i], &a, port, 0)) {
 				fb->p = routed;
 				fb->role = (ha_role_t)i;
 				break;
@@ -1160,10 +1149,44 @@ static int fixup_ha_wait(void **param, int param_no)
 }
 
 /* ha_route() and ha_route(pair): SPEC 3. name is NULL without argument. */
+/* Room for the members one source address has in the running table (all
+ * of them: none is left out), in this process's memory, grown when a
+ * reload adds more. Returns 0, or -1 when out of memory. */
+static ha_pair_t **_ha_fp = NULL;
+static int *_ha_froles = NULL;
+static int _ha_fmax = 0;
+
+static int from_room(int n)
+{
+	ha_pair_t **fp;
+	int *fr;
+
+	if(n <= _ha_fmax)
+		return 0;
+	fp = pkg_malloc(n * sizeof(*fp));
+	fr = pkg_malloc(n * sizeof(*fr));
+	if(fp == NULL || fr == NULL) {
+		if(fp)
+			pkg_free(fp);
+		if(fr)
+			pkg_free(fr);
+		PKG_MEM_ERROR;
+		return -1;
+	}
+	if(_ha_fp)
+		pkg_free(_ha_fp);
+	if(_ha_froles)
+		pkg_free(_ha_froles);
+	_ha_fp = fp;
+	_ha_froles = fr;
+	_ha_fmax = n;
+	return 0;
+}
+
 static int ha_route_table(struct sip_msg *msg, ha_table_t *t, str *name)
 {
-	ha_pair_t *p = NULL, *fp[HA_MAX_FROM];
-	int froles[HA_MAX_FROM];
+	ha_pair_t *p = NULL, **fp;
+	int *froles;
 	ha_addr_t src;
 	ha_role_t active;
 	str xgr;
@@ -1186,9 +1209,13 @@ static int ha_route_table(struct sip_msg *msg, ha_table_t *t, str *name)
 		}
 	}
 
+	if(from_room(t->max_per_addr) < 0)
+		return -3;
+	fp = _ha_fp;
+	froles = _ha_froles;
 	ha_addr_from_ip(&src, &msg->rcv.src_ip);
 	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
-			msg->rcv.proto != PROTO_UDP, fp, froles, HA_MAX_FROM);
+			msg->rcv.proto != PROTO_UDP, fp, froles, _ha_fmax);
 	if(nf > 0 && msg->rcv.proto == PROTO_UDP && !trust_udp(fp, froles, &nf)) {
 		/* anyone can send a datagram with a member's source address: only
 		 * a connection (its handshake) shows that the member sent it.

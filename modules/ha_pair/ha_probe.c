@@ -38,7 +38,7 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&tcpconn_get),
  * the excess. Pairs over the budget go out on the next ticks; as each next
  * probe is due at its send time + oos-check, the spread stays. */
 #define HA_PROBE_BURST 128
-#define HA_PROBE_BUF 2048
+#define HA_PROBE_BUF 4096 /* two URIs of HA_URI_MAX, probe_from, headers */
 
 ha_prober_shm_t *_ha_prober = NULL;
 

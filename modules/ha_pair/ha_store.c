@@ -18,6 +18,7 @@
 #include "../../core/globals.h"
 
 #include "ha_store.h"
+#include "ha_pair.h"
 
 ha_store_t *_ha_store = NULL;
 
@@ -361,6 +362,8 @@ static int same_addresses(const ha_table_t *a, const ha_table_t *b)
 			if(x->naddrs != y->naddrs || x->port != y->port
 					|| memcmp(x->addrs, y->addrs, x->naddrs * sizeof(ha_addr_t))
 							   != 0
+					|| memcmp(x->aports, y->aports, x->naddrs * sizeof(int))
+							   != 0
 					|| memcmp(&x->dst, &y->dst, sizeof(x->dst)) != 0)
 				return 0;
 		}
@@ -464,6 +467,13 @@ static int addr_ent_cmp(const void *a, const void *b)
 	return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
+static int addr_only_cmp(const void *a, const void *b)
+{
+	const ha_addr_ent_t *x = a, *y = b;
+
+	return memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
 static unsigned int hash_bytes(const void *p, int len, int nocase)
 {
 	const unsigned char *s = p;
@@ -559,17 +569,119 @@ static int proto_of(ha_transport_t tr)
 	}
 }
 
-static void member_add_addr(ha_member_t *m, const struct ip_addr *ip)
+/* Add ip on port to m's addresses (once). Returns 0, or -1 when m has
+ * HA_MAX_ADDRS already: the member is refused rather than some of its
+ * requests silently taken as from anyone else. */
+static int member_add_addr(ha_member_t *m, const struct ip_addr *ip, int port)
 {
 	ha_addr_t a;
 	int i;
 
 	ha_addr_from_ip(&a, ip);
 	for(i = 0; i < m->naddrs; i++)
-		if(memcmp(&m->addrs[i], &a, sizeof(a)) == 0)
-			return;
-	if(m->naddrs < HA_MAX_ADDRS)
-		m->addrs[m->naddrs++] = a;
+		if(memcmp(&m->addrs[i], &a, sizeof(a)) == 0 && m->aports[i] == port)
+			return 0;
+	if(m->naddrs >= HA_MAX_ADDRS)
+		return -1;
+	m->aports[m->naddrs] = port;
+	m->addrs[m->naddrs++] = a;
+	return 0;
+}
+
+int ha_member_has(
+		const ha_member_t *m, const ha_addr_t *ip, int port, int reliable)
+{
+	int i;
+
+	for(i = 0; i < m->naddrs; i++)
+		if(ha_addr_is_member(&m->addrs[i], 1, m->aports[i], ip, port, reliable))
+			return 1;
+	return 0;
+}
+
+/* The A and AAAA records of name, each on port, into m. Returns 0, or -1
+ * when m has no room for them. */
+static int member_add_host(ha_member_t *m, char *name, int port)
+{
+	static const int types[] = {T_A, T_AAAA};
+	struct rdata *head, *rd;
+	struct ip_addr ip;
+	int i, rc = 0;
+
+	for(i = 0; i < 2 && rc == 0; i++) {
+		head = get_record(name, types[i], RES_ONLY_TYPE);
+		for(rd = head; rd != NULL && rc == 0; rd = rd->next) {
+			memset(&ip, 0, sizeof(ip));
+			if(rd->type == T_A) {
+				ip.af = AF_INET;
+				ip.len = 4;
+				memcpy(ip.u.addr, ((struct a_rdata *)rd->rdata)->ip, 4);
+			} else if(rd->type == T_AAAA) {
+				ip.af = AF_INET6;
+				ip.len = 16;
+				memcpy(ip.u.addr, ((struct aaaa_rdata *)rd->rdata)->ip6, 16);
+			} else {
+				continue;
+			}
+			rc = member_add_addr(m, &ip, port);
+		}
+		if(head != NULL)
+			free_rdata_list(head);
+	}
+	return rc;
+}
+
+/* Every target of the SRV records named srv: their addresses, each on its
+ * target's port. Returns 0, or -1 when m has no room for them. */
+static int member_add_srv(ha_member_t *m, char *srv)
+{
+	struct rdata *head, *rd;
+	struct srv_rdata *r;
+	int rc = 0;
+
+	head = get_record(srv, T_SRV, RES_ONLY_TYPE);
+	for(rd = head; rd != NULL && rc == 0; rd = rd->next) {
+		if(rd->type != T_SRV)
+			continue;
+		r = (struct srv_rdata *)rd->rdata;
+		rc = member_add_host(m, r->name, r->port);
+	}
+	if(head != NULL)
+		free_rdata_list(head);
+	return rc;
+}
+
+/* A member with no port in its URI (RFC 3263): the resolver picked one
+ * target to probe, but requests may come from any target of its SRV
+ * records (those NAPTR records of its transport point to, and the
+ * _sip._udp / _sip._tcp / _sips._tcp name of the host). Returns 0, or -1
+ * when m has no room for them. */
+static int member_add_targets(ha_member_t *m, const char *host)
+{
+	static const char *prefix[] = {[PROTO_UDP] = "_sip._udp.",
+			[PROTO_TCP] = "_sip._tcp.",
+			[PROTO_TLS] = "_sips._tcp."};
+	struct rdata *head, *rd;
+	struct naptr_rdata *n;
+	char name[MAX_DNS_NAME];
+	int rc = 0;
+
+	head = get_record((char *)host, T_NAPTR, RES_ONLY_TYPE);
+	for(rd = head; rd != NULL && rc == 0; rd = rd->next) {
+		if(rd->type != T_NAPTR)
+			continue;
+		n = (struct naptr_rdata *)rd->rdata;
+		if(naptr_get_sip_proto(n) != m->proto || n->repl_len == 0)
+			continue;
+		rc = member_add_srv(m, n->repl);
+	}
+	if(head != NULL)
+		free_rdata_list(head);
+	if(rc == 0
+			&& snprintf(name, sizeof(name), "%s%s", prefix[m->proto], host)
+					   < (int)sizeof(name))
+		rc = member_add_srv(m, name);
+	return rc;
 }
 
 /* Resolve a member (m->proto set): an IP literal directly; a host name
@@ -594,8 +706,7 @@ static int member_resolve(
 	if(ip != NULL) {
 		m->port = u->port ? u->port : (m->proto == PROTO_TLS ? 5061 : 5060);
 		init_su(&m->dst, ip, m->port);
-		member_add_addr(m, ip);
-		return 0;
+		return member_add_addr(m, ip, m->port);
 	}
 	if(sip_hostport2su(&m->dst, &host, (unsigned short)u->port, &proto) < 0) {
 		snprintf(err, errlen, "cannot resolve host '%s'", u->host);
@@ -603,15 +714,25 @@ static int member_resolve(
 	}
 	m->port = su_getport(&m->dst);
 	su2ip_addr(&hip, &m->dst);
-	member_add_addr(m, &hip);
+	if(member_add_addr(m, &hip, m->port) < 0)
+		goto full;
 	he = resolvehost((char *)u->host);
 	if(he != NULL) {
 		for(i = 0; he->h_addr_list[i] != NULL; i++) {
 			hostent2ip_addr(&hip, he, i);
-			member_add_addr(m, &hip);
+			if(member_add_addr(m, &hip, m->port) < 0)
+				goto full;
 		}
 	}
+	if(u->port == 0 && member_add_targets(m, u->host) < 0)
+		goto full;
 	return 0;
+full:
+	snprintf(err, errlen,
+			"host '%s' resolves to more than %d addresses (the most a member "
+			"can have)",
+			u->host, HA_MAX_ADDRS);
+	return -1;
 }
 
 /* Is there a listen socket to probe m from? Refusing a member that could
@@ -623,6 +744,18 @@ static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 
 	struct socket_info **list, *si;
 
+	if(_ha_probe_sock != NULL
+			&& (_ha_probe_sock->proto != m->proto
+					|| _ha_probe_sock->address.af != m->dst.s.sa_family)) {
+		/* probes to it could not leave from probe_socket */
+		snprintf(err, errlen,
+				"probe_socket %.*s cannot probe a member over %s and IPv%d: "
+				"all members must use its transport and address family (or "
+				"leave probe_socket unset)",
+				_ha_probe_sock->sock_str.len, _ha_probe_sock->sock_str.s,
+				names[m->proto], m->dst.s.sa_family == AF_INET6 ? 6 : 4);
+		return -1;
+	}
 	/* at start-up the sockets are not open yet (get_send_socket() cannot
 	 * answer): look for one of the member's transport and family */
 	list = get_sock_info_list(m->proto);
@@ -827,7 +960,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 			for(k = 0; k < p->m[j].naddrs; k++) {
 				ha_addr_ent_t *e = &t->addr_ents[t->naddr_ents];
 				e->addr = p->m[j].addrs[k];
-				e->port = p->m[j].port;
+				e->port = p->m[j].aports[k];
 				e->pair = i;
 				e->role = j;
 				h = hash_addr(&e->addr) & (nb - 1);
@@ -845,6 +978,20 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 
 		if(srt == NULL)
 			goto oom;
+		/* how many members one address has, whatever the port: what a
+		 * lookup of a request over TCP/TLS may find */
+		memcpy(srt, t->addr_ents, t->naddr_ents * sizeof(*srt));
+		qsort(srt, t->naddr_ents, sizeof(*srt), addr_only_cmp);
+		for(i = 0; i < t->naddr_ents; i = j) {
+			for(j = i + 1;
+					j < t->naddr_ents
+					&& memcmp(&srt[j].addr, &srt[i].addr, sizeof(srt[i].addr))
+							   == 0;
+					j++)
+				;
+			if(j - i > t->max_per_addr)
+				t->max_per_addr = j - i;
+		}
 		memcpy(srt, t->addr_ents, t->naddr_ents * sizeof(*srt));
 		qsort(srt, t->naddr_ents, sizeof(*srt), addr_ent_cmp);
 		for(i = 0; i < t->naddr_ents; i = j) {
@@ -861,6 +1008,8 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 		}
 		shm_free(srt);
 	}
+	if(t->naddr_ents == 1)
+		t->max_per_addr = 1;
 	t->dom_ents = shm_malloc((n + 1) * sizeof(ha_dom_ent_t));
 	if(t->dom_ents == NULL)
 		goto oom;

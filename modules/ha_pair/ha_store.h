@@ -21,7 +21,10 @@ typedef struct ha_member
 	int proto;	 /* PROTO_UDP, PROTO_TCP or PROTO_TLS */
 	int by_name; /* a host name: re-resolved every dns_refresh */
 	union sockaddr_union dst; /* where probes go */
+	/* every address the member may send from (all the SRV targets' of a
+	 * member resolved by SRV, each on its own port) */
 	ha_addr_t addrs[HA_MAX_ADDRS];
+	int aports[HA_MAX_ADDRS];
 	int naddrs;
 } ha_member_t;
 
@@ -93,6 +96,7 @@ typedef struct ha_table
 	int *addr_buckets;
 	ha_addr_ent_t *addr_ents;
 	int naddr_ents;
+	int max_per_addr; /* the most entries one address has (any port) */
 	int *dom_buckets;
 	ha_dom_ent_t *dom_ents;
 	int ndom_ents;
@@ -225,6 +229,10 @@ ha_pair_t *ha_table_by_domain(ha_table_t *t, const str *host);
  * built at load time. */
 int ha_table_by_addr(ha_table_t *t, const ha_addr_t *ip, int port, int reliable,
 		ha_pair_t **pairs, int *roles, int max);
+
+/* Is ip (on port, any port when reliable) one of m's addresses? */
+int ha_member_has(
+		const ha_member_t *m, const ha_addr_t *ip, int port, int reliable);
 
 /* Convert a Kamailio ip_addr to the pure layer's address. */
 void ha_addr_from_ip(ha_addr_t *a, const struct ip_addr *ip);
