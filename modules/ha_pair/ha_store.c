@@ -724,6 +724,10 @@ static int member_resolve(
 				goto full;
 		}
 	}
+	/* and from DNS itself: the resolver's hostent (its DNS cache) has room
+	 * for 10 addresses only */
+	if(member_add_host(m, (char *)u->host, m->port) < 0)
+		goto full;
 	if(u->port == 0 && member_add_targets(m, u->host) < 0)
 		goto full;
 	return 0;
