@@ -360,6 +360,7 @@ static int same_addresses(const ha_table_t *a, const ha_table_t *b)
 			x = &a->pairs[i].m[j];
 			y = &b->pairs[i].m[j];
 			if(x->naddrs != y->naddrs || x->port != y->port
+					|| x->proto != y->proto
 					|| memcmp(x->addrs, y->addrs, x->naddrs * sizeof(ha_addr_t))
 							   != 0
 					|| memcmp(x->aports, y->aports, x->naddrs * sizeof(int))
@@ -696,7 +697,9 @@ static int member_resolve(
 	struct ip_addr *ip;
 	struct ip_addr hip;
 	struct hostent *he;
-	char proto = m->proto;
+	/* no transport in the URI: RFC 3263 lets NAPTR records choose it
+	 * (with dns_try_naptr; Kamailio skips NAPTR for a given transport) */
+	char proto = u->transport_set || u->secure ? m->proto : 0;
 	int i;
 
 	ip = str2ip(&host);
@@ -712,6 +715,8 @@ static int member_resolve(
 		snprintf(err, errlen, "cannot resolve host '%s'", u->host);
 		return -1;
 	}
+	if(proto == PROTO_UDP || proto == PROTO_TCP || proto == PROTO_TLS)
+		m->proto = proto; /* the transport NAPTR chose (UDP without) */
 	m->port = su_getport(&m->dst);
 	su2ip_addr(&hip, &m->dst);
 	if(member_add_addr(m, &hip, m->port) < 0)

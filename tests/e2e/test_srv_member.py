@@ -6,6 +6,8 @@ touched).
 
 - Probes go to the SRV target the resolver picks (the one of highest
   priority), on its port: the member is up, probed there.
+- With dns_try_naptr (WITH_NAPTR), a member whose name has only a NAPTR
+  record (SIP+D2U, to an SRV name) is probed at that SRV's target.
 - Every SRV target's addresses count as the member (issue 12, item 6): a
   request from the other target (another address and port) makes the
   standby primary active (passive switchover, member_trust any). Before,
@@ -44,6 +46,11 @@ def dnsmasq(procs, logdir, ns):
             f"--host-record=t1.{DOMAIN},127.0.0.2",
             f"--host-record=t2.{DOMAIN},127.0.0.5",
             f"--host-record={DOMAIN},127.0.0.8"]
+    # NAPTR (SIP+D2U) -> SRV -> t3 (only through the NAPTR record)
+    args += ["--naptr-record=ha-naptr.test,10,10,S,SIP+D2U,,"
+             "_sip._udp.naptr-srv.test",
+             f"--srv-host=_sip._udp.naptr-srv.test,t3.{DOMAIN},5074,10,50",
+             f"--host-record=t3.{DOMAIN},127.0.0.6"]
     # a host with 17 addresses
     args += [f"--host-record=many.test,127.0.1.{i}" for i in range(1, 18)]
     p = procs.start(args, logdir / "dnsmasq.log", netns=ns)
@@ -84,3 +91,20 @@ def test_srv_member_all_targets(procs, logdir, dnsns):
             "16 addresses") in r.stdout + r.stderr, r.stdout + r.stderr
     assert [x["name"] for x in
             parse_kamcmd(kam.rpc("ha_pair.list").stdout)] == ["srv"]
+
+
+NAPTR = pairs_xml([("naptr", "sip:ha-naptr.test", "sip:127.0.0.3:5060",
+                    {"oos-check": "1s"})])
+
+
+@pytest.mark.timeout(60)
+def test_naptr_member_probed_at_its_srv_target(procs, logdir, dnsns):
+    dnsmasq(procs, logdir, dnsns)
+    t3 = Peer(procs, logdir, "t3", "127.0.0.6", port=5074, netns=dnsns)
+    Peer(procs, logdir, "backup", "127.0.0.3", netns=dnsns)
+    kam = Kamailio(procs, logdir, NAPTR, netns=dnsns,
+                   defines={"WITH_NAPTR": None})
+    assert kam.wait(lambda: kam.show("naptr")["members"][0]["state"]
+                    == "up", 5) is not None, kam.log_text()[-2000:]
+    assert t3.received("OPTIONS sip:ha-naptr.test") >= 1
+    assert kam.show("naptr")["active"] == "primary"
