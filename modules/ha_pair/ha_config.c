@@ -505,6 +505,11 @@ int ha_uri_parse(const char *s, ha_uri_t *u, char *err, size_t errlen)
 		}
 		r.transport = HA_TR_TLS;
 	}
+	/* the other faults first: they say more */
+	if(strlen(s) > HA_URI_MAX) {
+		ha_seterr(err, errlen, "URI longer than %d characters", HA_URI_MAX);
+		return -1;
+	}
 	*u = r;
 	return 0;
 }

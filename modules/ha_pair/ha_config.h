@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 #define HA_NAME_MAX 64
+/* a member URI: longer ones are refused (events carry it whole) */
+#define HA_URI_MAX 512
 #define HA_CHECK_MIN_MS 50
 #define HA_CHECK_MAX_MS 300000
 #define HA_FORCE_MIN_MS 50

@@ -16,9 +16,9 @@
 
 #include "ha_pair.h"
 
-#define HA_EVQ_MIN 1024		   /* events waiting, at most (or 4 per pair) */
-#define HA_EV_URI_MAX 256	   /* longer member URIs are cut in events */
-#define HA_EVENT_TICK_US 10000 /* the event process looks every 10 ms */
+#define HA_EVQ_MIN 1024 /* events waiting, at most (or 4 per pair) */
+#define HA_EV_URI_MAX (HA_URI_MAX + 1) /* a member URI, whole */
+#define HA_EVENT_TICK_US 10000		   /* the event process looks every 10 ms */
 
 typedef struct ha_event
 {

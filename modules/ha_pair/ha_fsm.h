@@ -13,8 +13,8 @@
 
 #define HA_MIN_ATTEMPT_GAP_MS 50 /* FORCE attempts start at least this apart */
 #define HA_T1_MAX_MS 500		 /* RFC 3261 T1, upper bound */
-#define HA_MAX_ADDRS 8			 /* resolved addresses kept per member */
-#define HA_SPLIT_ROUNDS 3		 /* both alive this often: split brain */
+#define HA_MAX_ADDRS 16	  /* resolved addresses per member: more are refused */
+#define HA_SPLIT_ROUNDS 3 /* both alive this often: split brain */
 #define HA_MAX_ACTIONS 8
 #define HA_ORIGIN_MAX 64 /* a pool peer's DMQ address, with its NUL */
 

@@ -33,7 +33,6 @@
 
 MODULE_VERSION
 
-#define HA_MAX_FROM 8 /* pairs one source address may belong to, reported */
 
 str _ha_pairs_file = STR_NULL;
 int _ha_oos_check = 5000;
@@ -213,12 +212,13 @@ static void ha_start_event(ha_pair_t *p)
  * by a reload fire theirs in the load itself (ha_load()). */
 void ha_start_events(void)
 {
-	ha_table_t *t = ha_table_cur();
+	ha_table_t *t = ha_table_pin();
 	int i;
 
 	for(i = 0; t != NULL && i < t->npairs; i++)
 		if(t->pairs[i].fresh)
 			ha_start_event(&t->pairs[i]);
+	ha_table_unpin(t);
 }
 
 /* The parameters not checked elsewhere: refused at start-up rather than
@@ -419,6 +419,10 @@ static void ha_dns_timer(unsigned int ticks, void *param)
 
 static int child_init(int rank)
 {
+	if(rank == PROC_INIT && ha_store_pins_init(get_max_procs()) < 0) {
+		SHM_MEM_ERROR;
+		return -1;
+	}
 	if(rank == PROC_MAIN) {
 		if(ha_probe_fork() < 0 || ha_event_fork() < 0 || ha_dmq_fork() < 0)
 			return -1;
@@ -659,12 +663,10 @@ static ha_trust_t pair_trust(const ha_pair_t *p)
 
 /* A UDP request from the address of the *nf pair members fp/froles: drop
  * those of pairs whose member_trust is "transport" (for them it is a request
- * from anyone). Returns how many remain in *nf, 0 when none. Owners beyond
- * the HA_MAX_FROM reported ones are kept only while none was dropped (their
- * trust is unknown: they count as members only where all agree). */
+ * from anyone). Returns how many remain in *nf, 0 when none. */
 static int trust_udp(ha_pair_t **fp, int *froles, int *nf)
 {
-	int i, n = *nf < HA_MAX_FROM ? *nf : HA_MAX_FROM, kept = 0;
+	int i, n = *nf, kept = 0;
 
 	for(i = 0; i < n; i++) {
 		if(pair_trust(fp[i]) == HA_TRUST_TRANSPORT)
@@ -673,8 +675,7 @@ static int trust_udp(ha_pair_t **fp, int *froles, int *nf)
 		froles[kept] = froles[i];
 		kept++;
 	}
-	if(kept < n || *nf <= HA_MAX_FROM)
-		*nf = kept;
+	*nf = kept;
 	return *nf;
 }
 
@@ -693,12 +694,6 @@ static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 		return;
 	if(named == NULL)
 		named = pair_by_tag(msg, t);
-	if(nf > HA_MAX_FROM) {
-		/* more owners than were reported: the ones not seen might differ */
-		if(named == NULL)
-			return;
-		nf = HA_MAX_FROM;
-	}
 	for(i = 0; i < nf; i++) {
 		if(named != NULL && fp[i] != named)
 			continue;
@@ -752,14 +747,14 @@ static void route_remember(ha_pair_t *p)
 				p->name.len, p->name.s);
 }
 
-static ha_pair_t *route_remembered(void)
+static ha_pair_t *route_remembered(ha_table_t *t)
 {
 	int_str name, val;
 
 	name.s = _ha_route_avp;
 	if(search_first_avp(AVP_NAME_STR | AVP_VAL_STR, name, &val, 0) == NULL)
 		return NULL;
-	return ha_table_by_name(ha_table_cur(), &val.s);
+	return ha_table_by_name(t, &val.s);
 }
 
 /* What the picked (failed) branch of a failure_route's transaction says. */
@@ -781,7 +776,7 @@ typedef struct ha_failed
  * (a local 477 or 500); not a request this proxy could not send over UDP
  * (its size: no datagram left, the member never saw it). Returns 0, or -1
  * when there is no failed branch to look at. */
-static int failed_branch(ha_failed_t *fb)
+static int failed_branch(ha_table_t *tbl, ha_failed_t *fb)
 {
 	struct cell *t;
 	struct ip_addr ip;
@@ -817,18 +812,17 @@ static int failed_branch(ha_failed_t *fb)
 	su2ip_addr(&ip, &t->uac[b].request.dst.to);
 	ha_addr_from_ip(&a, &ip);
 	port = su_getport(&t->uac[b].request.dst.to);
-	routed = route_remembered();
+	routed = route_remembered(tbl);
 	if(routed != NULL) {
 		for(i = 0; i < HA_ROLE_COUNT; i++) {
-			if(ha_addr_is_member(routed->m[i].addrs, routed->m[i].naddrs,
-					   routed->m[i].port, &a, port, 0)) {
+			if(ha_member_has(&routed->m[i], &a, port, 0)) {
 				fb->p = routed;
 				fb->role = (ha_role_t)i;
 				break;
 			}
 		}
 	} else {
-		n = ha_table_by_addr(ha_table_cur(), &a, port, 0, pairs, roles, 2);
+		n = ha_table_by_addr(tbl, &a, port, 0, pairs, roles, 2);
 		if(n == 1) {
 			fb->p = pairs[0];
 			fb->role = (ha_role_t)roles[0];
@@ -901,7 +895,8 @@ static int reply_member_failure(struct sip_msg *msg, const ha_mfail_t *mf)
 }
 
 /* ha_failover() called in the failure route a verdict continued into. */
-static int failover_verdict(struct sip_msg *msg, const ha_cont_t *c)
+static int failover_verdict(
+		struct sip_msg *msg, ha_table_t *t, const ha_cont_t *c)
 {
 	ha_pair_t *p;
 	str name;
@@ -910,7 +905,7 @@ static int failover_verdict(struct sip_msg *msg, const ha_cont_t *c)
 		case HA_WV_RETRY:
 			name.s = (char *)c->pair;
 			name.len = strlen(c->pair);
-			p = ha_table_by_name(ha_table_cur(), &name);
+			p = ha_table_by_name(t, &name);
 			if(p == NULL || c->retry == HA_ROLE_NONE)
 				break;
 			if(set_dst_uri(msg, &p->m[c->retry].uri) < 0) {
@@ -941,7 +936,7 @@ static int failover_verdict(struct sip_msg *msg, const ha_cont_t *c)
  * failure is none of its business (not a pair member, not a member's
  * failure, canceled); -2 when there is no member to retry on (held); -3
  * on an internal error. */
-static int ki_ha_failover(struct sip_msg *msg)
+static int ha_failover_helper(struct sip_msg *msg, ha_table_t *tbl)
 {
 	const ha_cont_t *c;
 	uint64_t verifies;
@@ -953,18 +948,14 @@ static int ki_ha_failover(struct sip_msg *msg)
 	str pair;
 	int rc, route, held;
 
-	if(!_ha_tm_loaded || !(get_route_type() & (FAILURE_ROUTE))) {
-		LM_ERR("ha_failover() works in a failure_route, with tm\n");
-		return -3;
-	}
 	c = ha_cont_get();
 	if(c != NULL) {
 		struct cell *t = _ha_tmb.t_gett();
 		if(t != NULL && t != T_UNDEFINED && t->hash_index == c->tindex
 				&& t->label == c->tlabel)
-			return failover_verdict(msg, c);
+			return failover_verdict(msg, tbl, c);
 	}
-	if(failed_branch(&fb) < 0) {
+	if(failed_branch(tbl, &fb) < 0) {
 		LM_ERR("ha_failover: no failed branch to look at\n");
 		return -3;
 	}
@@ -1050,6 +1041,21 @@ static int ki_ha_failover(struct sip_msg *msg)
 	return -2;
 }
 
+static int ki_ha_failover(struct sip_msg *msg)
+{
+	ha_table_t *t;
+	int rc;
+
+	if(!_ha_tm_loaded || !(get_route_type() & (FAILURE_ROUTE))) {
+		LM_ERR("ha_failover() works in a failure_route, with tm\n");
+		return -3;
+	}
+	t = ha_table_pin(); /* every pair and member it looks at is in t */
+	rc = ha_failover_helper(msg, t);
+	ha_table_unpin(t);
+	return rc;
+}
+
 static int w_ha_failover(struct sip_msg *msg, char *p1, char *p2)
 {
 	return ki_ha_failover(msg);
@@ -1064,7 +1070,7 @@ static int w_ha_failover(struct sip_msg *msg, char *p1, char *p2)
  * already ($du set), -1 for an ACK or CANCEL (they never wait), -2 when it
  * cannot wait (the cap: the caller is answered 503 by the script), -3 on
  * an error (no ha_route() before, no failure route armed). */
-static int ki_ha_wait(struct sip_msg *msg)
+static int ha_wait_helper(struct sip_msg *msg, ha_table_t *tbl)
 {
 	struct cell *t;
 	ha_pair_t *p;
@@ -1086,7 +1092,7 @@ static int ki_ha_wait(struct sip_msg *msg)
 	}
 	name.s = _ha_found_pair;
 	name.len = strlen(_ha_found_pair);
-	p = ha_table_by_name(ha_table_cur(), &name);
+	p = ha_table_by_name(tbl, &name);
 	if(p == NULL)
 		return -2;
 	lock_get(&p->st->lock);
@@ -1125,6 +1131,16 @@ static int ki_ha_wait(struct sip_msg *msg)
 	return -2;
 }
 
+static int ki_ha_wait(struct sip_msg *msg)
+{
+	ha_table_t *t = ha_table_pin();
+	int rc;
+
+	rc = ha_wait_helper(msg, t);
+	ha_table_unpin(t);
+	return rc;
+}
+
 static int w_ha_wait(struct sip_msg *msg, char *p1, char *p2)
 {
 	return ki_ha_wait(msg);
@@ -1141,11 +1157,44 @@ static int fixup_ha_wait(void **param, int param_no)
 }
 
 /* ha_route() and ha_route(pair): SPEC 3. name is NULL without argument. */
-static int ha_route_helper(struct sip_msg *msg, str *name)
+/* Room for the members one source address has in the running table (all
+ * of them: none is left out), in this process's memory, grown when a
+ * reload adds more. Returns 0, or -1 when out of memory. */
+static ha_pair_t **_ha_fp = NULL;
+static int *_ha_froles = NULL;
+static int _ha_fmax = 0;
+
+static int from_room(int n)
 {
-	ha_table_t *t = ha_table_cur();
-	ha_pair_t *p = NULL, *fp[HA_MAX_FROM];
-	int froles[HA_MAX_FROM];
+	ha_pair_t **fp;
+	int *fr;
+
+	if(n <= _ha_fmax)
+		return 0;
+	fp = pkg_malloc(n * sizeof(*fp));
+	fr = pkg_malloc(n * sizeof(*fr));
+	if(fp == NULL || fr == NULL) {
+		if(fp)
+			pkg_free(fp);
+		if(fr)
+			pkg_free(fr);
+		PKG_MEM_ERROR;
+		return -1;
+	}
+	if(_ha_fp)
+		pkg_free(_ha_fp);
+	if(_ha_froles)
+		pkg_free(_ha_froles);
+	_ha_fp = fp;
+	_ha_froles = fr;
+	_ha_fmax = n;
+	return 0;
+}
+
+static int ha_route_table(struct sip_msg *msg, ha_table_t *t, str *name)
+{
+	ha_pair_t *p = NULL, **fp;
+	int *froles;
 	ha_addr_t src;
 	ha_role_t active;
 	str xgr;
@@ -1168,9 +1217,13 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 		}
 	}
 
+	if(from_room(t->max_per_addr) < 0)
+		return -3;
+	fp = _ha_fp;
+	froles = _ha_froles;
 	ha_addr_from_ip(&src, &msg->rcv.src_ip);
 	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
-			msg->rcv.proto != PROTO_UDP, fp, froles, HA_MAX_FROM);
+			msg->rcv.proto != PROTO_UDP, fp, froles, _ha_fmax);
 	if(nf > 0 && msg->rcv.proto == PROTO_UDP && !trust_udp(fp, froles, &nf)) {
 		/* anyone can send a datagram with a member's source address: only
 		 * a connection (its handshake) shows that the member sent it.
@@ -1234,6 +1287,16 @@ static int ha_route_helper(struct sip_msg *msg, str *name)
 	return 1;
 }
 
+static int ha_route_helper(struct sip_msg *msg, str *name)
+{
+	ha_table_t *t = ha_table_pin(); /* every pair it looks at is in t */
+	int rc;
+
+	rc = ha_route_table(msg, t, name);
+	ha_table_unpin(t);
+	return rc;
+}
+
 static int ki_ha_route(struct sip_msg *msg)
 {
 	return ha_route_helper(msg, NULL);
@@ -1265,6 +1328,8 @@ static int w_ha_route(struct sip_msg *msg, char *p1, char *p2)
  * pair; a variable is checked per request. */
 static int fixup_ha_route(void **param, int param_no)
 {
+	ha_table_t *t;
+	ha_pair_t *p;
 	gparam_t *gp;
 
 	if(fixup_spve_null(param, param_no) < 0) {
@@ -1279,7 +1344,11 @@ static int fixup_ha_route(void **param, int param_no)
 					gp->v.str.len, gp->v.str.s, HA_NAME_MAX);
 			return -1;
 		}
-		if(ha_table_by_name(ha_table_cur(), &gp->v.str) == NULL) {
+		/* at start-up: one process, the first table */
+		t = ha_table_pin();
+		p = ha_table_by_name(t, &gp->v.str);
+		ha_table_unpin(t);
+		if(p == NULL) {
 			LM_ERR("ha_route: no pair '%.*s' in %.*s\n", gp->v.str.len,
 					gp->v.str.s, _ha_pairs_file.len, _ha_pairs_file.s);
 			return -1;

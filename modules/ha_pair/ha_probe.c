@@ -39,7 +39,7 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&tcpconn_get),
  * the excess. Pairs over the budget go out on the next ticks; as each next
  * probe is due at its send time + oos-check, the spread stays. */
 #define HA_PROBE_BURST 128
-#define HA_PROBE_BUF 2048
+#define HA_PROBE_BUF 4096 /* two URIs of HA_URI_MAX, probe_from, headers */
 
 ha_prober_shm_t *_ha_prober = NULL;
 
@@ -97,15 +97,15 @@ static void prober_lower_next(int64_t d)
 
 void ha_pair_touched(ha_pair_t *p)
 {
-	ha_table_t *cur = ha_table_cur();
-
 	p->st->due_ms = pair_due(p);
 	__atomic_store_n(p->due, p->st->due_ms, __ATOMIC_SEQ_CST);
 	if(_ha_prober == NULL)
 		return;
-	if(cur == NULL || p->due < cur->due || p->due >= cur->due + cur->npairs) {
-		/* a pair of a table a reload replaced (the running table's copy of
-		 * its due time is stale): the prober runs every pair */
+	if(p->gen != __atomic_load_n(&_ha_store->gen, __ATOMIC_SEQ_CST)) {
+		/* a pair of a table a reload replaced (or is replacing: the load
+		 * raises the flag itself once it installed its table), whose due
+		 * time the running table's copy does not have: the prober runs
+		 * every pair */
 		atomic_set(&_ha_prober->wake, 1);
 		membar();
 	}
@@ -336,13 +336,13 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 		last_reap = now;
 		ha_store_reap(now);
 	}
-	t = ha_table_cur();
-	if(t == NULL)
-		return;
 	woken = atomic_get(&_ha_prober->wake);
 	if(!woken
 			&& now < __atomic_load_n(
 					   &_ha_prober->next_due_ms, __ATOMIC_SEQ_CST))
+		return;
+	t = ha_table_pin();
+	if(t == NULL)
 		return;
 	/* take the flag: one raised from here on runs the next tick */
 	woken = atomic_get_and_set(&_ha_prober->wake, 0);
@@ -371,6 +371,7 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	first = deferred >= 0 ? deferred : first;
 	if(woken && deferred >= 0)
 		atomic_set(&_ha_prober->wake, 1); /* the rest of the run: next tick */
+	ha_table_unpin(t);
 	/* lower, never store: a process may have lowered it during the scan */
 	prober_lower_next(next);
 }
@@ -496,19 +497,17 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 		LM_DBG("malformed probe branch, dropped\n");
 		return 0;
 	}
-	t = ha_table_cur();
-	if(t != NULL && t->gen == gen) {
-		probe_reply(msg, t, idx, role, token);
-		return 0;
+	t = ha_table_pin();
+	if(t != NULL && t->gen != gen) {
+		/* a probe sent before a reload: its table is kept a while (and
+		 * its pair's state may live on in the running table) */
+		ha_table_unpin(t);
+		t = ha_table_pin_gen(gen);
 	}
-	/* a probe sent before a reload: its table is kept a while, and its
-	 * pair's state may live on in the running table */
-	lock_get(&_ha_store->lock);
-	t = ha_store_table_of_gen(gen);
 	if(t != NULL)
 		probe_reply(msg, t, idx, role, token);
 	else
 		LM_DBG("reply to a probe of a table no longer kept, dropped\n");
-	lock_release(&_ha_store->lock);
+	ha_table_unpin(t);
 	return 0;
 }

@@ -172,7 +172,8 @@ static int rpc_extra_arg(rpc_t *rpc, void *ctx, const char *usage)
 }
 
 /* The pair named by the first argument, or NULL after a fault. */
-static ha_pair_t *rpc_pair_arg(rpc_t *rpc, void *ctx, const char *usage)
+static ha_pair_t *rpc_pair_arg(
+		rpc_t *rpc, void *ctx, ha_table_t *t, const char *usage)
 {
 	ha_pair_t *p;
 	str name = STR_NULL;
@@ -181,7 +182,7 @@ static ha_pair_t *rpc_pair_arg(rpc_t *rpc, void *ctx, const char *usage)
 		rpc->fault(ctx, 400, "Missing pair name: %s", usage);
 		return NULL;
 	}
-	p = ha_table_by_name(ha_table_cur(), &name);
+	p = ha_table_by_name(t, &name);
 	if(p == NULL)
 		rpc->fault(ctx, 404, "Unknown pair '%.*s'",
 				name.len > HA_NAME_MAX ? HA_NAME_MAX : name.len, name.s);
@@ -191,9 +192,8 @@ static ha_pair_t *rpc_pair_arg(rpc_t *rpc, void *ctx, const char *usage)
 static const char *ha_rpc_list_doc[] = {
 		"List the pairs, or those whose name starts with the given prefix", 0};
 
-static void ha_rpc_list(rpc_t *rpc, void *ctx)
+static void ha_rpc_list(rpc_t *rpc, void *ctx, ha_table_t *t)
 {
-	ha_table_t *t = ha_table_cur();
 	str prefix = STR_NULL;
 	int i;
 
@@ -222,11 +222,11 @@ static void ha_rpc_list(rpc_t *rpc, void *ctx)
 static const char *ha_rpc_show_doc[] = {
 		"Show one pair: ha_pair.show <pair>", 0};
 
-static void ha_rpc_show(rpc_t *rpc, void *ctx)
+static void ha_rpc_show(rpc_t *rpc, void *ctx, ha_table_t *t)
 {
 	ha_pair_t *p;
 
-	p = rpc_pair_arg(rpc, ctx, "ha_pair.show <pair>");
+	p = rpc_pair_arg(rpc, ctx, t, "ha_pair.show <pair>");
 	if(p == NULL || rpc_extra_arg(rpc, ctx, "ha_pair.show <pair>"))
 		return;
 	if(rpc_add_pair(rpc, ctx, p) < 0)
@@ -238,7 +238,7 @@ static const char *ha_rpc_switchover_doc[] = {
 		"ha_pair.switchover <pair> [primary|backup]",
 		0};
 
-static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
+static void ha_rpc_switchover(rpc_t *rpc, void *ctx, ha_table_t *t)
 {
 	ha_pair_t *p;
 	ha_actions_t acts;
@@ -249,7 +249,7 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx)
 	void *st;
 	int rc;
 
-	p = rpc_pair_arg(rpc, ctx, "ha_pair.switchover <pair> [primary|backup]");
+	p = rpc_pair_arg(rpc, ctx, t, "ha_pair.switchover <pair> [primary|backup]");
 	if(p == NULL)
 		return;
 	role = HA_ROLE_NONE;
@@ -305,14 +305,14 @@ static const char *ha_rpc_hold_doc[] = {
 		"switchover; probing goes on): ha_pair.hold <pair> [on|off]",
 		0};
 
-static void ha_rpc_hold(rpc_t *rpc, void *ctx)
+static void ha_rpc_hold(rpc_t *rpc, void *ctx, ha_table_t *t)
 {
 	ha_pair_t *p;
 	str v = STR_NULL;
 	int on = 1, was;
 	void *st;
 
-	p = rpc_pair_arg(rpc, ctx, "ha_pair.hold <pair> [on|off]");
+	p = rpc_pair_arg(rpc, ctx, t, "ha_pair.hold <pair> [on|off]");
 	if(p == NULL)
 		return;
 	if(rpc->scan(ctx, "*.S", &v) == 1) {
@@ -348,14 +348,14 @@ static const char *ha_rpc_probe_doc[] = {
 		"ha_pair.probe <pair>",
 		0};
 
-static void ha_rpc_probe(rpc_t *rpc, void *ctx)
+static void ha_rpc_probe(rpc_t *rpc, void *ctx, ha_table_t *t)
 {
 	ha_pair_t *p;
 	ha_state_t state;
 	const char *msg;
 	void *st;
 
-	p = rpc_pair_arg(rpc, ctx, "ha_pair.probe <pair>");
+	p = rpc_pair_arg(rpc, ctx, t, "ha_pair.probe <pair>");
 	if(p == NULL || rpc_extra_arg(rpc, ctx, "ha_pair.probe <pair>"))
 		return;
 	lock_get(&p->st->lock);
@@ -405,13 +405,29 @@ static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 		rpc_reply_failed(rpc, ctx);
 }
 
+/* The commands that read pairs get the running table pinned for the whole
+ * command: its pairs, names and URIs stay valid while the reply is built,
+ * whatever reloads happen meanwhile. */
+#define HA_RPC_PINNED(f)                          \
+	static void f##_pinned(rpc_t *rpc, void *ctx) \
+	{                                             \
+		ha_table_t *t = ha_table_pin();           \
+		f(rpc, ctx, t);                           \
+		ha_table_unpin(t);                        \
+	}
+HA_RPC_PINNED(ha_rpc_list)
+HA_RPC_PINNED(ha_rpc_show)
+HA_RPC_PINNED(ha_rpc_switchover)
+HA_RPC_PINNED(ha_rpc_hold)
+HA_RPC_PINNED(ha_rpc_probe)
+
 /* clang-format off */
 rpc_export_t ha_rpc_cmds[] = {
-	{"ha_pair.list", ha_rpc_list, ha_rpc_list_doc, RET_ARRAY},
-	{"ha_pair.show", ha_rpc_show, ha_rpc_show_doc, 0},
-	{"ha_pair.switchover", ha_rpc_switchover, ha_rpc_switchover_doc, 0},
-	{"ha_pair.hold", ha_rpc_hold, ha_rpc_hold_doc, 0},
-	{"ha_pair.probe", ha_rpc_probe, ha_rpc_probe_doc, 0},
+	{"ha_pair.list", ha_rpc_list_pinned, ha_rpc_list_doc, RET_ARRAY},
+	{"ha_pair.show", ha_rpc_show_pinned, ha_rpc_show_doc, 0},
+	{"ha_pair.switchover", ha_rpc_switchover_pinned, ha_rpc_switchover_doc, 0},
+	{"ha_pair.hold", ha_rpc_hold_pinned, ha_rpc_hold_doc, 0},
+	{"ha_pair.probe", ha_rpc_probe_pinned, ha_rpc_probe_doc, 0},
 	{"ha_pair.reload", ha_rpc_reload, ha_rpc_reload_doc, 0},
 	{0, 0, 0, 0}
 };

@@ -15,8 +15,10 @@
 #include "../../core/ip_addr.h"
 #include "../../core/ut.h"
 #include "../../core/atomic_ops.h"
+#include "../../core/globals.h"
 
 #include "ha_store.h"
+#include "ha_pair.h"
 
 ha_store_t *_ha_store = NULL;
 
@@ -45,30 +47,102 @@ void ha_store_destroy(void)
 		ha_table_free(t);
 	}
 	ha_table_free(_ha_store->cur);
+	if(_ha_store->pins != NULL)
+		shm_free(_ha_store->pins);
 	shm_free(_ha_store);
 	_ha_store = NULL;
 }
 
-void ha_store_reap(int64_t now_ms)
+int ha_store_pins_init(int nprocs)
 {
-	ha_table_t **pt, *t;
+	ha_pin_t *pins;
 
-	if(_ha_store == NULL || _ha_store->retired == NULL)
-		return;
-	lock_get(&_ha_store->lock);
-	pt = &_ha_store->retired;
-	while((t = *pt) != NULL) {
-		if(now_ms - t->retired_ms >= HA_RETIRE_GRACE_MS) {
-			*pt = t->next;
-			ha_table_free(t);
-		} else {
-			pt = &t->next;
-		}
-	}
-	lock_release(&_ha_store->lock);
+	if(_ha_store == NULL || _ha_store->pins != NULL)
+		return 0;
+	if(nprocs <= 0)
+		nprocs = 1;
+	pins = shm_malloc(nprocs * sizeof(ha_pin_t));
+	if(pins == NULL)
+		return -1;
+	memset(pins, 0, nprocs * sizeof(ha_pin_t));
+	_ha_store->npins = nprocs;
+	_ha_store->pins = pins;
+	return 0;
 }
 
-ha_table_t *ha_store_table_of_gen(unsigned int gen)
+/* How deep each of this process's slots is pinned (private memory: only
+ * this process uses its slots). */
+static int _ha_pin_depth[HA_PINS];
+
+/* This process's slots, or NULL before they exist (only the main process
+ * runs then, and nothing is freed). */
+static inline ha_pin_t *pin_slots(void)
+{
+	if(_ha_store->pins == NULL || process_no < 0
+			|| process_no >= _ha_store->npins)
+		return NULL;
+	return &_ha_store->pins[process_no];
+}
+
+/* Slot i of s holds t already: one level deeper. Returns 1, or 0 when no
+ * slot holds it. */
+static int pin_again(ha_pin_t *s, ha_table_t *t)
+{
+	int i;
+
+	for(i = 0; i < HA_PINS; i++) {
+		if(_ha_pin_depth[i] > 0 && s->t[i] == t) {
+			_ha_pin_depth[i]++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int pin_free_slot(void)
+{
+	int i;
+
+	for(i = 0; i < HA_PINS; i++)
+		if(_ha_pin_depth[i] == 0)
+			return i;
+	LM_CRIT("more than %d tables pinned at a time by one process\n", HA_PINS);
+	return -1;
+}
+
+ha_table_t *ha_table_pin(void)
+{
+	ha_pin_t *s;
+	ha_table_t *t, *again;
+	int i;
+
+	if(_ha_store == NULL)
+		return NULL;
+	t = __atomic_load_n(&_ha_store->cur, __ATOMIC_SEQ_CST);
+	s = pin_slots();
+	if(s == NULL || t == NULL || pin_again(s, t))
+		return t;
+	i = pin_free_slot();
+	if(i < 0)
+		return NULL;
+	/* publish, then check it is still the running table: a table replaced
+	 * before the store is not used, one replaced after it is seen pinned
+	 * by the reaper (both sides sequentially consistent: the swap comes
+	 * before the reaper's look at the slots) */
+	for(;;) {
+		__atomic_store_n(&s->t[i], t, __ATOMIC_SEQ_CST);
+		again = __atomic_load_n(&_ha_store->cur, __ATOMIC_SEQ_CST);
+		if(again == t)
+			break;
+		t = again;
+	}
+	_ha_pin_depth[i] = 1;
+	return t;
+}
+
+/* The table of generation gen, running or replaced, or NULL. With the
+ * store's lock held. */
+static ha_table_t *store_table_of_gen(unsigned int gen)
 {
 	ha_table_t *t;
 
@@ -80,11 +154,87 @@ ha_table_t *ha_store_table_of_gen(unsigned int gen)
 	return NULL;
 }
 
+ha_table_t *ha_table_pin_gen(unsigned int gen)
+{
+	ha_pin_t *s;
+	ha_table_t *t;
+	int i;
+
+	if(_ha_store == NULL)
+		return NULL;
+	lock_get(&_ha_store->lock);
+	t = store_table_of_gen(gen);
+	s = pin_slots();
+	if(t != NULL && s != NULL && !pin_again(s, t)) {
+		/* under the lock, which the reaper holds while it looks */
+		i = pin_free_slot();
+		if(i < 0) {
+			t = NULL;
+		} else {
+			__atomic_store_n(&s->t[i], t, __ATOMIC_SEQ_CST);
+			_ha_pin_depth[i] = 1;
+		}
+	}
+	lock_release(&_ha_store->lock);
+	return t;
+}
+
+void ha_table_unpin(ha_table_t *t)
+{
+	ha_pin_t *s;
+	int i;
+
+	if(t == NULL || _ha_store == NULL || (s = pin_slots()) == NULL)
+		return;
+	for(i = 0; i < HA_PINS; i++) {
+		if(_ha_pin_depth[i] > 0 && s->t[i] == t) {
+			if(--_ha_pin_depth[i] == 0)
+				__atomic_store_n(&s->t[i], NULL, __ATOMIC_SEQ_CST);
+			return;
+		}
+	}
+}
+
+/* Has any process pinned t? With the store's lock held. */
+static int table_pinned(const ha_table_t *t)
+{
+	int p, i;
+
+	for(p = 0; _ha_store->pins != NULL && p < _ha_store->npins; p++)
+		for(i = 0; i < HA_PINS; i++)
+			if(__atomic_load_n(&_ha_store->pins[p].t[i], __ATOMIC_SEQ_CST) == t)
+				return 1;
+	return 0;
+}
+
+int ha_store_reap(int64_t now_ms)
+{
+	ha_table_t **pt, *t;
+	int kept = 0;
+
+	if(_ha_store == NULL || _ha_store->retired == NULL)
+		return 0;
+	lock_get(&_ha_store->lock);
+	pt = &_ha_store->retired;
+	while((t = *pt) != NULL) {
+		if(now_ms - t->retired_ms >= HA_RETIRE_GRACE_MS && !table_pinned(t)) {
+			*pt = t->next;
+			ha_table_free(t);
+		} else {
+			pt = &t->next;
+			kept++;
+		}
+	}
+	lock_release(&_ha_store->lock);
+	return kept;
+}
+
 /* Make t the running table in old's place (the store's lock held). */
 static void store_install(ha_table_t *t, ha_table_t *old, int64_t now)
 {
-	membar_write(); /* the table is whole before anyone can see it */
-	_ha_store->cur = t;
+	/* the table is whole before anyone can see it; and the swap comes
+	 * before any later look at the pins (ha_table_pin()) */
+	__atomic_store_n(&_ha_store->cur, t, __ATOMIC_SEQ_CST);
 	if(old != NULL) {
 		old->retired_ms = now;
 		old->next = _ha_store->retired;
@@ -210,7 +360,10 @@ static int same_addresses(const ha_table_t *a, const ha_table_t *b)
 			x = &a->pairs[i].m[j];
 			y = &b->pairs[i].m[j];
 			if(x->naddrs != y->naddrs || x->port != y->port
+					|| x->proto != y->proto
 					|| memcmp(x->addrs, y->addrs, x->naddrs * sizeof(ha_addr_t))
+							   != 0
+					|| memcmp(x->aports, y->aports, x->naddrs * sizeof(int))
 							   != 0
 					|| memcmp(&x->dst, &y->dst, sizeof(x->dst)) != 0)
 				return 0;
@@ -315,6 +468,13 @@ static int addr_ent_cmp(const void *a, const void *b)
 	return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
+static int addr_only_cmp(const void *a, const void *b)
+{
+	const ha_addr_ent_t *x = a, *y = b;
+
+	return memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
 static unsigned int hash_bytes(const void *p, int len, int nocase)
 {
 	const unsigned char *s = p;
@@ -410,17 +570,119 @@ static int proto_of(ha_transport_t tr)
 	}
 }
 
-static void member_add_addr(ha_member_t *m, const struct ip_addr *ip)
+/* Add ip on port to m's addresses (once). Returns 0, or -1 when m has
+ * HA_MAX_ADDRS already: the member is refused rather than some of its
+ * requests silently taken as from anyone else. */
+static int member_add_addr(ha_member_t *m, const struct ip_addr *ip, int port)
 {
 	ha_addr_t a;
 	int i;
 
 	ha_addr_from_ip(&a, ip);
 	for(i = 0; i < m->naddrs; i++)
-		if(memcmp(&m->addrs[i], &a, sizeof(a)) == 0)
-			return;
-	if(m->naddrs < HA_MAX_ADDRS)
-		m->addrs[m->naddrs++] = a;
+		if(memcmp(&m->addrs[i], &a, sizeof(a)) == 0 && m->aports[i] == port)
+			return 0;
+	if(m->naddrs >= HA_MAX_ADDRS)
+		return -1;
+	m->aports[m->naddrs] = port;
+	m->addrs[m->naddrs++] = a;
+	return 0;
+}
+
+int ha_member_has(
+		const ha_member_t *m, const ha_addr_t *ip, int port, int reliable)
+{
+	int i;
+
+	for(i = 0; i < m->naddrs; i++)
+		if(ha_addr_is_member(&m->addrs[i], 1, m->aports[i], ip, port, reliable))
+			return 1;
+	return 0;
+}
+
+/* The A and AAAA records of name, each on port, into m. Returns 0, or -1
+ * when m has no room for them. */
+static int member_add_host(ha_member_t *m, char *name, int port)
+{
+	static const int types[] = {T_A, T_AAAA};
+	struct rdata *head, *rd;
+	struct ip_addr ip;
+	int i, rc = 0;
+
+	for(i = 0; i < 2 && rc == 0; i++) {
+		head = get_record(name, types[i], RES_ONLY_TYPE);
+		for(rd = head; rd != NULL && rc == 0; rd = rd->next) {
+			memset(&ip, 0, sizeof(ip));
+			if(rd->type == T_A) {
+				ip.af = AF_INET;
+				ip.len = 4;
+				memcpy(ip.u.addr, ((struct a_rdata *)rd->rdata)->ip, 4);
+			} else if(rd->type == T_AAAA) {
+				ip.af = AF_INET6;
+				ip.len = 16;
+				memcpy(ip.u.addr, ((struct aaaa_rdata *)rd->rdata)->ip6, 16);
+			} else {
+				continue;
+			}
+			rc = member_add_addr(m, &ip, port);
+		}
+		if(head != NULL)
+			free_rdata_list(head);
+	}
+	return rc;
+}
+
+/* Every target of the SRV records named srv: their addresses, each on its
+ * target's port. Returns 0, or -1 when m has no room for them. */
+static int member_add_srv(ha_member_t *m, char *srv)
+{
+	struct rdata *head, *rd;
+	struct srv_rdata *r;
+	int rc = 0;
+
+	head = get_record(srv, T_SRV, RES_ONLY_TYPE);
+	for(rd = head; rd != NULL && rc == 0; rd = rd->next) {
+		if(rd->type != T_SRV)
+			continue;
+		r = (struct srv_rdata *)rd->rdata;
+		rc = member_add_host(m, r->name, r->port);
+	}
+	if(head != NULL)
+		free_rdata_list(head);
+	return rc;
+}
+
+/* A member with no port in its URI (RFC 3263): the resolver picked one
+ * target to probe, but requests may come from any target of its SRV
+ * records (those NAPTR records of its transport point to, and the
+ * _sip._udp / _sip._tcp / _sips._tcp name of the host). Returns 0, or -1
+ * when m has no room for them. */
+static int member_add_targets(ha_member_t *m, const char *host)
+{
+	static const char *prefix[] = {[PROTO_UDP] = "_sip._udp.",
+			[PROTO_TCP] = "_sip._tcp.",
+			[PROTO_TLS] = "_sips._tcp."};
+	struct rdata *head, *rd;
+	struct naptr_rdata *n;
+	char name[MAX_DNS_NAME];
+	int rc = 0;
+
+	head = get_record((char *)host, T_NAPTR, RES_ONLY_TYPE);
+	for(rd = head; rd != NULL && rc == 0; rd = rd->next) {
+		if(rd->type != T_NAPTR)
+			continue;
+		n = (struct naptr_rdata *)rd->rdata;
+		if(naptr_get_sip_proto(n) != m->proto || n->repl_len == 0)
+			continue;
+		rc = member_add_srv(m, n->repl);
+	}
+	if(head != NULL)
+		free_rdata_list(head);
+	if(rc == 0
+			&& snprintf(name, sizeof(name), "%s%s", prefix[m->proto], host)
+					   < (int)sizeof(name))
+		rc = member_add_srv(m, name);
+	return rc;
 }
 
 /* Resolve a member (m->proto set): an IP literal directly; a host name
@@ -435,7 +697,9 @@ static int member_resolve(
 	struct ip_addr *ip;
 	struct ip_addr hip;
 	struct hostent *he;
-	char proto = m->proto;
+	/* no transport in the URI: RFC 3263 lets NAPTR records choose it
+	 * (with dns_try_naptr; Kamailio skips NAPTR for a given transport) */
+	char proto = u->transport_set || u->secure ? m->proto : 0;
 	int i;
 
 	ip = str2ip(&host);
@@ -445,24 +709,39 @@ static int member_resolve(
 	if(ip != NULL) {
 		m->port = u->port ? u->port : (m->proto == PROTO_TLS ? 5061 : 5060);
 		init_su(&m->dst, ip, m->port);
-		member_add_addr(m, ip);
-		return 0;
+		return member_add_addr(m, ip, m->port);
 	}
 	if(sip_hostport2su(&m->dst, &host, (unsigned short)u->port, &proto) < 0) {
 		snprintf(err, errlen, "cannot resolve host '%s'", u->host);
 		return -1;
 	}
+	if(proto == PROTO_UDP || proto == PROTO_TCP || proto == PROTO_TLS)
+		m->proto = proto; /* the transport NAPTR chose (UDP without) */
 	m->port = su_getport(&m->dst);
 	su2ip_addr(&hip, &m->dst);
-	member_add_addr(m, &hip);
+	if(member_add_addr(m, &hip, m->port) < 0)
+		goto full;
 	he = resolvehost((char *)u->host);
 	if(he != NULL) {
 		for(i = 0; he->h_addr_list[i] != NULL; i++) {
 			hostent2ip_addr(&hip, he, i);
-			member_add_addr(m, &hip);
+			if(member_add_addr(m, &hip, m->port) < 0)
+				goto full;
 		}
 	}
+	/* and from DNS itself: the resolver's hostent (its DNS cache) has room
+	 * for 10 addresses only */
+	if(member_add_host(m, (char *)u->host, m->port) < 0)
+		goto full;
+	if(u->port == 0 && member_add_targets(m, u->host) < 0)
+		goto full;
 	return 0;
+full:
+	snprintf(err, errlen,
+			"host '%s' resolves to more than %d addresses (the most a member "
+			"can have)",
+			u->host, HA_MAX_ADDRS);
+	return -1;
 }
 
 /* Is there a listen socket to probe m from? Refusing a member that could
@@ -474,6 +753,18 @@ static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 
 	struct socket_info **list, *si;
 
+	if(_ha_probe_sock != NULL
+			&& (_ha_probe_sock->proto != m->proto
+					|| _ha_probe_sock->address.af != m->dst.s.sa_family)) {
+		/* probes to it could not leave from probe_socket */
+		snprintf(err, errlen,
+				"probe_socket %.*s cannot probe a member over %s and IPv%d: "
+				"all members must use its transport and address family (or "
+				"leave probe_socket unset)",
+				_ha_probe_sock->sock_str.len, _ha_probe_sock->sock_str.s,
+				names[m->proto], m->dst.s.sa_family == AF_INET6 ? 6 : 4);
+		return -1;
+	}
 	/* at start-up the sockets are not open yet (get_send_socket() cannot
 	 * answer): look for one of the member's transport and family */
 	list = get_sock_info_list(m->proto);
@@ -678,7 +969,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 			for(k = 0; k < p->m[j].naddrs; k++) {
 				ha_addr_ent_t *e = &t->addr_ents[t->naddr_ents];
 				e->addr = p->m[j].addrs[k];
-				e->port = p->m[j].port;
+				e->port = p->m[j].aports[k];
 				e->pair = i;
 				e->role = j;
 				h = hash_addr(&e->addr) & (nb - 1);
@@ -696,6 +987,20 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 
 		if(srt == NULL)
 			goto oom;
+		/* how many members one address has, whatever the port: what a
+		 * lookup of a request over TCP/TLS may find */
+		memcpy(srt, t->addr_ents, t->naddr_ents * sizeof(*srt));
+		qsort(srt, t->naddr_ents, sizeof(*srt), addr_only_cmp);
+		for(i = 0; i < t->naddr_ents; i = j) {
+			for(j = i + 1;
+					j < t->naddr_ents
+					&& memcmp(&srt[j].addr, &srt[i].addr, sizeof(srt[i].addr))
+							   == 0;
+					j++)
+				;
+			if(j - i > t->max_per_addr)
+				t->max_per_addr = j - i;
+		}
 		memcpy(srt, t->addr_ents, t->naddr_ents * sizeof(*srt));
 		qsort(srt, t->naddr_ents, sizeof(*srt), addr_ent_cmp);
 		for(i = 0; i < t->naddr_ents; i = j) {
@@ -712,6 +1017,8 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 		}
 		shm_free(srt);
 	}
+	if(t->naddr_ents == 1)
+		t->max_per_addr = 1;
 	t->dom_ents = shm_malloc((n + 1) * sizeof(ha_dom_ent_t));
 	if(t->dom_ents == NULL)
 		goto oom;

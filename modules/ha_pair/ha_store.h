@@ -21,7 +21,10 @@ typedef struct ha_member
 	int proto;	 /* PROTO_UDP, PROTO_TCP or PROTO_TLS */
 	int by_name; /* a host name: re-resolved every dns_refresh */
 	union sockaddr_union dst; /* where probes go */
+	/* every address the member may send from (all the SRV targets' of a
+	 * member resolved by SRV, each on its own port) */
 	ha_addr_t addrs[HA_MAX_ADDRS];
+	int aports[HA_MAX_ADDRS];
 	int naddrs;
 } ha_member_t;
 
@@ -95,6 +98,7 @@ typedef struct ha_table
 	int *addr_buckets;
 	ha_addr_ent_t *addr_ents;
 	int naddr_ents;
+	int max_per_addr; /* the most entries one address has (any port) */
 	int *dom_buckets;
 	ha_dom_ent_t *dom_ents;
 	int ndom_ents;
@@ -102,22 +106,36 @@ typedef struct ha_table
 	int64_t retired_ms;	   /* when it was replaced */
 } ha_table_t;
 
+/* Pins (hazard pointers): the tables one process is reading. A process
+ * publishes a table in one of its slots before it uses it, and a replaced
+ * table is freed only once no slot of any process holds it. A slot per
+ * nesting level (a failure route that the continue process runs while it
+ * walks a table pins again): HA_PINS levels are more than any path uses. */
+#define HA_PINS 4
+typedef struct ha_pin
+{
+	struct ha_table *volatile t[HA_PINS];			/* __atomic builtins only */
+	char pad[64 - (HA_PINS * sizeof(void *)) % 64]; /* a cache line each */
+} ha_pin_t;
+
 /* Tables: the running one, and those a reload replaced, kept until no
- * reader can be using them any more. */
+ * process has them pinned (and, for replies to probes sent before the
+ * swap, at least HA_RETIRE_GRACE_MS). */
 typedef struct ha_store
 {
 	gen_lock_t lock; /* loads, the retired list, pair state references */
-	ha_table_t *volatile cur;
-	ha_table_t *retired; /* newest first */
-	unsigned int gen;
+	ha_table_t *volatile cur; /* __atomic builtins (sequentially consistent) */
+	ha_table_t *retired;	  /* newest first */
+	unsigned int gen;		  /* the newest table's generation */
+	ha_pin_t *pins;			  /* one per process (process_no), or NULL */
+	int npins;
 } ha_store_t;
 
 extern ha_store_t *_ha_store;
 
-/* A replaced table is freed this long after the swap. Readers hold a
- * table only for the length of one request, reply, RPC reply or prober
- * tick (all well under a second); the prober, which also frees them, never
- * frees the table it is walking. */
+/* A replaced table is kept at least this long after the swap, so that
+ * replies to probes sent before it still find their pair; it is freed
+ * after that once no process has it pinned (ha_table_pin()). */
 #define HA_RETIRE_GRACE_MS 5000
 
 typedef struct ha_load_stats
@@ -128,12 +146,28 @@ typedef struct ha_load_stats
 int ha_store_init(void);
 void ha_store_destroy(void);
 
-/* The running table (NULL before the first load). No lock: the pointer is
- * swapped whole, and a table is kept HA_RETIRE_GRACE_MS after its swap. */
-static inline ha_table_t *ha_table_cur(void)
-{
-	return _ha_store != NULL ? _ha_store->cur : NULL;
-}
+/* Make the pin slots, one per process: call it once the number of
+ * processes is known and before any is forked (child_init(PROC_INIT)).
+ * Until then only the main process runs and nothing is freed under it. */
+int ha_store_pins_init(int nprocs);
+
+/* The running table, pinned: it is not freed, whatever reloads and DNS
+ * refreshes replace it, until this process calls ha_table_unpin() on it.
+ * NULL before the first load. No lock: a store to this process's own slot
+ * and a re-read of the running table's pointer. Pins nest (up to
+ * HA_PINS different tables at a time per process). Every pointer into the
+ * table (a pair, a member, a string) is valid only between the two
+ * calls. */
+ha_table_t *ha_table_pin(void);
+
+/* The table of generation gen, running or replaced, pinned as
+ * ha_table_pin() does; NULL when it is no longer kept. Takes the store's
+ * lock (for a replaced table's generation, from replies to probes sent
+ * before a reload). */
+ha_table_t *ha_table_pin_gen(unsigned int gen);
+
+/* Give back a pin of t (NULL: nothing). */
+void ha_table_unpin(ha_table_t *t);
 
 /* Read path and make its pairs the running table. A pair whose identity
  * (name and both member URIs) is in the running table keeps its state and
@@ -156,12 +190,9 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
  * running table stays). */
 int ha_store_refresh(char *err, size_t errlen);
 
-/* Free the replaced tables whose grace has passed. */
-void ha_store_reap(int64_t now_ms);
-
-/* The table of generation gen, running or replaced, or NULL. Call it with
- * the store's lock held, and use the table under it. */
-ha_table_t *ha_store_table_of_gen(unsigned int gen);
+/* Free the replaced tables whose grace has passed and that no process has
+ * pinned. Returns how many replaced tables are still kept. */
+int ha_store_reap(int64_t now_ms);
 
 /* Resolve every member of cfg (host names through DNS) and check there is
  * a listen socket to probe each from. It may wait on DNS: call it with no
@@ -200,6 +231,10 @@ ha_pair_t *ha_table_by_domain(ha_table_t *t, const str *host);
  * built at load time. */
 int ha_table_by_addr(ha_table_t *t, const ha_addr_t *ip, int port, int reliable,
 		ha_pair_t **pairs, int *roles, int max);
+
+/* Is ip (on port, any port when reliable) one of m's addresses? */
+int ha_member_has(
+		const ha_member_t *m, const ha_addr_t *ip, int port, int reliable);
 
 /* Convert a Kamailio ip_addr to the pure layer's address. */
 void ha_addr_from_ip(ha_addr_t *a, const struct ip_addr *ip);

@@ -347,15 +347,19 @@ void ha_wait_kick(ha_pair_t *p)
 
 int ha_wait_take(struct cell *t, const str *pair, int timeout)
 {
+	ha_table_t *tbl;
 	ha_pair_t *p;
 	ha_waiter_t *w;
 	int found = 0;
 
 	if(_ha_waits == NULL)
 		return 0;
-	p = ha_table_by_name(ha_table_cur(), pair);
-	if(p == NULL)
+	tbl = ha_table_pin();
+	p = ha_table_by_name(tbl, pair);
+	if(p == NULL) {
+		ha_table_unpin(tbl);
 		return 0;
+	}
 	lock_get(&_ha_waits->lock);
 	lock_get(&p->st->lock);
 	for(w = p->st->waiters; w != NULL; w = w->next) {
@@ -370,6 +374,7 @@ int ha_wait_take(struct cell *t, const str *pair, int timeout)
 		p->st->wait_timeouts++;
 	lock_release(&p->st->lock);
 	lock_release(&_ha_waits->lock);
+	ha_table_unpin(tbl);
 	return found;
 }
 
@@ -397,10 +402,12 @@ static void ha_wait_tick(unsigned int ticks, void *param)
 	(void)param;
 	if(atomic_get(&_ha_waits->total) <= 0)
 		return;
-	t = ha_table_cur();
+	/* pinned while the failure routes run (they pin what they read too) */
+	t = ha_table_pin();
 	for(i = 0; t != NULL && i < t->npairs; i++)
 		if(ha_wait_hint(t->pairs[i].st) > 0)
 			ha_wait_kick(&t->pairs[i]);
+	ha_table_unpin(t);
 }
 
 int ha_wait_fork(void)

@@ -479,6 +479,28 @@ def procs():
 
 
 @pytest.fixture
+def dnsns():
+    """A network namespace of the test's own, with its loopback up, whose
+    /etc/resolv.conf (bind-mounted by ip netns exec from /etc/netns/<name>/)
+    names a DNS server on 127.0.0.1:53 in it, that the test starts. The
+    host's resolv.conf is never touched."""
+    name = f"hastall{os.getpid()}"
+    etc = Path("/etc/netns") / name
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n"
+                                     "options timeout:10 attempts:1\n")
+    (etc / "hosts").write_text("127.0.0.1 localhost\n")
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set",
+                        "lo", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name])
+        shutil.rmtree(etc, ignore_errors=True)
+
+
+@pytest.fixture
 def logdir(request):
     d = LOGS / request.node.name
     if d.exists():

@@ -14,14 +14,10 @@ delayed; Kamailio's DNS cache is off (WITH_SYSTEM_RESOLVER). The host's
 resolv.conf is never touched."""
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
 
 from conftest import Kamailio, Peer, listening, pairs_xml, wait_until
 
@@ -121,24 +117,6 @@ while time.monotonic() < t_end or (sent and time.monotonic() < t_end + 5):
 done = True
 print(json.dumps({"lat": lat, "lost": len(sent)}))
 '''
-
-
-@pytest.fixture
-def dnsns():
-    name = f"hastall{os.getpid()}"
-    etc = Path("/etc/netns") / name
-    etc.mkdir(parents=True, exist_ok=True)
-    (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n"
-                                     "options timeout:10 attempts:1\n")
-    (etc / "hosts").write_text("127.0.0.1 localhost\n")
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set",
-                        "lo", "up"], check=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name])
-        shutil.rmtree(etc, ignore_errors=True)
 
 
 def test_slow_dns_stalls_no_sip_worker(procs, logdir, dnsns):

@@ -1095,6 +1095,20 @@ START_TEST(test_uri_parse_invalid)
 		ck_assert_int_eq(ha_uri_parse(s, &u, err, sizeof(err)), -1);
 		ck_assert_ptr_nonnull(strstr(err, "bad host name"));
 	}
+	/* URIs up to HA_URI_MAX characters (events carry them whole) */
+	{
+		char s[HA_URI_MAX + 2], err[HA_ERR_MAX] = "";
+		ha_uri_t u;
+
+		memset(s, 'u', sizeof(s));
+		memcpy(s, "sip:", 4);
+		strcpy(s + HA_URI_MAX - 8, "@h.local"); /* HA_URI_MAX long */
+		ck_assert_uint_eq(strlen(s), HA_URI_MAX);
+		ck_assert_msg(ha_uri_parse(s, &u, err, sizeof(err)) == 0, "%s", err);
+		strcpy(s + HA_URI_MAX - 8, "@hh.local"); /* one more */
+		ck_assert_int_eq(ha_uri_parse(s, &u, err, sizeof(err)), -1);
+		ck_assert_str_eq(err, "URI longer than 512 characters");
+	}
 	ck_assert_int_eq(ha_uri_parse(NULL, NULL, NULL, 0), -1);
 }
 END_TEST
