@@ -150,7 +150,7 @@ static int dmq_answer(ha_pair_t *p, const char *to)
  * starting proxy learns the rest from the pool's next changes). */
 static void dmq_sync_answer(const char *to)
 {
-	ha_table_t *t = ha_table_cur();
+	ha_table_t *t = ha_table_pin();
 	int i;
 
 	if(t == NULL)
@@ -160,9 +160,10 @@ static void dmq_sync_answer(const char *to)
 			LM_WARN("the pool sync for %s stopped after %d of %d pairs: the "
 					"send queue is full\n",
 					to, i, t->npairs);
-			return;
+			break;
 		}
 	}
+	ha_table_unpin(t);
 }
 
 /* dmq's init callback: the node list has come, once per start. Ask the
@@ -337,7 +338,7 @@ static int dmq_handle(
 		dmq_sync_answer(m.origin);
 		return 0;
 	}
-	t = ha_table_cur();
+	t = ha_table_pin(); /* p and its strings are valid until the unpin */
 	name.s = m.pair;
 	name.len = strlen(m.pair);
 	p = t != NULL ? ha_table_by_name(t, &name) : NULL;
@@ -346,6 +347,7 @@ static int dmq_handle(
 		LM_DBG("pool change of pair '%s', which this proxy has not (or "
 			   "with other members): ignored\n",
 				m.pair);
+		ha_table_unpin(t);
 		return 0;
 	}
 	lock_get(&p->st->lock);
@@ -372,6 +374,7 @@ static int dmq_handle(
 		default:
 			break;
 	}
+	ha_table_unpin(t);
 	LM_DBG("pair '%s': pool change %s v%llu from %s: %d\n", m.pair,
 			ha_role_name(m.active), (unsigned long long)m.version, m.origin,
 			(int)v);
