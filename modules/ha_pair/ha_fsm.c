@@ -669,8 +669,11 @@ int ha_fsm_claim(ha_fsm_t *f, ha_role_t m, int64_t now)
 	f->claim = m;
 	f->claim_ms = now;
 	f->claim_peer = 0;
-	/* one probe per member in flight: one already out serves */
+	/* one probe per member in flight: one already out serves, and ends
+	 * within oos-force, as a probe sent for the claim would */
 	f->claim_sent = f->m[m].probe.token != 0;
+	if(f->claim_sent)
+		probe_within_force(f, m, now);
 	return 1;
 }
 

@@ -2044,6 +2044,25 @@ START_TEST(claim_served_by_the_probe_in_flight)
 }
 END_TEST
 
+START_TEST(claim_brings_probe_in_flight_within_oos_force)
+{
+	/* the standby's start probe is out until oos-check (5000): a claim
+	 * at 100 is decided by oos-force from the claim, not by oos-check */
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 100);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 5000);
+	ck_assert_int_eq(sim_claim(&S, B), 1);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 100 + 1000);
+	sim_run(&S, 1100);
+	ck_assert_int_eq(S.f.claims_unconfirmed, 1);
+	ck_assert_sends(&S, B, 0, 1, 1100);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	sim_check_counters(&S);
+}
+END_TEST
+
 START_TEST(claim_of_the_active_member_or_while_held_is_nothing)
 {
 	ha_fsm_t before;
@@ -2917,6 +2936,7 @@ static Suite *ha_fsm_suite(void)
 			tc, claim_not_answered_changes_nothing_and_floods_cost_one_probe);
 	tcase_add_test(tc, claim_with_a_non_alive_answer_is_unconfirmed);
 	tcase_add_test(tc, claim_served_by_the_probe_in_flight);
+	tcase_add_test(tc, claim_brings_probe_in_flight_within_oos_force);
 	tcase_add_test(tc, claim_of_the_active_member_or_while_held_is_nothing);
 	tcase_add_test(tc, claim_during_force_makes_member_active_when_it_answers);
 	tcase_add_test(tc, claim_settled_by_a_manual_switch);
