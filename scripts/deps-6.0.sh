@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Kamailio 6.0 as Debian 13 ships it, built on this machine (called by
 # scripts/deps.sh 6.0, after the Debian packages are installed):
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Kamailio the tests and benchmarks run: its binary, kamcmd, its own
 module folder and ha_pair built for it, as `make env` prints them.
 
