@@ -22,6 +22,7 @@ import pytest
 TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "tests"))
 import kamenv  # noqa: E402
+from faults import ProbedMember  # noqa: E402 (one SIP reply builder)
 
 _ENV = kamenv.load()
 KAMAILIO = str(_ENV["KAMAILIO_BIN"])
@@ -352,23 +353,9 @@ class UdpMember:
             if text.startswith("OPTIONS "):
                 self.options += 1
                 if self.answers:
-                    self.s.sendto(self.ok(text).encode(), addr)
+                    self.s.sendto(ProbedMember.reply(text, 200).encode(), addr)
             elif text.startswith("SIP/2.0 "):
                 self.codes.append(int(text[8:11]))
-
-    @staticmethod
-    def ok(req):
-        keep = []
-        for line in req.split("\r\n")[1:]:
-            if not line:
-                break
-            name = line.split(":", 1)[0].strip().lower()
-            if name in ("via", "from", "call-id", "cseq"):
-                keep.append(line)
-            elif name == "to":
-                keep.append(line + ";tag=member")
-        return ("SIP/2.0 200 OK\r\n" + "\r\n".join(keep)
-                + "\r\nContent-Length: 0\r\n\r\n")
 
     def send(self, user, proxy=("127.0.0.1", 5060)):
         me = f"{self.ip}:{self.port}"
@@ -581,7 +568,6 @@ def pytest_runtest_makereport(item, call):
 def probed_member():
     """make(ip, port=5060, code=200, delay=0.0): a faults.ProbedMember,
     closed when the test ends."""
-    from faults import ProbedMember
     made = []
 
     def make(ip, port=5060, **kw):

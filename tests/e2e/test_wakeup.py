@@ -6,12 +6,10 @@ pair's next scheduled probe 5 s away: the prober's wake-up is never lost
 each OPTIONS as it arrives and answers 200."""
 
 import random
-import socket
 import subprocess
-import threading
 import time
 
-from conftest import Kamailio, pairs_xml
+from conftest import KAMCMD, Kamailio, pairs_xml
 
 CHECK_MS = 5000
 CALLS = 200
@@ -20,91 +18,47 @@ PAIRS = pairs_xml([("p1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {"oos-check": f"{CHECK_MS}ms", "oos-force": "500ms"})])
 
 
-class Member:
-    """A member on a real UDP socket: answers every OPTIONS with 200 and
-    keeps the monotonic time each one arrived."""
-
-    def __init__(self, ip, port=5060):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind((ip, port))
-        self.s.settimeout(0.05)
-        self.arrivals = []
-        self.running = True
-        self.t = threading.Thread(target=self.loop, daemon=True)
-        self.t.start()
-
-    def loop(self):
-        while self.running:
-            try:
-                data, addr = self.s.recvfrom(65535)
-            except (socket.timeout, OSError):
-                continue
-            now = time.monotonic()
-            text = data.decode(errors="replace")
-            if not text.startswith("OPTIONS "):
-                continue
-            self.arrivals.append(now)
-            keep = []
-            for line in text.split("\r\n")[1:]:
-                if not line:
-                    break
-                name = line.split(":", 1)[0].strip().lower()
-                if name in ("via", "from", "call-id", "cseq"):
-                    keep.append(line)
-                elif name == "to":
-                    keep.append(line + ";tag=m")
-            self.s.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep)
-                           + "\r\nContent-Length: 0\r\n\r\n").encode(), addr)
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.s.close()
-
-
-def test_probe_rpc_is_never_left_waiting(procs, logdir):
-    pri, bak = Member("127.0.0.2"), Member("127.0.0.3")
-    try:
-        kam = Kamailio(procs, logdir, PAIRS)
-        assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                    kam.show("p1")["members"]), 5) is not None
-        # the start probes are answered; the next one is 5 s away
-        time.sleep(0.1)
-        # one kamcmd, reading commands from its stdin: what is measured is
-        # the module, not the start of a process per call
-        ctl = subprocess.Popen(["kamcmd", "-s", f"unix:{kam.ctl}"],
-                               stdin=subprocess.PIPE,
-                               stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, text=True)
-        lat = []
-        for i in range(CALLS):
-            n = len(pri.arrivals)
-            t0 = time.monotonic()
-            ctl.stdin.write("ha_pair.probe p1\n")
-            ctl.stdin.flush()
-            deadline = t0 + 2.0
-            while len(pri.arrivals) == n and time.monotonic() < deadline:
-                time.sleep(0.001)
-            assert len(pri.arrivals) > n, f"call {i}: no probe within 2 s"
-            lat.append(pri.arrivals[n] - t0)
-            # its answer went back at once; let the proxy take it (one
-            # probe per member in flight), then vary where the next call
-            # falls against the prober's 5 ms ticks
-            time.sleep(0.02 + random.uniform(0, 0.01))
-        ctl.stdin.close()
-        ctl.wait(5)
-        lat.sort()
-        with open(logdir.parent / "wakeup.txt", "a") as f:
-            f.write(f"ha_pair.probe -> OPTIONS at the active member, "
-                    f"{CALLS} calls: "
-                    f"median {lat[len(lat) // 2] * 1000:.1f} ms, "
-                    f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms, "
-                    f"max {lat[-1] * 1000:.1f} ms\n")
-        slow = [f"{x * 1000:.0f}" for x in lat if x > BOUND_S]
-        assert not slow, f"probes later than 50 ms (ms): {slow}"
-        m = kam.show("p1")["members"][0]
-        assert int(m["probes_sent"]) >= CALLS + 1, m
-        assert int(m["probes_unanswered"]) == 0, m
-    finally:
-        pri.close()
-        bak.close()
+def test_probe_rpc_is_never_left_waiting(procs, logdir, probed_member):
+    # members on real UDP sockets: each probe's arrival time, answered 200
+    pri = probed_member("127.0.0.2")
+    probed_member("127.0.0.3")
+    kam = Kamailio(procs, logdir, PAIRS)
+    assert kam.wait(lambda: all(m["state"] == "up" for m in
+                                kam.show("p1")["members"]), 5) is not None
+    # the start probes are answered; the next one is 5 s away
+    time.sleep(0.1)
+    # one kamcmd, reading commands from its stdin: what is measured is
+    # the module, not the start of a process per call
+    ctl = subprocess.Popen([KAMCMD, "-s", f"unix:{kam.ctl}"],
+                           stdin=subprocess.PIPE,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, text=True)
+    lat = []
+    for i in range(CALLS):
+        n = len(pri.probes)
+        t0 = time.monotonic()
+        ctl.stdin.write("ha_pair.probe p1\n")
+        ctl.stdin.flush()
+        deadline = t0 + 2.0
+        while len(pri.probes) == n and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert len(pri.probes) > n, f"call {i}: no probe within 2 s"
+        lat.append(pri.probes[n][0] - t0)
+        # its answer went back at once; let the proxy take it (one
+        # probe per member in flight), then vary where the next call
+        # falls against the prober's 5 ms ticks
+        time.sleep(0.02 + random.uniform(0, 0.01))
+    ctl.stdin.close()
+    ctl.wait(5)
+    lat.sort()
+    with open(logdir.parent / "wakeup.txt", "a") as f:
+        f.write(f"ha_pair.probe -> OPTIONS at the active member, "
+                f"{CALLS} calls: "
+                f"median {lat[len(lat) // 2] * 1000:.1f} ms, "
+                f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms, "
+                f"max {lat[-1] * 1000:.1f} ms\n")
+    slow = [f"{x * 1000:.0f}" for x in lat if x > BOUND_S]
+    assert not slow, f"probes later than 50 ms (ms): {slow}"
+    m = kam.show("p1")["members"][0]
+    assert int(m["probes_sent"]) >= CALLS + 1, m
+    assert int(m["probes_unanswered"]) == 0, m
