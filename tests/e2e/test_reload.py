@@ -142,6 +142,7 @@ def test_200_reloads_under_load(procs, logdir):
     time.sleep(7)
     before = shm_used(kam)
     mod_before = module_shm(kam)
+    dump_before = kam.rpc("mod.stats", "ha_pair", "shm").stdout
 
     caller, stats = run_calls(procs, logdir)
     faults = []
@@ -173,8 +174,13 @@ def test_200_reloads_under_load(procs, logdir):
     with open(logdir.parent / "reload_load.txt", "a") as f:
         f.write(f"shm used before {before}, after {after}; ha_pair's own "
                 f"before {mod_before}, after {mod_after}\n")
+        f.write(f"ha_pair's shm by place, before:\n{dump_before}after:\n"
+                + kam.rpc("mod.stats", "ha_pair", "shm").stdout)
     assert after - before < 64 * 1024, (before, after)
-    # a leak of one table per reload would be ~200 x 2 KB here; what is
-    # left is the allocator rounding fragments differently
-    assert abs(mod_after - mod_before) < 1024, kam.rpc(
-        "mod.stats", "ha_pair", "shm").stdout
+    # a leak of one table per reload would be ~200 x 2 KB here. What is
+    # left is the allocator: mod.stats counts each allocation's fragment,
+    # and an equal request may get a bigger one (seen: a 104-byte table
+    # header counted 304, module totals +0 to +1,104 bytes over runs with
+    # the same places allocating): 8 KB, far below the leak
+    assert abs(mod_after - mod_before) < 8192, (
+        dump_before, kam.rpc("mod.stats", "ha_pair", "shm").stdout)
