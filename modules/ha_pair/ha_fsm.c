@@ -201,18 +201,67 @@ static ha_role_t other(ha_role_t m)
 	return m == HA_ROLE_PRIMARY ? HA_ROLE_BACKUP : HA_ROLE_PRIMARY;
 }
 
-/* Is the pending peer claim still newer than the pair's version? It was
- * when it came. A local change since then took a number above it (the
- * claim's number was seen); an equal number with an empty origin is the
- * local version the claim beat; an equal one from a peer is ordered by
- * origin. */
-static int claim_still_newer(const ha_fsm_t *f)
+/* Is the peer's version (v, o), newer than the pair's version when it
+ * came, still newer? A local change since then took a number above it (v
+ * was seen); an equal number with an empty origin is the local version it
+ * beat; an equal one from a peer is ordered by origin. */
+static int still_newer(const ha_fsm_t *f, uint64_t v, const char *o)
 {
-	if(f->claim_version != f->version)
-		return f->claim_version > f->version;
+	if(v != f->version)
+		return v > f->version;
 	if(f->origin[0] == '\0')
 		return 1;
-	return strcmp(f->claim_origin, f->origin) > 0;
+	return strcmp(o, f->origin) > 0;
+}
+
+static int claim_still_newer(const ha_fsm_t *f)
+{
+	return still_newer(f, f->claim_version, f->claim_origin);
+}
+
+/* Is the recorded disagreement about member m at version (v, o)? */
+static int disagree_is(
+		const ha_fsm_t *f, ha_role_t m, uint64_t v, const char *o)
+{
+	return f->disagree && f->disagree_member == m && f->disagree_version == v
+		   && strcmp(f->disagree_origin, o) == 0;
+}
+
+/* Record that a peer names member m at version (v, o), newer (1) or not
+ * (0) than the pair's version. A newer record is replaced only by a newer
+ * one of a newer version, never by an older one: the newest view is the
+ * one to retry. */
+static void disagree_note(
+		ha_fsm_t *f, ha_role_t m, uint64_t v, const char *o, int newer)
+{
+	if(f->disagree) {
+		if(f->disagree_newer && !newer)
+			return;
+		if(f->disagree_newer == newer
+				&& ha_ver_cmp(v, o, f->disagree_version, f->disagree_origin)
+						   <= 0)
+			return;
+	}
+	f->disagree = 1;
+	f->disagree_newer = newer;
+	f->disagree_member = m;
+	f->disagree_version = v;
+	snprintf(f->disagree_origin, HA_ORIGIN_MAX, "%s", o);
+}
+
+/* The pair's version changed (f->origin set for a peer's, empty for a
+ * local one): a disagreement that is not newer than it is over. A local
+ * version is above every number seen, so above any recorded: the peers
+ * get it, and a peer that refuses it answers anew. */
+static void disagree_recheck(ha_fsm_t *f)
+{
+	if(!f->disagree)
+		return;
+	if(f->origin[0] == '\0'
+			|| ha_ver_cmp(f->disagree_version, f->disagree_origin, f->version,
+					   f->origin)
+					   <= 0)
+		f->disagree = 0;
 }
 
 /* Make m the active member (state CHECK). Fires SWITCH when the member
@@ -250,6 +299,7 @@ static void become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
 			f->version++;
 			f->origin[0] = '\0';
 		}
+		disagree_recheck(f);
 		act_event(out, HA_ACT_SWITCH, old, m, reason, f->version);
 	}
 	if(f->down) {
@@ -335,17 +385,26 @@ static void probe_failed(
 	mm->last_fail_ms = now;
 	if(f->claim == m && f->claim_peer) {
 		/* a peer's change whose member does not answer this proxy: keep
-		 * the own view, say so, and answer the peer */
+		 * the own view, say so, and answer the peer (once per version: a
+		 * retry, or the same state again, is no new refusal) */
 		f->claim = HA_ROLE_NONE;
 		f->claim_peer = 0;
-		f->peer_refused++;
-		out->peer_refused++;
-		f->disagree = 1;
-		f->disagree_member = m;
-		f->disagree_version = f->claim_version;
-		memcpy(f->disagree_origin, f->claim_origin, sizeof(f->disagree_origin));
-		if(f->claim_reply)
-			memcpy(out->answer_to, f->claim_origin, sizeof(out->answer_to));
+		if(!claim_still_newer(f)) {
+			f->peer_stale++; /* a local change beat it meanwhile */
+		} else {
+			if(!disagree_is(f, m, f->claim_version, f->claim_origin)) {
+				f->peer_refused++;
+				out->peer_refused++;
+				memcpy(out->answer_to, f->claim_origin, sizeof(out->answer_to));
+			}
+			disagree_note(f, m, f->claim_version, f->claim_origin, 1);
+		}
+		/* the newest view is tried again an oos-check after this try */
+		if(f->disagree && f->disagree_newer) {
+			f->disagree_retry_ms = f->claim_ms + f->cfg.oos_check_ms;
+			if(f->disagree_retry_ms < now)
+				f->disagree_retry_ms = now;
+		}
 	} else if(f->claim == m) {
 		/* the member that said it was promoted does not answer: the
 		 * request was not its own (forged), or it is gone again */
@@ -421,6 +480,24 @@ void ha_fsm_set_cfg(ha_fsm_t *f, const ha_fsm_cfg_t *cfg)
 		f->next_standby_ms = f->next_probe_ms;
 }
 
+/* Is a retry of the recorded newer disagreement due at now? Not while
+ * held, nor while a claim is pending (it is tried after that one). */
+static int retry_at(const ha_fsm_t *f, int64_t *at)
+{
+	if(!f->disagree || !f->disagree_newer || f->held
+			|| f->claim != HA_ROLE_NONE)
+		return 0;
+	*at = f->disagree_retry_ms;
+	return 1;
+}
+
+static int retry_due(const ha_fsm_t *f, int64_t now)
+{
+	int64_t at;
+
+	return retry_at(f, &at) && now >= at;
+}
+
 void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 {
 	ha_probe_t *p;
@@ -459,6 +536,23 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 		if(f->m[i].probe.token == 0)
 			probe_start(f, (ha_role_t)i, f->cfg.oos_force_ms, now, out);
 		verify_join(f, (ha_role_t)i, now);
+	}
+	/* a refused newer version: its member may answer now (a partition
+	 * healed); try it again as a claim */
+	if(retry_due(f, now)) {
+		f->claim = f->disagree_member;
+		f->claim_ms = now;
+		f->claim_peer = 1;
+		f->claim_version = f->disagree_version;
+		memcpy(f->claim_origin, f->disagree_origin, sizeof(f->claim_origin));
+		f->claim_sent = 0;
+		f->peer_retries++;
+		/* the next one, should this one fail too; its probe decides */
+		f->disagree_retry_ms = now + f->cfg.oos_check_ms;
+		if(f->m[f->claim].probe.token != 0) {
+			f->claim_sent = 1;
+			probe_within_force(f, f->claim, now);
+		}
 	}
 	/* a claim to confirm: probe its member now (in FORCE the hunt takes
 	 * this probe over when the member's attempt comes) */
@@ -518,7 +612,7 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 
 int64_t ha_fsm_next_due(const ha_fsm_t *f)
 {
-	int64_t t = INT64_MAX;
+	int64_t t = INT64_MAX, at;
 	const ha_probe_t *p;
 	ha_role_t s;
 	int i;
@@ -537,6 +631,8 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f)
 			t = f->m[i].verify_ms;
 	if(f->claim != HA_ROLE_NONE && !f->claim_sent && f->claim_ms < t)
 		t = f->claim_ms;
+	if(retry_at(f, &at) && at < t)
+		t = at;
 	if(f->state == HA_ST_CHECK) {
 		if(f->m[f->active].probe.token == 0 && f->next_probe_ms < t)
 			t = f->next_probe_ms;
@@ -595,6 +691,10 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 		if(!f->held && claim_still_newer(f)) {
 			f->peer_adopted++;
 			out->peer_adopted++;
+			/* refused before: the peer recorded this proxy's state as a
+			 * disagreement; the state it gets now ends it there */
+			if(disagree_is(f, m, f->claim_version, f->claim_origin))
+				memcpy(out->answer_to, f->claim_origin, sizeof(out->answer_to));
 			if(f->state != HA_ST_CHECK || f->active != m) {
 				become_active(f, m, HA_RSN_PEER, now, out);
 				f->next_probe_ms = sent + f->cfg.oos_check_ms;
@@ -602,8 +702,7 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 			}
 			f->version = f->claim_version;
 			memcpy(f->origin, f->claim_origin, sizeof(f->origin));
-			if(f->disagree && f->disagree_member == m)
-				f->disagree = 0;
+			disagree_recheck(f);
 		} else {
 			f->peer_stale++;
 		}
@@ -694,16 +793,28 @@ static void origin_set(char *dst, const char *s)
 }
 
 ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
-		const char *origin, const char *self, int reply, int64_t now)
+		const char *origin, const char *self, int change, int64_t now)
 {
 	const char *cur = f->origin[0] != '\0' ? f->origin : self;
+	int cmp;
 
 	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
 		return HA_PEERV_BAD;
 	f->peer_received++;
 	if(version > f->version_seen)
 		f->version_seen = version;
-	if(ha_ver_cmp(version, origin, f->version, cur) <= 0) {
+	cmp = ha_ver_cmp(version, origin, f->version, cur);
+	if(cmp <= 0) {
+		if(f->state == HA_ST_CHECK && f->active == m) {
+			/* the peer has this version: the views agree, unless a
+			 * newer one is still to be tried here */
+			if(cmp == 0 && f->disagree && !f->disagree_newer)
+				f->disagree = 0;
+		} else if(!change && f->state == HA_ST_CHECK) {
+			/* a peer's state (its answer to a change of this proxy's it
+			 * refused) names another member: it is behind, and says so */
+			disagree_note(f, m, version, origin, 0);
+		}
 		f->peer_stale++;
 		return HA_PEERV_STALE;
 	}
@@ -717,21 +828,22 @@ ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 		/* the same view, newer: nothing to confirm */
 		f->version = version;
 		origin_set(f->origin, origin);
-		f->disagree = 0; /* the peer names the member active here */
+		disagree_recheck(f); /* the peer names the member active here */
 		f->peer_adopted++;
 		return HA_PEERV_AGREE;
 	}
 	if(f->held) {
+		if(disagree_is(f, m, version, origin)) {
+			f->peer_stale++; /* refused already */
+			return HA_PEERV_STALE;
+		}
 		f->peer_refused++;
-		f->disagree = 1;
-		f->disagree_member = m;
-		f->disagree_version = version;
-		origin_set(f->disagree_origin, origin);
+		disagree_note(f, m, version, origin, 1);
+		f->disagree_retry_ms = now + f->cfg.oos_check_ms;
 		return HA_PEERV_HELD;
 	}
 	f->claim_version = version;
 	origin_set(f->claim_origin, origin);
-	f->claim_reply = reply;
 	if(f->claim == m) {
 		/* one probe serves: the claim becomes the peer's */
 		f->claim_peer = 1;

@@ -163,19 +163,23 @@ typedef struct ha_fsm
 	char origin[HA_ORIGIN_MAX];
 	/* the pending claim (above) was made by a pool peer */
 	int claim_peer;
-	int claim_reply; /* answer the peer with this proxy's state if refused */
 	uint64_t claim_version;
 	char claim_origin[HA_ORIGIN_MAX]; /* its version's origin */
-	/* a peer named another member than this proxy keeps (refused after
-	 * its probe, or the pair is held), until the views agree again */
+	/* a peer named another member than this proxy keeps, until the views
+	 * agree again: a newer version refused (its member did not answer
+	 * here, or the pair is held), or an older one a peer answered with
+	 * (its state, after it refused this proxy's change) */
 	int disagree;
+	int disagree_newer; /* newer than the pair's version: retried */
 	ha_role_t disagree_member;
 	uint64_t disagree_version;
 	char disagree_origin[HA_ORIGIN_MAX];
-	uint64_t peer_received; /* peer changes about this pair */
-	uint64_t peer_adopted;	/* made active (or agreed) after the probe */
-	uint64_t peer_refused;	/* the named member did not answer, or held */
-	uint64_t peer_stale;	/* not newer than what this proxy has */
+	int64_t disagree_retry_ms; /* next retry of a newer one's member */
+	uint64_t peer_received;	   /* peer changes about this pair */
+	uint64_t peer_adopted;	   /* made active (or agreed) after the probe */
+	uint64_t peer_refused;	   /* changes refused (each version once) */
+	uint64_t peer_stale;	   /* not newer than what this proxy has */
+	uint64_t peer_retries;	   /* retries of a refused newer change */
 	uint32_t next_token;
 	/* reporting */
 	uint64_t switchovers;
@@ -214,8 +218,9 @@ typedef struct ha_actions
 	int verified_silent;		  /* and without */
 	int peer_adopted;			  /* peer changes adopted */
 	int peer_refused;			  /* refused: their member did not answer */
-	/* a refused peer change asks for this proxy's state: send it to
-	 * answer_to (non-empty) */
+	/* this proxy's state must go to answer_to (non-empty): a peer's
+	 * version was refused for the first time, or adopted after it had
+	 * been refused (the peer recorded the disagreement) */
 	char answer_to[HA_ORIGIN_MAX];
 	ha_action_t a[HA_MAX_ACTIONS];
 } ha_actions_t;
@@ -347,21 +352,33 @@ typedef enum ha_peer_verdict
 } ha_peer_verdict_t;
 
 /* A pool peer says member m is active at version (version, origin; origin
- * is a DMQ address, never empty). self is this proxy's DMQ address, which
- * stands for an empty f->origin. A change not newer (ha_ver_cmp()) than
- * the pair's version, or than a pending peer claim, is stale. A newer one
- * naming the active member (in CHECK) is taken at once (its version and
- * origin); one naming another member is a claim as ha_fsm_claim()'s, with
- * reason peer: m is probed at the next tick with an oos-force deadline
- * (or its probe in flight serves, its deadline brought forward to now +
- * oos-force when it was later); an alive answer makes m active (reason
- * peer) with the peer's version, unless a local change made a newer
- * version meanwhile; no alive answer ends the claim: the pair keeps its
- * member, records the disagreement, and out->answer_to of the call that
- * ends it names origin when reply is set (the change asks for an answer).
+ * is a DMQ address, never empty); change: it is a change (the glue
+ * answers a stale one), not a state (an answer, a sync). self is this
+ * proxy's DMQ address, which stands for an empty f->origin. The rule
+ * (docs/design.md, "Disagreement"):
+ * - not newer (ha_ver_cmp()) than the pair's version, or than a pending
+ *   peer claim: stale. One at the pair's own version naming its active
+ *   member ends a disagreement not newer than that; a stale state naming
+ *   another member than the active one (in CHECK) is recorded as a
+ *   disagreement (the peer is behind), nothing adopted;
+ * - newer and naming the active member (in CHECK): its version and origin
+ *   are taken at once;
+ * - newer and naming another member: a claim as ha_fsm_claim()'s, with
+ *   reason peer: m is probed at the next tick with an oos-force deadline
+ *   (or its probe in flight serves, its deadline brought forward to now +
+ *   oos-force when it was later); an alive answer makes m active (reason
+ *   peer) with the peer's version, unless a local change made a newer
+ *   version meanwhile; no alive answer ends the claim: the pair keeps its
+ *   member and records the disagreement. The first refusal of a version
+ *   counts in peer_refused and names origin in out->answer_to (this
+ *   proxy's state goes back, so both sides report). While the newer
+ *   disagreement stands (not held, no newer local version), its member
+ *   is probed again every oos-check (peer_retries) and adopted once it
+ *   answers, and out->answer_to then names origin again so that its
+ *   record there ends.
  * Can't fail. */
 ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
-		const char *origin, const char *self, int reply, int64_t now);
+		const char *origin, const char *self, int change, int64_t now);
 
 /* Hold (1) or release (0) the active member. Can't fail. */
 void ha_fsm_hold(ha_fsm_t *f, int on);
