@@ -477,6 +477,15 @@ def dnsns():
     (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n"
                                      "options timeout:10 attempts:1\n")
     (etc / "hosts").write_text("127.0.0.1 localhost\n")
+    try:
+        yield from _own_netns(name)
+    finally:
+        shutil.rmtree(etc, ignore_errors=True)
+
+
+def _own_netns(name):
+    """Make network namespace name with its loopback up, yield it, and
+    delete it (a fixture's body)."""
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
         subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set",
@@ -484,7 +493,15 @@ def dnsns():
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name])
-        shutil.rmtree(etc, ignore_errors=True)
+
+
+@pytest.fixture
+def netns():
+    """A network namespace of the test's own (its name has this process's
+    id), with its loopback up: every 127.x address is there, apart from the
+    host's, and nftables rules made there touch nothing else. Deleted at
+    teardown."""
+    yield from _own_netns(f"hatest{os.getpid()}")
 
 
 @pytest.fixture
