@@ -19,7 +19,7 @@
 typedef enum ha_peer_op
 {
 	HA_PEER_CHANGE = 0, /* a change made by the sender: answer if refused */
-	HA_PEER_STATE,		/* the sender's state, as an answer: never answered */
+	HA_PEER_STATE,		/* the sender's state: an answer, or a sync */
 	HA_PEER_SYNC,		/* a starting proxy asks for every pair's state (only v,
 				   * op and origin, its DMQ address, are sent) */
 	HA_PEER_OP_COUNT

@@ -2092,6 +2092,31 @@ START_TEST(retries_end_when_a_newer_version_agrees)
 }
 END_TEST
 
+/* A change lost on its way (dmq cut): the pair keeps its member and knows
+ * of no disagreement. A state naming the change, arriving any time later
+ * (a sync), is a claim like the change would have been: adopted once its
+ * member answers, with no answer sent back (nothing was refused); the
+ * same state again is stale and costs nothing. */
+START_TEST(state_after_a_lost_change_is_adopted_once_confirmed)
+{
+	sim_default(&S);
+	sim_start(&S, 0);
+	sim_run(&S, 30000);
+	ck_assert_int_eq(S.f.disagree, 0);
+	ck_assert_int_eq(sim_peer(&S, B, 4, "sip:peer", 0), HA_PEERV_CLAIM);
+	sim_at(&S, 30000);
+	sim_run(&S, 30020);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.version, 4);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PEER);
+	ck_assert_str_eq(S.answer_to, "");
+	ck_assert_int_eq(sim_peer(&S, B, 4, "sip:peer", 0), HA_PEERV_STALE);
+	sim_run(&S, 31000);
+	ck_assert_sends(&S, B, 0, 30001, 31000);
+	ck_assert_int_eq(S.f.disagree, 0);
+}
+END_TEST
+
 /* Two proxies of a pool, each a simulation, wired as ha_dmq.c wires them:
  * a local switch is a change for the other, answer_to and a stale change
  * are answered with the own state; each message arrives 1 ms later. */
@@ -3282,6 +3307,7 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(tc, stale_state_naming_another_member_is_recorded);
 	tcase_add_test(tc, held_refusal_retried_once_released);
 	tcase_add_test(tc, retries_end_when_a_newer_version_agrees);
+	tcase_add_test(tc, state_after_a_lost_change_is_adopted_once_confirmed);
 	tcase_add_test(tc, partition_each_keeps_its_member_then_converges);
 	tcase_add_test(tc, peer_claim_brings_probe_in_flight_within_oos_force);
 	tcase_add_test(tc, peer_ties_broken_by_origin);
