@@ -31,9 +31,9 @@ import time
 
 import pytest
 
-from conftest import (KAMAILIO_TARGET, POOL_DOMAIN, POOL_IPS, SIPP, Peer, edge_proxy,
-                      pairs_xml, sip_header, sipp_messages, sipp_uac,
-                      start_pool, wait_until)
+from conftest import (KAMAILIO_TARGET, POOL_DOMAIN, POOL_IPS, SIPP, Peer,
+                      edge_proxy, pairs_xml, sip_header, sipp_messages,
+                      sipp_uac, start_pool, wait_until)
 
 PAIR = "sipserver1"
 PAIR_DOMAIN = f"{PAIR}.{POOL_DOMAIN}"
