@@ -542,10 +542,11 @@ def pool_records(domain=POOL_DOMAIN, ips=POOL_IPS):
 
 
 @pytest.fixture
-def dns_pool(procs, logdir, dnsns):
+def dns_pool(dnsns, procs, logdir):
     """The dnsns namespace with a DNS server serving the pool's SRV and A
     records (pool_records()): its name, for Kamailio(netns=...), Peer and
-    edge_proxy."""
+    edge_proxy. (Named first among a test's fixtures, the namespace goes
+    after the processes in it have been stopped.)"""
     dnsmasq(procs, logdir, dnsns, pool_records())
     return dnsns
 

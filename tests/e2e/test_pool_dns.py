@@ -110,7 +110,7 @@ def blocked(kam, ip):
 
 
 @pytest.mark.timeout(120)
-def test_calls_via_pool_fqdn_proxy_killed(procs, logdir, dns_pool):
+def test_calls_via_pool_fqdn_proxy_killed(dns_pool, procs, logdir):
     ns = dns_pool
     pri = Peer(procs, logdir, "primary", "127.0.0.2", netns=ns)
     Peer(procs, logdir, "backup", "127.0.0.3", netns=ns)
@@ -166,7 +166,7 @@ XGR_RATE, XGR_COUNT = 20, 200  # 10 s of requests
 
 
 @pytest.mark.timeout(120)
-def test_pair_outbound_via_pool_fqdn(procs, logdir, dns_pool):
+def test_pair_outbound_via_pool_fqdn(dns_pool, procs, logdir):
     ns = dns_pool
     # the primary member is its outbound side: a Kamailio on the member's
     # address (requests leave from it, so the pool sees them come from the
