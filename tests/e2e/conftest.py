@@ -5,6 +5,7 @@ kamcmd and ha_pair built for it are those `make env` names (make test
 passes them; tests/kamenv.py). Every process a test starts is stopped by
 PID when it ends."""
 
+import datetime
 import os
 import re
 import shutil
@@ -322,6 +323,16 @@ class Kamailio:
     def log_text(self):
         return self.log.read_text(errors="replace")
 
+    def crash(self):
+        """SIGKILL to the whole kamailio (its process group: the main
+        process and every child), as a machine that dies: nothing it holds
+        is answered or let go."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(5)
+
 
 class UdpMember:
     """A promoted member on a UDP address (a real socket): it sends a
@@ -423,13 +434,16 @@ def send_request(procs, logdir, src_ip, src_port, method="MESSAGE",
 
 
 def pairs_xml(pairs):
-    """pairs: list of (name, primary_uri, backup_uri, attrs dict)"""
+    """pairs: list of (name, primary_uri, backup_uri, attrs dict), each
+    optionally followed by a list of the pair's domains"""
     out = ["<ha_pairs>"]
-    for name, pri, bak, attrs in pairs:
+    for name, pri, bak, attrs, *domains in pairs:
         a = "".join(f' {k}="{v}"' for k, v in attrs.items())
         out.append(f'  <pair name="{name}"{a}>')
         out.append(f'    <primary uri="{pri}"/>')
         out.append(f'    <backup uri="{bak}"/>')
+        for d in (domains[0] if domains else ()):
+            out.append(f"    <domain>{d}</domain>")
         out.append("  </pair>")
     out.append("</ha_pairs>")
     return "\n".join(out) + "\n"
@@ -502,6 +516,159 @@ def netns():
     host's, and nftables rules made there touch nothing else. Deleted at
     teardown."""
     yield from _own_netns(f"hatest{os.getpid()}")
+
+
+def dnsmasq(procs, logdir, ns, records):
+    """Debian's dnsmasq on 127.0.0.1:53 in the network namespace ns (the
+    dnsns fixture's), answering only from records (its options, e.g.
+    --srv-host=..., --host-record=...), every query logged to
+    logdir/dnsmasq.log; returns once it is up."""
+    args = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+            "--conf-file=/dev/null", "--listen-address=127.0.0.1",
+            "--bind-interfaces", "--port=53", "--user=root",
+            # (a TTL of 0, the default, makes Kamailio's DNS cache drop an
+            # SRV answer at once and fall back to the A record)
+            "--local-ttl=30",
+            f"--pid-file={logdir / 'dnsmasq.pid'}", "--log-queries",
+            "--log-facility=-"] + list(records)
+    log = logdir / "dnsmasq.log"
+    p = procs.start(args, log, netns=ns)
+    deadline = time.time() + 5
+    while "started" not in (log.read_text() if log.exists() else ""):
+        assert p.poll() is None and time.time() < deadline, log.read_text()
+        time.sleep(0.05)
+    return p
+
+
+# A pool of ha_pair proxies behind one name, as clients find it by DNS
+# (RFC 3263): _sip._udp.pool.<POOL_DOMAIN> has one SRV record per proxy
+# (equal priority and weight, port 5060), each target with the A record of
+# one proxy's address
+POOL_DOMAIN = "ha-pool.test"
+POOL_IPS = ("127.0.0.11", "127.0.0.12", "127.0.0.13")
+POOL_URI = f"sip:pool.{POOL_DOMAIN}"
+EDGE_CFG = TOP / "tests" / "e2e" / "edge_proxy.cfg"
+
+
+def pool_records(domain=POOL_DOMAIN, ips=POOL_IPS):
+    recs = []
+    for i, ip in enumerate(ips, 1):
+        recs += [f"--srv-host=_sip._udp.pool.{domain},p{i}.{domain},5060,"
+                 f"10,10", f"--host-record=p{i}.{domain},{ip}"]
+    return recs
+
+
+@pytest.fixture
+def dns_pool(dnsns, procs, logdir):
+    """The dnsns namespace with a DNS server serving the pool's SRV and A
+    records (pool_records()): its name, for Kamailio(netns=...), Peer and
+    edge_proxy. (Named first among a test's fixtures, the namespace goes
+    after the processes in it have been stopped.)"""
+    dnsmasq(procs, logdir, dnsns, pool_records())
+    return dnsns
+
+
+def dmq_addr(ip, transport="udp"):
+    return f"sip:{ip}:5060" + (";transport=tcp" if transport == "tcp"
+                                else "")
+
+
+def active_nodes(kam):
+    """How many nodes (itself included) kam's dmq lists as active."""
+    out = kam.rpc("dmq.list_nodes", check=False).stdout
+    return len(re.findall(r"status: active", out))
+
+
+def start_pool(procs, logdir, ips, pairs, dmq=True, transport="udp",
+               extra=None, netns=None):
+    """Proxies (config/kamailio.cfg) on ips:5060, each in a folder of its
+    own under logdir; with dmq (WITH_DMQ, over transport), each names the
+    first as its notification address, and the first names the second (a
+    fixed node list). Returns them once every one of them knows every
+    other as an active dmq node."""
+    kams = []
+    for i, ip in enumerate(ips):
+        d = logdir / f"proxy{i}"
+        d.mkdir()
+        defines = {}
+        if dmq:
+            other = ips[1 if i == 0 else 0]
+            defines = {"WITH_DMQ": None,
+                       "DMQ_SERVER": f'"{dmq_addr(ip, transport)}"',
+                       "DMQ_NOTIFY": f'"{dmq_addr(other, transport)}"'}
+            if transport == "tcp":
+                defines.update({"WITH_TCP": None,
+                                "LISTEN_TCP": f"tcp:{ip}:5060"})
+        defines.update(extra or {})
+        kams.append(Kamailio(procs, d, pairs, defines=defines,
+                             listen=f"udp:{ip}:5060", netns=netns))
+    if dmq:
+        for k in kams:
+            assert k.wait(lambda: active_nodes(k) == len(ips), 15,
+                          step=0.1) is not None, \
+                k.rpc("dmq.list_nodes").stdout
+    return kams
+
+
+def edge_proxy(procs, logdir, name, netns, listen="udp:127.0.0.1:5060",
+               pool=POOL_URI, fr_ms=500, srv_lb=False):
+    """A Kamailio client of the pool (tests/e2e/edge_proxy.cfg): every new
+    request to the pool's FQDN, SRV target after SRV target on failure
+    (DNS failover, destination blocklist, tm fr_timer fr_ms), in-dialog
+    ones along the route set; OPTIONS to itself answered. netns: the
+    dns_pool namespace (its resolv.conf names the test's DNS server)."""
+    d = logdir / name
+    d.mkdir()
+    defines = {"POOL": f'"{pool}"', "FR_MS": fr_ms}
+    if srv_lb:
+        defines["WITH_SRV_LB"] = None
+    return Kamailio(procs, d, "", cfg=EDGE_CFG, listen=listen, netns=netns,
+                    defines=defines)
+
+
+SIPP_ENTRY = re.compile(
+    r"^-{20,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\n"
+    r"\w+ message (received|sent)[^\n]*\n\n(.*?)(?=^-{20,} \d{4}-|\Z)",
+    re.M | re.S)
+
+
+def sipp_messages(path):
+    """The messages of a sipp -trace_msg log: [(time.time() of the entry,
+    "received" or "sent", text)] in order."""
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return []
+    return [(datetime.datetime.strptime(
+        m.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp(), m.group(2),
+        m.group(3)) for m in SIPP_ENTRY.finditer(text)]
+
+
+def sip_header(text, name):
+    """The first value of header name in a SIP message's text, or None."""
+    m = re.search(rf"^{name}:[ \t]*(.*?)\r?$", text, re.M | re.I)
+    return m.group(1) if m else None
+
+
+def sipp_uac(procs, logdir, name, scenario, target, src=("127.0.0.10", 5090),
+             rate=20, count=1, hold_ms=0, keys=None, netns=None,
+             timeout=60):
+    """sipp as a caller: scenario (a path) sent to target ("ip:port")
+    from src, rate per second, count in all, each held hold_ms (-d), with
+    -key name value for keys; every message traced to
+    logdir/<name>-messages.log (sipp_messages()). Returns (process,
+    that log's path)."""
+    msgs = logdir / f"{name}-messages.log"
+    args = ["sipp", "-sf", str(scenario), "-i", src[0], "-p", str(src[1]),
+            "-r", str(rate), "-m", str(count), "-d", str(hold_ms), "-nostdin",
+            "-trace_msg", "-message_file", str(msgs), "-trace_err",
+            "-error_file", str(logdir / f"{name}-errors.log"),
+            "-recv_timeout", "10000", "-timeout", f"{timeout}s",
+            "-timeout_error"]
+    for k, v in (keys or {}).items():
+        args += ["-key", k, str(v)]
+    return procs.start(args + [target], logdir / f"{name}.out", netns=netns,
+                       cwd=logdir), msgs
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from conftest import Kamailio, pairs_xml
+import conftest
+from conftest import Kamailio, dmq_addr, pairs_xml
 
 PAIR = "sipserver1"
 PRI, BAK = ("127.0.0.2", 5060), ("127.0.0.3", 5060)
@@ -31,46 +32,9 @@ PROXIES = ["127.0.0.1", "127.0.0.21", "127.0.0.22"]
 ADOPT_MS = 100  # the agreement bound of the issue, confirming probe included
 
 
-def dmq_addr(ip, transport="udp"):
-    return f"sip:{ip}:5060" + (";transport=tcp" if transport == "tcp"
-                                else "")
-
-
-def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS,
-               transport="udp", extra=None, netns=None):
-    """Proxies on ips (each in a folder of its own; in network namespace
-    netns when given); with dmq (over transport), each names the first as
-    its notification address, and the first names the second (a fixed node
-    list). Returns them once every one of them knows every other as an
-    active dmq node."""
-    kams = []
-    for i, ip in enumerate(ips):
-        d = logdir / f"proxy{i}"
-        d.mkdir()
-        defines = {}
-        if dmq:
-            other = ips[1 if i == 0 else 0]
-            defines = {"WITH_DMQ": None,
-                       "DMQ_SERVER": f'"{dmq_addr(ip, transport)}"',
-                       "DMQ_NOTIFY": f'"{dmq_addr(other, transport)}"'}
-            if transport == "tcp":
-                defines.update({"WITH_TCP": None,
-                                "LISTEN_TCP": f"tcp:{ip}:5060"})
-        defines.update(extra or {})
-        kams.append(Kamailio(procs, d, pairs, defines=defines,
-                             listen=f"udp:{ip}:5060", netns=netns))
-    if dmq:
-        for k in kams:
-            assert k.wait(lambda: active_nodes(k) == len(ips), 15,
-                          step=0.1) is not None, \
-                k.rpc("dmq.list_nodes").stdout
-    return kams
-
-
-def active_nodes(kam):
-    """How many nodes (itself included) kam's dmq lists as active."""
-    out = kam.rpc("dmq.list_nodes", check=False).stdout
-    return len(re.findall(r"status: active", out))
+def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS, **kw):
+    """conftest.start_pool, by default on PROXIES with PAIRS."""
+    return conftest.start_pool(procs, logdir, ips, pairs, dmq=dmq, **kw)
 
 
 def show(kam):

@@ -17,10 +17,9 @@ touched).
   (16) is refused at reload with the reason, and the running pairs stay
   (issue 12, item 7)."""
 
-import time
-
 import pytest
 
+import conftest
 from conftest import Kamailio, Peer, pairs_xml, parse_kamcmd, send_request
 
 DOMAIN = "ha-srv.test"
@@ -32,16 +31,8 @@ MANY = pairs_xml([("srv", f"sip:{DOMAIN}", "sip:127.0.0.3:5060",
 
 
 def dnsmasq(procs, logdir, ns):
-    args = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
-            "--conf-file=/dev/null", "--listen-address=127.0.0.1",
-            "--bind-interfaces", "--port=53", "--user=root",
-            # (a TTL of 0, the default, makes Kamailio's DNS cache drop the
-            # SRV answer at once and fall back to the A record)
-            "--local-ttl=30",
-            f"--pid-file={logdir / 'dnsmasq.pid'}", "--log-queries",
-            "--log-facility=-",
-            # two targets: t1 first (priority 10), t2 after (20)
-            f"--srv-host=_sip._udp.{DOMAIN},t1.{DOMAIN},5070,10,50",
+    # two targets: t1 first (priority 10), t2 after (20)
+    args = [f"--srv-host=_sip._udp.{DOMAIN},t1.{DOMAIN},5070,10,50",
             f"--srv-host=_sip._udp.{DOMAIN},t2.{DOMAIN},5072,20,50",
             f"--host-record=t1.{DOMAIN},127.0.0.2",
             f"--host-record=t2.{DOMAIN},127.0.0.5",
@@ -53,13 +44,7 @@ def dnsmasq(procs, logdir, ns):
              f"--host-record=t3.{DOMAIN},127.0.0.6"]
     # a host with 17 addresses
     args += [f"--host-record=many.test,127.0.1.{i}" for i in range(1, 18)]
-    p = procs.start(args, logdir / "dnsmasq.log", netns=ns)
-    deadline = time.time() + 5
-    while "started" not in (logdir / "dnsmasq.log").read_text():
-        assert p.poll() is None and time.time() < deadline, \
-            (logdir / "dnsmasq.log").read_text()
-        time.sleep(0.05)
-    return p
+    return conftest.dnsmasq(procs, logdir, ns, args)
 
 
 @pytest.mark.timeout(60)
