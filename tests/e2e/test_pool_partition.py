@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from conftest import Peer, pairs_xml, send_request
-from test_pool_dmq import dmq_addr, start_pool
+from conftest import Peer, dmq_addr, pairs_xml, send_request
+from test_pool_dmq import start_pool
 
 PAIR = "sipserver1"
 OOS_CHECK = 2.0
