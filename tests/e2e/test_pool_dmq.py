@@ -37,11 +37,12 @@ def dmq_addr(ip, transport="udp"):
 
 
 def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS,
-               transport="udp", extra=None):
-    """Proxies on ips (each in a folder of its own); with dmq (over
-    transport), each names the first as its notification address, and the
-    first names the second (a fixed node list). Returns them once every one
-    of them knows every other as an active dmq node."""
+               transport="udp", extra=None, netns=None):
+    """Proxies on ips (each in a folder of its own, in network namespace
+    netns when given); with dmq (over transport), each names the first as
+    its notification address, and the first names the second (a fixed node
+    list). Returns them once every one of them knows every other as an
+    active dmq node."""
     kams = []
     for i, ip in enumerate(ips):
         d = logdir / f"proxy{i}"
@@ -57,7 +58,7 @@ def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS,
                                 "LISTEN_TCP": f"tcp:{ip}:5060"})
         defines.update(extra or {})
         kams.append(Kamailio(procs, d, pairs, defines=defines,
-                             listen=f"udp:{ip}:5060"))
+                             listen=f"udp:{ip}:5060", netns=netns))
     if dmq:
         for k in kams:
             assert k.wait(lambda: active_nodes(k) == len(ips), 15,
