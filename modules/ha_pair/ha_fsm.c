@@ -666,7 +666,8 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 {
 	int r = reply_in(f, m, token, code, now, out);
 
-	sync_check(f, now, out);
+	if(r == 0)
+		sync_check(f, now, out); /* a refused reply changes nothing */
 	return r;
 }
 
@@ -853,8 +854,8 @@ void ha_fsm_sync_begin(ha_fsm_t *f, int64_t until)
 
 int ha_fsm_sync_answer(ha_fsm_t *f, ha_peer_verdict_t v)
 {
-	if(!f->syncing)
-		return 0;
+	if(!f->syncing || v == HA_PEERV_BAD)
+		return 0; /* no member named: no answer */
 	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING) {
 		/* its probe decides: the claim's end ends the sync */
 		f->sync_claim = 1;

@@ -392,7 +392,8 @@ ha_role_t ha_fsm_routable(const ha_fsm_t *f);
 void ha_fsm_sync_begin(ha_fsm_t *f, int64_t until);
 
 /* A pool answer's state for the pair was given to ha_fsm_peer(), which
- * returned v. Returns 1 when that ended the sync, 0 otherwise. */
+ * returned v. Returns 1 when that ended the sync, 0 otherwise (HA_PEERV_BAD
+ * changes nothing). */
 int ha_fsm_sync_answer(ha_fsm_t *f, ha_peer_verdict_t v);
 
 /* A peer's answer to the sync is complete. Returns 1 when the pair's sync
