@@ -336,7 +336,7 @@ static int job_run(ha_dmq_job_t *j)
 	ha_peer_msg_t m;
 	ha_table_t *t = NULL;
 	size_t n;
-	int c, cnt, last, len;
+	int c, cnt, last, len, rc;
 
 	if(j->gen != 0)
 		t = ha_table_pin_gen(j->gen);
@@ -370,7 +370,12 @@ static int job_run(ha_dmq_job_t *j)
 		 * empty): the starting proxy knows this peer's answer is whole */
 		if((cnt > 0 || (last && j->sync))
 				&& ha_peer_batch_end(buf, sizeof(buf), &n, last) > 0) {
-			if(dmq_send(j->to, buf, (int)n) < 0) {
+			rc = dmq_send(j->to, buf, (int)n);
+			if(rc == -2) {
+				j->next = t->npairs; /* no such node (any more): done */
+				break;
+			}
+			if(rc < 0) {
 				LM_ERR("a batch of pair states could not be sent to %s\n",
 						j->to[0] != '\0' ? j->to : "the pool");
 			} else {
