@@ -19,11 +19,30 @@
 #include "ha_peer.h"
 #include "ha_dmq.h"
 
-#define HA_DMQ_QUEUE 1024		 /* messages waiting to be sent, at most */
-#define HA_DMQ_TICK_US 2000		 /* the send process looks every 2 ms */
-#define HA_DMQ_PEER_ID "ha_pair" /* user part of the KDMQ requests */
+#define HA_DMQ_QUEUE 1024		  /* messages waiting to be sent, at most */
+#define HA_DMQ_TICK_US 2000		  /* the send process looks every 2 ms */
+#define HA_DMQ_PEER_ID "ha_pair"  /* user part of the KDMQ requests */
+#define HA_DMQ_JOBS 64			  /* sync answers and broadcasts waiting */
+#define HA_DMQ_CHUNKS_PER_TICK 16 /* batches one tick sends, at most */
+#define HA_SYNC_TIMEOUT_MAX 30000
+#define HA_SYNC_INTERVAL_MIN 100
+#define HA_SYNC_INTERVAL_MAX 3600000
 
 int _ha_enable_dmq = 0;
+int _ha_sync_timeout = 1000;
+int _ha_sync_interval = 10000;
+
+/* A batch job: the states of the pairs, in batches of HA_PEER_CHUNK_MAX at
+ * most, that the send process makes itself, pair by pair, so that any
+ * number of pairs takes one slot: the answer to a sync (to: its node), or
+ * the periodic broadcast (to[0] == '\0': the pairs with version > 0). */
+typedef struct ha_dmq_job
+{
+	char to[HA_ORIGIN_MAX];
+	int sync;
+	unsigned int gen; /* the table being walked (0: not begun) */
+	int next;		  /* its next pair */
+} ha_dmq_job_t;
 
 /* One message to send: to a node (its DMQ address), or to every active
  * node of the pool (to[0] == '\0'). */
@@ -41,6 +60,8 @@ typedef struct ha_dmq_q
 	unsigned int head; /* next to send */
 	unsigned int tail; /* next free; tail - head are waiting */
 	ha_dmq_out_t m[HA_DMQ_QUEUE];
+	unsigned int jhead, jtail; /* jobs, as head and tail */
+	ha_dmq_job_t j[HA_DMQ_JOBS];
 } ha_dmq_q_t;
 
 static ha_dmq_q_t *_ha_dmq_q = NULL;
@@ -53,18 +74,26 @@ static str _ha_dmq_ct = str_init("application/json");
 static str _ha_dmq_ok = str_init("OK");
 static str _ha_dmq_bad = str_init("Bad Request");
 
+static void dmq_send_queued(void);
+
 static stat_var *_ha_st_peer_sent = NULL;
 static stat_var *_ha_st_peer_received = NULL;
 static stat_var *_ha_st_peer_adopted = NULL;
 static stat_var *_ha_st_peer_refused = NULL;
 static stat_var *_ha_st_peer_stale = NULL;
+static stat_var *_ha_st_batches_sent = NULL;
+static stat_var *_ha_st_batch_max = NULL;
+static stat_var *_ha_st_syncs = NULL;
 
 static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_sent", 0, &_ha_st_peer_sent},
 		{"peer_changes_received", 0, &_ha_st_peer_received},
 		{"peer_changes_adopted", 0, &_ha_st_peer_adopted},
 		{"peer_changes_refused", 0, &_ha_st_peer_refused},
-		{"peer_changes_stale", 0, &_ha_st_peer_stale}, {0, 0, 0}};
+		{"peer_changes_stale", 0, &_ha_st_peer_stale},
+		{"peer_batches_sent", 0, &_ha_st_batches_sent},
+		{"peer_batch_max_bytes", STAT_NO_RESET, &_ha_st_batch_max},
+		{"pairs_synced", 0, &_ha_st_syncs}, {0, 0, 0}};
 
 /* Queue body (len bytes) for to ("" : every node). Never blocks for long,
  * never sends. A full queue drops the message (logged): the pool then
@@ -121,47 +150,83 @@ static int msg_queue(const char *to, const ha_peer_msg_t *m, const ha_pair_t *p)
 	return dmq_queue(to, body, len);
 }
 
+/* Fill m with pair p's current state (op state). Returns 0, or 1 when
+ * there is none to tell: in FORCE (no member to name), syncing itself (it
+ * does not know yet), unchanged since start when changed_only is set, or
+ * a member URI too long to be replicated. */
+static int pair_state(ha_pair_t *p, ha_peer_msg_t *m, int changed_only)
+{
+	ha_fsm_t *f = &p->st->fsm;
+	int none;
+
+	if(msg_identity(m, p) < 0)
+		return 1;
+	lock_get(&p->st->lock);
+	m->active = f->state == HA_ST_CHECK ? f->active : HA_ROLE_NONE;
+	m->reason = f->last_reason;
+	m->version = f->version;
+	snprintf(m->origin, sizeof(m->origin), "%s",
+			f->origin[0] != '\0' ? f->origin : _ha_dmq_self);
+	none = m->active == HA_ROLE_NONE || f->syncing
+		   || (changed_only && f->version == 0);
+	lock_release(&p->st->lock);
+	m->op = HA_PEER_STATE;
+	return none ? 1 : 0;
+}
+
 /* Send pair p's current state to the node at to: the answer to a change
- * of to's that this proxy did not take, or to its sync. Not in FORCE (no
- * member to name). Returns 0, or -1 when the send queue is full. */
+ * of to's that this proxy did not take. Returns 0, or -1 when the send
+ * queue is full. */
 static int dmq_answer(ha_pair_t *p, const char *to)
 {
 	ha_peer_msg_t m;
-	ha_fsm_t *f = &p->st->fsm;
 
-	if(msg_identity(&m, p) < 0)
+	if(pair_state(p, &m, 0) != 0)
 		return 0;
-	lock_get(&p->st->lock);
-	m.active = f->active;
-	m.reason = f->last_reason;
-	m.version = f->version;
-	snprintf(m.origin, sizeof(m.origin), "%s",
-			f->origin[0] != '\0' ? f->origin : _ha_dmq_self);
-	lock_release(&p->st->lock);
-	if(m.active == HA_ROLE_NONE)
-		return 0;
-	m.op = HA_PEER_STATE;
 	return msg_queue(to, &m, p);
 }
 
-/* A starting proxy (to) asks for the state of every pair: one state
- * message per pair not in FORCE, as far as the send queue takes them (a
- * pool with more pairs than the queue holds sends the first ones; the
- * starting proxy learns the rest from the pool's next changes). */
+/* Queue a batch job (see ha_dmq_job_t). Returns 0, or -1 when full. */
+static int job_queue(const char *to, int sync)
+{
+	ha_dmq_job_t *j;
+
+	lock_get(&_ha_dmq_q->lock);
+	if(_ha_dmq_q->jtail - _ha_dmq_q->jhead >= HA_DMQ_JOBS) {
+		lock_release(&_ha_dmq_q->lock);
+		LM_ERR("dmq job queue full: the state of the pairs is not sent to "
+			   "%s\n",
+				to[0] != '\0' ? to : "the pool");
+		return -1;
+	}
+	j = &_ha_dmq_q->j[_ha_dmq_q->jtail % HA_DMQ_JOBS];
+	snprintf(j->to, sizeof(j->to), "%s", to);
+	j->sync = sync;
+	j->gen = 0;
+	j->next = 0;
+	_ha_dmq_q->jtail++;
+	lock_release(&_ha_dmq_q->lock);
+	return 0;
+}
+
+/* A starting proxy (to) asks for the state of every pair: the send
+ * process answers in batches. */
 static void dmq_sync_answer(const char *to)
 {
+	job_queue(to, 1);
+}
+
+/* Start-up: every pair waits for the pool's answer until sync_timeout. */
+static void sync_begin_all(void)
+{
 	ha_table_t *t = ha_table_pin();
+	int64_t until = ha_now_ms() + _ha_sync_timeout;
 	int i;
 
-	if(t == NULL)
-		return;
-	for(i = 0; i < t->npairs; i++) {
-		if(dmq_answer(&t->pairs[i], to) < 0) {
-			LM_WARN("the pool sync for %s stopped after %d of %d pairs: the "
-					"send queue is full\n",
-					to, i, t->npairs);
-			break;
-		}
+	for(i = 0; t != NULL && i < t->npairs; i++) {
+		lock_get(&t->pairs[i].st->lock);
+		ha_fsm_sync_begin(&t->pairs[i].st->fsm, until);
+		lock_release(&t->pairs[i].st->lock);
 	}
 	ha_table_unpin(t);
 }
@@ -204,6 +269,8 @@ void ha_dmq_actions(ha_pair_t *p, const ha_actions_t *acts)
 	}
 	if(acts->answer_to[0] != '\0')
 		dmq_answer(p, acts->answer_to);
+	if(acts->synced)
+		update_stat(_ha_st_syncs, 1);
 	for(i = 0; i < acts->n; i++) {
 		a = &acts->a[i];
 		/* a start is no change; an adopted change is the peer's to tell */
@@ -238,16 +305,142 @@ static int dmq_resp_f(
 
 static dmq_resp_cback_t _ha_dmq_resp = {dmq_resp_f, 0};
 
-/* The send process's tick: send what is queued, in order. */
+/* Send body (len bytes) to the node at to ("": every node). Returns what
+ * dmq returned (< 0: not sent), or -2 when there is no such node. */
+static int dmq_send(const char *to, char *buf, int len)
+{
+	dmq_node_t *node;
+	str body, uri;
+
+	body.s = buf;
+	body.len = len;
+	if(to[0] == '\0')
+		return _ha_dmqb.bcast_message(
+				_ha_dmq_peer, &body, NULL, &_ha_dmq_resp, 1, &_ha_dmq_ct);
+	uri.s = (char *)to;
+	uri.len = strlen(to);
+	node = _ha_dmqb.find_dmq_node_uri(&uri);
+	if(node == NULL) {
+		LM_DBG("no dmq node %s: not sent\n", to);
+		return -2;
+	}
+	return _ha_dmqb.send_message(
+			_ha_dmq_peer, &body, node, &_ha_dmq_resp, 1, &_ha_dmq_ct);
+}
+
+/* Run job j for up to HA_DMQ_CHUNKS_PER_TICK batches. Returns 1 when it is
+ * done, 0 when more is to come (the next tick goes on). */
+static int job_run(ha_dmq_job_t *j)
+{
+	static char buf[HA_PEER_CHUNK_MAX];
+	ha_peer_msg_t m;
+	ha_table_t *t = NULL;
+	size_t n;
+	int c, cnt, last, len, rc;
+
+	if(j->gen != 0)
+		t = ha_table_pin_gen(j->gen);
+	if(t == NULL) {
+		/* not begun, or its table is gone (a reload): the running one,
+		 * from the start */
+		j->next = 0;
+		t = ha_table_pin();
+		if(t == NULL)
+			return 1;
+	}
+	j->gen = t->gen;
+	for(c = 0; c < HA_DMQ_CHUNKS_PER_TICK; c++) {
+		len = ha_peer_batch_begin(buf, sizeof(buf), _ha_dmq_self, j->sync);
+		if(len < 0)
+			break;
+		n = (size_t)len;
+		cnt = 0;
+		for(; j->next < t->npairs; j->next++) {
+			if(pair_state(&t->pairs[j->next], &m, !j->sync) != 0)
+				continue;
+			if(ha_peer_batch_add(buf, sizeof(buf), &n, &m) < 0) {
+				if(cnt > 0)
+					break; /* the next batch takes it */
+				continue;  /* cannot be: a state is 1 KB at most */
+			}
+			cnt++;
+		}
+		last = j->next >= t->npairs;
+		/* an answer to a sync always ends with its last batch (maybe
+		 * empty): the starting proxy knows this peer's answer is whole */
+		if((cnt > 0 || (last && j->sync))
+				&& ha_peer_batch_end(buf, sizeof(buf), &n, last) > 0) {
+			rc = dmq_send(j->to, buf, (int)n);
+			if(rc == -2) {
+				j->next = t->npairs; /* no such node (any more): done */
+				break;
+			}
+			if(rc < 0) {
+				LM_ERR("a batch of pair states could not be sent to %s\n",
+						j->to[0] != '\0' ? j->to : "the pool");
+			} else {
+				update_stat(_ha_st_batches_sent, 1);
+				if((long)n > (long)get_stat_val(_ha_st_batch_max))
+					update_stat(_ha_st_batch_max,
+							(long)n - (long)get_stat_val(_ha_st_batch_max));
+			}
+		}
+		if(last)
+			break;
+	}
+	last = j->next >= t->npairs;
+	ha_table_unpin(t);
+	return last;
+}
+
+/* The send process's jobs: the first one waiting goes on. */
+static void jobs_run(void)
+{
+	ha_dmq_job_t *j;
+
+	lock_get(&_ha_dmq_q->lock);
+	if(_ha_dmq_q->jhead == _ha_dmq_q->jtail) {
+		lock_release(&_ha_dmq_q->lock);
+		return;
+	}
+	/* only this process changes or frees a queued job */
+	j = &_ha_dmq_q->j[_ha_dmq_q->jhead % HA_DMQ_JOBS];
+	lock_release(&_ha_dmq_q->lock);
+	if(job_run(j)) {
+		lock_get(&_ha_dmq_q->lock);
+		_ha_dmq_q->jhead++;
+		lock_release(&_ha_dmq_q->lock);
+	}
+}
+
+/* The send process's tick: send what is queued, in order; then the batch
+ * jobs; every sync_interval, queue the periodic broadcast. */
 static void dmq_send_tick(unsigned int ticks, void *param)
 {
-	ha_dmq_out_t o;
-	dmq_node_t *node;
-	str body, to;
-	int rc;
+	static int64_t next_bcast = -1;
+	int64_t now;
 
 	(void)ticks;
 	(void)param;
+	dmq_send_queued();
+	if(_ha_sync_interval > 0) {
+		now = ha_now_ms();
+		if(next_bcast < 0)
+			next_bcast = now + _ha_sync_interval;
+		if(now >= next_bcast) {
+			next_bcast = now + _ha_sync_interval;
+			job_queue("", 0);
+		}
+	}
+	jobs_run();
+}
+
+/* Send the queued messages, in order. */
+static void dmq_send_queued(void)
+{
+	ha_dmq_out_t o;
+	int rc;
+
 	for(;;) {
 		lock_get(&_ha_dmq_q->lock);
 		if(_ha_dmq_q->head == _ha_dmq_q->tail) {
@@ -257,22 +450,9 @@ static void dmq_send_tick(unsigned int ticks, void *param)
 		o = _ha_dmq_q->m[_ha_dmq_q->head % HA_DMQ_QUEUE];
 		_ha_dmq_q->head++;
 		lock_release(&_ha_dmq_q->lock);
-		body.s = o.body;
-		body.len = o.len;
-		if(o.to[0] == '\0') {
-			rc = _ha_dmqb.bcast_message(
-					_ha_dmq_peer, &body, NULL, &_ha_dmq_resp, 1, &_ha_dmq_ct);
-		} else {
-			to.s = o.to;
-			to.len = strlen(o.to);
-			node = _ha_dmqb.find_dmq_node_uri(&to);
-			if(node == NULL) {
-				LM_DBG("no dmq node %s: answer not sent\n", o.to);
-				continue;
-			}
-			rc = _ha_dmqb.send_message(
-					_ha_dmq_peer, &body, node, &_ha_dmq_resp, 1, &_ha_dmq_ct);
-		}
+		rc = dmq_send(o.to, o.body, o.len);
+		if(rc == -2)
+			continue;
 		if(rc < 0)
 			LM_ERR("a pair change could not be sent to the pool\n");
 		else
@@ -280,22 +460,18 @@ static void dmq_send_tick(unsigned int ticks, void *param)
 	}
 }
 
-/* Take the body of a KDMQ request and decode it into m. Returns 0, or
- * -1 (a bad message). */
-static int dmq_msg_decode(struct sip_msg *msg, ha_peer_msg_t *m)
+/* The body of a KDMQ request (len bytes at *body). Returns 0, or -1. */
+static int dmq_msg_body(struct sip_msg *msg, char **body, int *len)
 {
-	char *body;
-	int len;
-
 	if(msg->content_length == NULL
 			&& (parse_headers(msg, HDR_CONTENTLENGTH_F, 0) < 0
 					|| msg->content_length == NULL))
 		return -1;
-	len = get_content_length(msg);
-	body = get_body(msg);
-	if(body == NULL || len <= 0 || body + len > msg->buf + msg->len)
+	*len = get_content_length(msg);
+	*body = get_body(msg);
+	if(*body == NULL || *len <= 0 || *body + *len > msg->buf + msg->len)
 		return -1;
-	return ha_peer_decode(body, (size_t)len, m);
+	return 0;
 }
 
 /* Is pair p the pair m is about (same name and member URIs)? */
@@ -311,73 +487,127 @@ static int same_identity(const ha_pair_t *p, const ha_peer_msg_t *m)
 	return 1;
 }
 
-/* A KDMQ request for ha_pair, in a dmq worker: a peer's change (or its
- * answer). It never waits for the claim's probe: the prober sends it, and
- * the verdict is taken there. */
-static int dmq_handle(
-		struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
+/* Take a peer's change or state m about a pair of table t (pinned). It
+ * never waits for the claim's probe: the prober sends it, and the verdict
+ * is taken there. A state is also the pool's answer for a syncing pair. */
+static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
 {
-	ha_peer_msg_t m;
-	ha_table_t *t;
 	ha_pair_t *p;
 	ha_peer_verdict_t v;
+	int synced = 0;
 	str name;
 
-	(void)node;
-	resp->reason = _ha_dmq_ok;
-	resp->resp_code = 200;
-	if(dmq_msg_decode(msg, &m) < 0) {
-		LM_WARN("a malformed pair change from the pool (%s:%d): ignored\n",
-				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
-		resp->reason = _ha_dmq_bad;
-		resp->resp_code = 400;
-		return 0;
-	}
 	update_stat(_ha_st_peer_received, 1);
-	if(m.op == HA_PEER_SYNC) {
-		dmq_sync_answer(m.origin);
-		return 0;
-	}
-	t = ha_table_pin(); /* p and its strings are valid until the unpin */
-	name.s = m.pair;
-	name.len = strlen(m.pair);
+	name.s = (char *)m->pair;
+	name.len = strlen(m->pair);
 	p = t != NULL ? ha_table_by_name(t, &name) : NULL;
-	if(p == NULL || !same_identity(p, &m)) {
+	if(p == NULL || !same_identity(p, m)) {
 		/* another pairs file (or an older or newer one) on that peer */
 		LM_DBG("pool change of pair '%s', which this proxy has not (or "
 			   "with other members): ignored\n",
-				m.pair);
-		ha_table_unpin(t);
-		return 0;
+				m->pair);
+		return;
 	}
 	lock_get(&p->st->lock);
-	v = ha_fsm_peer(&p->st->fsm, m.active, m.version, m.origin, _ha_dmq_self,
-			m.op == HA_PEER_CHANGE, ha_now_ms());
-	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING)
+	v = ha_fsm_peer(&p->st->fsm, m->active, m->version, m->origin, _ha_dmq_self,
+			m->op == HA_PEER_CHANGE, ha_now_ms());
+	if(m->op == HA_PEER_STATE)
+		synced = ha_fsm_sync_answer(&p->st->fsm, v);
+	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING || synced)
 		ha_pair_touched(p); /* the prober sends the claim's probe now */
 	lock_release(&p->st->lock);
+	if(synced)
+		update_stat(_ha_st_syncs, 1);
 	switch(v) {
 		case HA_PEERV_STALE:
 			update_stat(_ha_st_peer_stale, 1);
 			/* the sender is behind: tell it what this proxy has */
-			if(m.op == HA_PEER_CHANGE)
-				dmq_answer(p, m.origin);
+			if(m->op == HA_PEER_CHANGE)
+				dmq_answer(p, m->origin);
 			break;
 		case HA_PEERV_AGREE:
 			update_stat(_ha_st_peer_adopted, 1);
 			break;
 		case HA_PEERV_HELD:
 			update_stat(_ha_st_peer_refused, 1);
-			if(m.op == HA_PEER_CHANGE)
-				dmq_answer(p, m.origin);
+			if(m->op == HA_PEER_CHANGE)
+				dmq_answer(p, m->origin);
 			break;
 		default:
 			break;
 	}
-	ha_table_unpin(t);
-	LM_DBG("pair '%s': pool change %s v%llu from %s: %d\n", m.pair,
-			ha_role_name(m.active), (unsigned long long)m.version, m.origin,
+	LM_DBG("pair '%s': pool change %s v%llu from %s: %d\n", m->pair,
+			ha_role_name(m->active), (unsigned long long)m->version, m->origin,
 			(int)v);
+}
+
+static void dmq_take_cb(const ha_peer_msg_t *m, void *arg)
+{
+	dmq_take((ha_table_t *)arg, m);
+}
+
+/* A peer's answer to this proxy's sync is complete: the pairs it did not
+ * name (in FORCE there, or not in its pairs file) stop waiting, unless an
+ * answer's claim is being confirmed. */
+static void dmq_sync_complete(ha_table_t *t, const char *from)
+{
+	int i, n = 0, r;
+
+	for(i = 0; t != NULL && i < t->npairs; i++) {
+		lock_get(&t->pairs[i].st->lock);
+		r = ha_fsm_sync_done(&t->pairs[i].st->fsm);
+		lock_release(&t->pairs[i].st->lock);
+		n += r;
+	}
+	if(n > 0)
+		update_stat(_ha_st_syncs, n);
+	LM_DBG("the sync answer of %s is complete (%d pairs it did not name)\n",
+			from, n);
+}
+
+/* A KDMQ request for ha_pair, in a dmq worker: a peer's change (or its
+ * answer), a starting proxy's sync, or a batch of states. */
+static int dmq_handle(
+		struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
+{
+	ha_peer_msg_t m;
+	ha_peer_batch_t b;
+	ha_table_t *t;
+	char *body;
+	int len, rc = -1, batch = 0;
+
+	(void)node;
+	resp->reason = _ha_dmq_ok;
+	resp->resp_code = 200;
+	if(dmq_msg_body(msg, &body, &len) == 0) {
+		rc = ha_peer_decode(body, (size_t)len, &m);
+		if(rc < 0) {
+			rc = ha_peer_batch_decode(body, (size_t)len, &b, NULL, NULL);
+			batch = 1;
+		}
+	}
+	if(rc < 0) {
+		LM_WARN("a malformed pair change from the pool (%s:%d): ignored\n",
+				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+		resp->reason = _ha_dmq_bad;
+		resp->resp_code = 400;
+		return 0;
+	}
+	if(!batch && m.op == HA_PEER_SYNC) {
+		update_stat(_ha_st_peer_received, 1);
+		dmq_sync_answer(m.origin);
+		return 0;
+	}
+	t = ha_table_pin(); /* its pairs and their strings are valid until the
+						 * unpin */
+	if(!batch) {
+		dmq_take(t, &m);
+	} else {
+		ha_peer_batch_decode(body, (size_t)len, &b, dmq_take_cb, t);
+		if(b.sync && b.last)
+			dmq_sync_complete(t, b.origin);
+	}
+	ha_table_unpin(t);
 	return 0;
 }
 
@@ -394,6 +624,18 @@ int ha_dmq_mod_init(void)
 	}
 	if(_ha_enable_dmq != 0 && _ha_enable_dmq != 1) {
 		LM_ERR("enable_dmq %d: 0 (off) or 1 (on)\n", _ha_enable_dmq);
+		return -1;
+	}
+	if(_ha_sync_timeout < 0 || _ha_sync_timeout > HA_SYNC_TIMEOUT_MAX) {
+		LM_ERR("sync_timeout %d ms: 0 (no wait) to %d ms\n", _ha_sync_timeout,
+				HA_SYNC_TIMEOUT_MAX);
+		return -1;
+	}
+	if(_ha_sync_interval != 0
+			&& (_ha_sync_interval < HA_SYNC_INTERVAL_MIN
+					|| _ha_sync_interval > HA_SYNC_INTERVAL_MAX)) {
+		LM_ERR("sync_interval %d ms: 0 (off) or %d to %d ms\n",
+				_ha_sync_interval, HA_SYNC_INTERVAL_MIN, HA_SYNC_INTERVAL_MAX);
 		return -1;
 	}
 	if(!_ha_enable_dmq)
@@ -439,6 +681,7 @@ int ha_dmq_mod_init(void)
 		return -1;
 	}
 	_ha_dmq_q->head = _ha_dmq_q->tail = 0;
+	_ha_dmq_q->jhead = _ha_dmq_q->jtail = 0;
 	if(lock_init(&_ha_dmq_q->lock) == NULL) {
 		LM_ERR("cannot init the dmq send queue's lock\n");
 		shm_free(_ha_dmq_q);
@@ -449,6 +692,9 @@ int ha_dmq_mod_init(void)
 		LM_ERR("cannot reserve the dmq send process\n");
 		return -1;
 	}
+	/* requests wait for the pool's answer (or sync_timeout) */
+	if(_ha_sync_timeout > 0)
+		sync_begin_all();
 	LM_INFO("pool replication over dmq on, this proxy is %s\n", _ha_dmq_self);
 	return 0;
 }

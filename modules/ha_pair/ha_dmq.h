@@ -8,6 +8,12 @@
 
 /* module parameter enable_dmq: 0 (default) off, 1 on */
 extern int _ha_enable_dmq;
+/* module parameter sync_timeout: ms a starting proxy's requests wait for
+ * the pool's answer at most (0: no wait) */
+extern int _ha_sync_timeout;
+/* module parameter sync_interval: ms between broadcasts of the changed
+ * pairs' states (0: off) */
+extern int _ha_sync_interval;
 
 /* In mod_init, after the pairs are loaded: register the statistics; with
  * enable_dmq, bind dmq (it must be loaded, before ha_pair), register the

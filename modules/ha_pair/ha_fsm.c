@@ -439,6 +439,25 @@ static void probe_failed(
 		attempt_failed(f, now, out);
 }
 
+/* The start-up sync ends now (see ha_fsm_sync_begin()). */
+static void sync_end(ha_fsm_t *f, ha_actions_t *out)
+{
+	f->syncing = 0;
+	f->sync_claim = 0;
+	if(out != NULL)
+		out->synced = 1;
+}
+
+/* After a call that may end an answer's claim, or pass the deadline. */
+static void sync_check(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	if(!f->syncing)
+		return;
+	if(now >= f->sync_until_ms
+			|| (f->sync_claim && (f->claim == HA_ROLE_NONE || !f->claim_peer)))
+		sync_end(f, out);
+}
+
 void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
 		uint32_t token_seed, int64_t now, ha_actions_t *out)
 {
@@ -498,7 +517,7 @@ static int retry_due(const ha_fsm_t *f, int64_t now)
 	return retry_at(f, &at) && now >= at;
 }
 
-void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+static void tick_in(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 {
 	ha_probe_t *p;
 	ha_role_t s;
@@ -610,6 +629,12 @@ void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 	}
 }
 
+void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	tick_in(f, now, out);
+	sync_check(f, now, out);
+}
+
 int64_t ha_fsm_next_due(const ha_fsm_t *f)
 {
 	int64_t t = INT64_MAX, at;
@@ -633,6 +658,8 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f)
 		t = f->claim_ms;
 	if(retry_at(f, &at) && at < t)
 		t = at;
+	if(f->syncing && f->sync_until_ms < t)
+		t = f->sync_until_ms;
 	if(f->state == HA_ST_CHECK) {
 		if(f->m[f->active].probe.token == 0 && f->next_probe_ms < t)
 			t = f->next_probe_ms;
@@ -649,7 +676,7 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f)
 	return t;
 }
 
-int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
+static int reply_in(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 		int64_t now, ha_actions_t *out)
 {
 	ha_mfsm_t *mm;
@@ -733,6 +760,16 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 	return 0;
 }
 
+int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
+		int64_t now, ha_actions_t *out)
+{
+	int r = reply_in(f, m, token, code, now, out);
+
+	if(r == 0)
+		sync_check(f, now, out); /* a refused reply changes nothing */
+	return r;
+}
+
 int ha_fsm_send_failed(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
 		ha_actions_t *out)
 {
@@ -741,6 +778,7 @@ int ha_fsm_send_failed(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
 	if(token == 0 || f->m[m].probe.token != token)
 		return -1;
 	probe_failed(f, m, now, out);
+	sync_check(f, now, out);
 	return 0;
 }
 
@@ -898,8 +936,9 @@ ha_verdict_t ha_fsm_wait_verdict(
 {
 	const ha_mfsm_t *mm;
 
-	if(f->state != HA_ST_CHECK)
-		return HA_WV_WAIT; /* hunting: the member it finds is the answer */
+	if(f->state != HA_ST_CHECK || f->syncing)
+		return HA_WV_WAIT; /* hunting (or syncing): the member it finds is
+							* the answer */
 	*retry = f->active;
 	if(w->failed != HA_ROLE_PRIMARY && w->failed != HA_ROLE_BACKUP)
 		return HA_WV_RETRY; /* it waited for an active member: here it is */
@@ -911,6 +950,41 @@ ha_verdict_t ha_fsm_wait_verdict(
 	if(f->held && mm->last_fail_ms >= w->since_ms)
 		return HA_WV_NONE; /* silent, but pinned: nowhere else to go */
 	return HA_WV_WAIT;
+}
+
+ha_role_t ha_fsm_routable(const ha_fsm_t *f)
+{
+	return f->state == HA_ST_CHECK && !f->syncing ? f->active : HA_ROLE_NONE;
+}
+
+void ha_fsm_sync_begin(ha_fsm_t *f, int64_t until)
+{
+	f->syncing = 1;
+	f->sync_claim = 0;
+	f->sync_until_ms = until;
+}
+
+int ha_fsm_sync_answer(ha_fsm_t *f, ha_peer_verdict_t v)
+{
+	if(!f->syncing || v == HA_PEERV_BAD)
+		return 0; /* no member named: no answer */
+	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING) {
+		/* its probe decides: the claim's end ends the sync */
+		f->sync_claim = 1;
+		return 0;
+	}
+	if(f->sync_claim)
+		return 0; /* another answer's claim is still being confirmed */
+	sync_end(f, NULL);
+	return 1;
+}
+
+int ha_fsm_sync_done(ha_fsm_t *f)
+{
+	if(!f->syncing || f->sync_claim)
+		return 0;
+	sync_end(f, NULL);
+	return 1;
 }
 
 void ha_fsm_hold(ha_fsm_t *f, int on)

@@ -180,6 +180,13 @@ typedef struct ha_fsm
 	uint64_t peer_refused;	   /* changes refused (each version once) */
 	uint64_t peer_stale;	   /* not newer than what this proxy has */
 	uint64_t peer_retries;	   /* retries of a refused newer change */
+	/* start-up sync (enable_dmq, sync_timeout): the pool has not answered
+	 * for the pair yet; requests wait (ha_fsm_routable()) until its answer
+	 * is adopted or refused, a peer's complete answer leaves it out, or
+	 * sync_until_ms */
+	int syncing;
+	int sync_claim; /* a pool answer's claim is being confirmed */
+	int64_t sync_until_ms;
 	uint32_t next_token;
 	/* reporting */
 	uint64_t switchovers;
@@ -218,6 +225,7 @@ typedef struct ha_actions
 	int verified_silent;		  /* and without */
 	int peer_adopted;			  /* peer changes adopted */
 	int peer_refused;			  /* refused: their member did not answer */
+	int synced;					  /* the start-up sync of the pair ended */
 	/* this proxy's state must go to answer_to (non-empty): a peer's
 	 * version was refused for the first time, or adopted after it had
 	 * been refused (the peer recorded the disagreement) */
@@ -236,6 +244,7 @@ static inline void ha_actions_reset(ha_actions_t *acts)
 	acts->verified_silent = 0;
 	acts->peer_adopted = 0;
 	acts->peer_refused = 0;
+	acts->synced = 0;
 	acts->answer_to[0] = '\0';
 }
 
@@ -379,6 +388,35 @@ typedef enum ha_peer_verdict
  * Can't fail. */
 ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 		const char *origin, const char *self, int change, int64_t now);
+
+/* The member requests go to now: the active member in CHECK, unless the
+ * pair is syncing; HA_ROLE_NONE otherwise (in FORCE, or syncing: the
+ * request waits as during a hunt). */
+ha_role_t ha_fsm_routable(const ha_fsm_t *f);
+
+/* Start-up sync (pool replication): the pair waits for the pool's answer
+ * until at the latest until (a time). Probing goes on as before; only
+ * ha_fsm_routable() and ha_fsm_wait_verdict() see it. The sync ends (out->
+ * synced is set by the call that ends it, or the call returns 1):
+ *  - by ha_fsm_sync_answer() after a pool answer's ha_fsm_peer() that
+ *    began no claim (stale, agreeing, held), or, when it began one, once
+ *    that claim ends (adopted or refused after its probe: ha_fsm_reply(),
+ *    ha_fsm_tick(), ha_fsm_send_failed());
+ *  - by ha_fsm_sync_done(): a peer's complete answer did not name the
+ *    pair (no claim of an answer pending);
+ *  - by ha_fsm_tick() at until.
+ * Can't fail. */
+void ha_fsm_sync_begin(ha_fsm_t *f, int64_t until);
+
+/* A pool answer's state for the pair was given to ha_fsm_peer(), which
+ * returned v. Returns 1 when that ended the sync, 0 otherwise (HA_PEERV_BAD
+ * changes nothing). */
+int ha_fsm_sync_answer(ha_fsm_t *f, ha_peer_verdict_t v);
+
+/* A peer's answer to the sync is complete. Returns 1 when the pair's sync
+ * ended by it (it was syncing with no answer's claim pending), 0
+ * otherwise. */
+int ha_fsm_sync_done(ha_fsm_t *f);
 
 /* Hold (1) or release (0) the active member. Can't fail. */
 void ha_fsm_hold(ha_fsm_t *f, int on);

@@ -147,6 +147,8 @@ static param_export_t params[] = {
 	{"max_waiting", PARAM_INT, &_ha_wait_cap},
 	{"retry_after", PARAM_INT, &_ha_retry_after},
 	{"enable_dmq", PARAM_INT, &_ha_enable_dmq},
+	{"sync_timeout", PARAM_INT, &_ha_sync_timeout},
+	{"sync_interval", PARAM_INT, &_ha_sync_interval},
 	{0, 0, 0}
 };
 
@@ -1096,7 +1098,7 @@ static int ha_wait_helper(struct sip_msg *msg, ha_table_t *tbl)
 	if(p == NULL)
 		return -2;
 	lock_get(&p->st->lock);
-	active = p->st->fsm.state == HA_ST_CHECK ? p->st->fsm.active : HA_ROLE_NONE;
+	active = ha_fsm_routable(&p->st->fsm);
 	lock_release(&p->st->lock);
 	if(active != HA_ROLE_NONE) {
 		if(set_dst_uri(msg, &p->m[active].uri) < 0)
@@ -1259,7 +1261,7 @@ static int ha_route_table(struct sip_msg *msg, ha_table_t *t, str *name)
 	}
 
 	lock_get(&p->st->lock);
-	active = p->st->fsm.state == HA_ST_CHECK ? p->st->fsm.active : HA_ROLE_NONE;
+	active = ha_fsm_routable(&p->st->fsm);
 	lock_release(&p->st->lock);
 	if(active == HA_ROLE_NONE) {
 		/* once per request, even when the script asks again (e.g. after a

@@ -284,98 +284,109 @@ enum
 static const char *const key_names[K_COUNT] = {"v", "op", "pair", "primary",
 		"backup", "active", "reason", "version", "origin"};
 
-int ha_peer_decode(const char *buf, size_t len, ha_peer_msg_t *m)
-{
-	static const char *const roles[HA_ROLE_COUNT] = {"primary", "backup"};
-	rd_t r = {buf, buf + len};
-	char key[64], word[16];
-	unsigned int seen = 0;
-	uint64_t v;
-	int k, i;
+/* Reads the value of key k (an index in the walker's names) at r->p. */
+typedef int (*key_f)(rd_t *r, int k, void *arg);
 
-	memset(m, 0, sizeof(*m));
-	skip_ws(&r);
-	if(r.p >= r.e || *r.p != '{')
+/* Walk the object that is all of r (white space around it allowed): each
+ * key of names (nnames) is read by fn, at most once (*seen gets its bit),
+ * an unknown key's scalar value is skipped. Returns 0, or -1. */
+static int walk_object(rd_t *r, const char *const *names, int nnames,
+		unsigned int *seen, key_f fn, void *arg)
+{
+	char key[64];
+	int k;
+
+	*seen = 0;
+	skip_ws(r);
+	if(r->p >= r->e || *r->p != '{')
 		return -1;
-	r.p++;
-	skip_ws(&r);
-	if(r.p < r.e && *r.p == '}')
+	r->p++;
+	skip_ws(r);
+	if(r->p < r->e && *r->p == '}')
 		return -1; /* empty: keys are missing */
 	for(;;) {
-		skip_ws(&r);
-		if(get_str(&r, key, sizeof(key)) < 0)
+		skip_ws(r);
+		if(get_str(r, key, sizeof(key)) < 0)
 			return -1;
-		skip_ws(&r);
-		if(r.p >= r.e || *r.p != ':')
+		skip_ws(r);
+		if(r->p >= r->e || *r->p != ':')
 			return -1;
-		r.p++;
-		skip_ws(&r);
-		k = name_index(key, key_names, K_COUNT);
+		r->p++;
+		skip_ws(r);
+		k = name_index(key, names, nnames);
 		if(k >= 0) {
-			if(seen & (1u << k))
+			if(*seen & (1u << k))
 				return -1; /* twice */
-			seen |= 1u << k;
-		}
-		switch(k) {
-			case K_V:
-				if(get_u64(&r, &v) < 0 || v != HA_PEER_VERSION)
-					return -1;
-				break;
-			case K_VERSION:
-				if(get_u64(&r, &m->version) < 0)
-					return -1;
-				break;
-			case K_PAIR:
-				if(get_str(&r, m->pair, sizeof(m->pair)) < 0)
-					return -1;
-				break;
-			case K_PRIMARY:
-			case K_BACKUP:
-				if(get_str(&r, m->uri[k - K_PRIMARY], HA_PEER_URI_MAX) < 0)
-					return -1;
-				break;
-			case K_ORIGIN:
-				if(get_str(&r, m->origin, sizeof(m->origin)) < 0)
-					return -1;
-				break;
-			case K_OP:
-			case K_ACTIVE:
-			case K_REASON:
-				if(get_str(&r, word, sizeof(word)) < 0)
-					return -1;
-				if(k == K_OP)
-					i = name_index(word, ha_peer_op_names, HA_PEER_OP_COUNT);
-				else if(k == K_ACTIVE)
-					i = name_index(word, roles, HA_ROLE_COUNT);
-				else
-					i = name_index(word, ha_reason_names, HA_RSN_COUNT);
-				if(i < 0)
-					return -1;
-				if(k == K_OP)
-					m->op = (ha_peer_op_t)i;
-				else if(k == K_ACTIVE)
-					m->active = (ha_role_t)i;
-				else
-					m->reason = (ha_reason_t)i;
-				break;
-			default:
-				if(skip_value(&r) < 0)
-					return -1;
-				break;
-		}
-		skip_ws(&r);
-		if(r.p >= r.e)
+			*seen |= 1u << k;
+			if(fn(r, k, arg) < 0)
+				return -1;
+		} else if(skip_value(r) < 0) {
 			return -1;
-		if(*r.p == '}') {
-			r.p++;
+		}
+		skip_ws(r);
+		if(r->p >= r->e)
+			return -1;
+		if(*r->p == '}') {
+			r->p++;
 			break;
 		}
-		if(*r.p != ',')
+		if(*r->p != ',')
 			return -1;
-		r.p++;
+		r->p++;
 	}
-	skip_ws(&r);
-	if(r.p != r.e)
+	skip_ws(r);
+	return r->p == r->e ? 0 : -1;
+}
+
+/* A key of a single message into m (arg). */
+static int msg_key(rd_t *r, int k, void *arg)
+{
+	static const char *const roles[HA_ROLE_COUNT] = {"primary", "backup"};
+	ha_peer_msg_t *m = arg;
+	char word[16];
+	uint64_t v;
+	int i;
+
+	switch(k) {
+		case K_V:
+			return get_u64(r, &v) < 0 || v != HA_PEER_VERSION ? -1 : 0;
+		case K_VERSION:
+			return get_u64(r, &m->version);
+		case K_PAIR:
+			return get_str(r, m->pair, sizeof(m->pair));
+		case K_PRIMARY:
+		case K_BACKUP:
+			return get_str(r, m->uri[k - K_PRIMARY], HA_PEER_URI_MAX);
+		case K_ORIGIN:
+			return get_str(r, m->origin, sizeof(m->origin));
+		default: /* K_OP, K_ACTIVE, K_REASON */
+			if(get_str(r, word, sizeof(word)) < 0)
+				return -1;
+			if(k == K_OP)
+				i = name_index(word, ha_peer_op_names, HA_PEER_OP_COUNT);
+			else if(k == K_ACTIVE)
+				i = name_index(word, roles, HA_ROLE_COUNT);
+			else
+				i = name_index(word, ha_reason_names, HA_RSN_COUNT);
+			if(i < 0)
+				return -1;
+			if(k == K_OP)
+				m->op = (ha_peer_op_t)i;
+			else if(k == K_ACTIVE)
+				m->active = (ha_role_t)i;
+			else
+				m->reason = (ha_reason_t)i;
+			return 0;
+	}
+}
+
+int ha_peer_decode(const char *buf, size_t len, ha_peer_msg_t *m)
+{
+	rd_t r = {buf, buf + len};
+	unsigned int seen;
+
+	memset(m, 0, sizeof(*m));
+	if(walk_object(&r, key_names, K_COUNT, &seen, msg_key, m) < 0)
 		return -1;
 	if(!(seen & (1u << K_OP)))
 		return -1;
@@ -389,5 +400,221 @@ int ha_peer_decode(const char *buf, size_t len, ha_peer_msg_t *m)
 		return -1;
 	if(m->pair[0] == '\0' || m->origin[0] == '\0')
 		return -1;
+	return 0;
+}
+
+/* ---- batches ----------------------------------------------------------- */
+
+#define BATCH_TAIL_MAX 16 /* "],\"last\":false}" and its NUL */
+
+int ha_peer_batch_begin(char *buf, size_t size, const char *origin, int sync)
+{
+	char num[32];
+	size_t n = 0;
+
+	if(size == 0)
+		return -1;
+	buf[0] = '\0';
+	snprintf(num, sizeof(num), "%d", HA_PEER_VERSION);
+	if(origin[0] == '\0' || put_raw(buf, size, &n, "{\"v\":") < 0
+			|| put_raw(buf, size, &n, num) < 0
+			|| put_raw(buf, size, &n, ",\"op\":\"batch\",\"origin\":") < 0
+			|| put_str(buf, size, &n, origin) < 0
+			|| put_raw(buf, size, &n,
+					   sync ? ",\"sync\":true" : ",\"sync\":false")
+					   < 0
+			|| put_raw(buf, size, &n, ",\"states\":[") < 0
+			|| n + BATCH_TAIL_MAX > size) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return (int)n;
+}
+
+int ha_peer_batch_add(char *buf, size_t size, size_t *n, const ha_peer_msg_t *m)
+{
+	ha_peer_msg_t s = *m;
+	size_t room;
+	int first, len;
+
+	if(*n == 0 || *n + BATCH_TAIL_MAX >= size)
+		return -1;
+	first = buf[*n - 1] == '[';
+	room = size - *n - BATCH_TAIL_MAX - (first ? 0 : 1);
+	s.op = HA_PEER_STATE;
+	/* encoded in place, after the comma, within the room left */
+	len = ha_peer_encode(&s, buf + *n + (first ? 0 : 1), room + 1);
+	if(len < 0) {
+		buf[*n] = '\0';
+		return -1;
+	}
+	if(!first)
+		buf[*n] = ',';
+	*n += (size_t)len + (first ? 0 : 1);
+	return 0;
+}
+
+int ha_peer_batch_end(char *buf, size_t size, size_t *n, int last)
+{
+	if(*n == 0
+			|| put_raw(buf, size, n,
+					   last ? "],\"last\":true}" : "],\"last\":false}")
+					   < 0)
+		return -1;
+	return (int)*n;
+}
+
+/* Read true or false. Returns 0, or -1. */
+static int get_bool(rd_t *r, int *v)
+{
+	if(r->e - r->p >= 4 && memcmp(r->p, "true", 4) == 0) {
+		r->p += 4;
+		*v = 1;
+		return 0;
+	}
+	if(r->e - r->p >= 5 && memcmp(r->p, "false", 5) == 0) {
+		r->p += 5;
+		*v = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* The end of the flat object that starts at r->p (strings skipped as
+ * strings): r->p is left after its '}'. Returns 0, or -1. */
+static int skip_object(rd_t *r)
+{
+	if(r->p >= r->e || *r->p != '{')
+		return -1;
+	r->p++;
+	while(r->p < r->e) {
+		if(*r->p == '"') {
+			if(get_str(r, NULL, 0) < 0)
+				return -1;
+			continue;
+		}
+		if(*r->p == '{' || *r->p == '[')
+			return -1; /* states are flat */
+		if(*r->p++ == '}')
+			return 0;
+	}
+	return -1;
+}
+
+/* Read the states array at r->p, each state given to cb (NULL: checked
+ * only). Returns the number of states, or -1. */
+static int get_states(rd_t *r, ha_peer_state_f cb, void *arg)
+{
+	ha_peer_msg_t m;
+	const char *s;
+	int n = 0;
+
+	if(r->p >= r->e || *r->p != '[')
+		return -1;
+	r->p++;
+	skip_ws(r);
+	if(r->p < r->e && *r->p == ']') {
+		r->p++;
+		return 0;
+	}
+	for(;;) {
+		skip_ws(r);
+		s = r->p;
+		if(skip_object(r) < 0 || ha_peer_decode(s, (size_t)(r->p - s), &m) < 0
+				|| m.op != HA_PEER_STATE)
+			return -1;
+		if(cb != NULL)
+			cb(&m, arg);
+		n++;
+		skip_ws(r);
+		if(r->p >= r->e)
+			return -1;
+		if(*r->p == ']') {
+			r->p++;
+			return n;
+		}
+		if(*r->p != ',')
+			return -1;
+		r->p++;
+	}
+}
+
+enum
+{
+	B_V = 0,
+	B_OP,
+	B_ORIGIN,
+	B_SYNC,
+	B_LAST,
+	B_STATES,
+	B_COUNT
+};
+
+static const char *const bkey_names[B_COUNT] = {
+		"v", "op", "origin", "sync", "last", "states"};
+
+typedef struct batch_rd
+{
+	ha_peer_batch_t *b;
+	ha_peer_state_f cb;
+	void *arg;
+} batch_rd_t;
+
+/* A key of a batch into the batch_rd_t at arg. */
+static int batch_key(rd_t *r, int k, void *arg)
+{
+	batch_rd_t *br = arg;
+	char word[16];
+	uint64_t v;
+	int n;
+
+	switch(k) {
+		case B_V:
+			return get_u64(r, &v) < 0 || v != HA_PEER_VERSION ? -1 : 0;
+		case B_OP:
+			return get_str(r, word, sizeof(word)) < 0
+								   || strcmp(word, "batch") != 0
+						   ? -1
+						   : 0;
+		case B_ORIGIN:
+			return get_str(r, br->b->origin, sizeof(br->b->origin)) < 0
+								   || br->b->origin[0] == '\0'
+						   ? -1
+						   : 0;
+		case B_SYNC:
+			return get_bool(r, &br->b->sync);
+		case B_LAST:
+			return get_bool(r, &br->b->last);
+		default: /* B_STATES */
+			n = get_states(r, br->cb, br->arg);
+			if(n < 0)
+				return -1;
+			br->b->n = n;
+			return 0;
+	}
+}
+
+/* One pass over a batch (cb NULL: the check). Returns 0, or -1. */
+static int batch_pass(const char *buf, size_t len, ha_peer_batch_t *b,
+		ha_peer_state_f cb, void *arg)
+{
+	rd_t r = {buf, buf + len};
+	batch_rd_t br = {b, cb, arg};
+	unsigned int seen;
+
+	memset(b, 0, sizeof(*b));
+	if(walk_object(&r, bkey_names, B_COUNT, &seen, batch_key, &br) < 0
+			|| seen != (1u << B_COUNT) - 1)
+		return -1;
+	return 0;
+}
+
+int ha_peer_batch_decode(const char *buf, size_t len, ha_peer_batch_t *b,
+		ha_peer_state_f cb, void *arg)
+{
+	if(batch_pass(buf, len, b, NULL, NULL) < 0)
+		return -1;
+	if(cb != NULL && batch_pass(buf, len, b, cb, arg) < 0)
+		return -1; /* cannot happen: the same bytes passed */
 	return 0;
 }

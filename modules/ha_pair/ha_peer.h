@@ -15,6 +15,10 @@
 #define HA_PEER_NAME_MAX 64	  /* a pair name, as the pairs file allows */
 #define HA_PEER_URI_MAX 256	  /* a member URI (longer: not replicated) */
 #define HA_PEER_BODY_MAX 1024 /* room for the longest message */
+/* a batch of states (sync answers, the periodic broadcast) is kept under
+ * this: Kamailio 6.0 drops SIP messages of msg_recv_max_size (32 KB) or
+ * more, over TCP too, and the KDMQ request's headers come on top */
+#define HA_PEER_CHUNK_MAX 16384
 
 typedef enum ha_peer_op
 {
@@ -57,5 +61,49 @@ int ha_peer_encode(const ha_peer_msg_t *m, char *buf, size_t size);
  * or reason, or anything after the object but white space is an error.
  * Returns 0, or -1 with m left in an unspecified state. */
 int ha_peer_decode(const char *buf, size_t len, ha_peer_msg_t *m);
+
+/* ---- batches ----------------------------------------------------------
+ * {"v":1,"op":"batch","origin":"sip:..","sync":true,"states":[S,S,..],
+ *  "last":true}
+ * where each S is a state message as ha_peer_encode() writes it (op
+ * "state"). sync: an answer to a sync request (true) or the periodic
+ * broadcast (false); last: the sender's last batch of that answer or
+ * broadcast. A single message of the ops above stays valid: a batch is one
+ * more op of version 1 (a proxy that does not know it answers 400 and
+ * ignores it). */
+
+typedef struct ha_peer_batch
+{
+	char origin[HA_ORIGIN_MAX]; /* the sender's DMQ address */
+	int sync;
+	int last;
+	int n; /* states in it */
+} ha_peer_batch_t;
+
+/* Write a batch's head into buf (size bytes). Returns its length, or -1
+ * (origin empty, too small). */
+int ha_peer_batch_begin(char *buf, size_t size, const char *origin, int sync);
+
+/* Append state m (its op is taken as state) to the batch of *n bytes in
+ * buf, keeping room for ha_peer_batch_end(). Returns 0 (*n grown), or -1
+ * when it does not fit or m is not valid (buf and *n unchanged). */
+int ha_peer_batch_add(
+		char *buf, size_t size, size_t *n, const ha_peer_msg_t *m);
+
+/* Close the batch of *n bytes in buf. Returns its length, or -1 when
+ * there is no room (never after ha_peer_batch_add() kept it). */
+int ha_peer_batch_end(char *buf, size_t size, size_t *n, int last);
+
+/* Called for each state of a batch, in order. */
+typedef void (*ha_peer_state_f)(const ha_peer_msg_t *m, void *arg);
+
+/* Read a batch from the len bytes at buf: strict as ha_peer_decode() (every
+ * state as a state message; unknown keys of the batch with a scalar value
+ * skipped; "v", "op", "origin", "sync", "last" and "states" required,
+ * once each). The whole batch is checked before cb is called for any of
+ * its states (cb may be NULL). Returns 0 with *b filled, or -1 (cb not
+ * called). */
+int ha_peer_batch_decode(const char *buf, size_t len, ha_peer_batch_t *b,
+		ha_peer_state_f cb, void *arg);
 
 #endif

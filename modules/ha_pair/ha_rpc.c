@@ -46,6 +46,9 @@ static int rpc_add_pool(rpc_t *rpc, void *st, const ha_fsm_t *f)
 			   f->disagree ? "yes" : "no")
 			< 0)
 		return -1;
+	/* waiting for the pool's answer at start-up (requests wait) */
+	if(rpc->struct_add(st, "s", "syncing", f->syncing ? "yes" : "no") < 0)
+		return -1;
 	if(f->disagree
 			&& rpc->struct_add(st, "sjs", "disagreement_member",
 					   ha_role_name(f->disagree_member), "disagreement_version",

@@ -181,7 +181,7 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 	ha_pstate_t *st;
 	unsigned int hi, lb;
 	int_str name, val;
-	int bound, rc;
+	int bound, rc, sync_left;
 
 	if(t == NULL || t == T_UNDEFINED || route <= 0 || _ha_wait_cap == 0)
 		return -1; /* max_waiting 0: nothing waits */
@@ -216,6 +216,11 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 	}
 	w->wp.since_ms = ha_now_ms();
 	w->wp.force_runs = p->st->fsm.force_runs;
+	/* the start-up sync (pool replication) may take longer than the bound:
+	 * such a request waits for its end, and a margin */
+	sync_left = p->st->fsm.syncing
+						? (int)(p->st->fsm.sync_until_ms - w->wp.since_ms)
+						: 0;
 	w->st = p->st;
 	w->next = p->st->waiters;
 	p->st->waiters = w;
@@ -237,6 +242,8 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 	/* tm times the suspended transaction by fr_timer: the bound, and the
 	 * failure route to run when it passes */
 	bound = ha_wait_bound_ms(p);
+	if(sync_left > 0 && sync_left + HA_WAIT_MARGIN_MS > bound)
+		bound = sync_left + HA_WAIT_MARGIN_MS;
 	_ha_tmb.set_fr(msg, 0, bound);
 	t->on_failure = (unsigned short)route;
 	rc = _ha_tmb.t_suspend(msg, &hi, &lb);

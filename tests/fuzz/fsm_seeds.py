@@ -63,6 +63,21 @@ def hold(on):
     return bytes([9, on])
 
 
+def peer(m, version, origin=0, answer=1, reply_to=0):
+    """a pool peer's change (answer: given to the sync as its answer);
+    origin: 0 sip:a, 1 sip:self, 2 sip:z"""
+    return bytes([9, 0x80 | (0x40 if answer else 0) | reply_to, m, version,
+                  origin])
+
+
+def sync_begin(ms):
+    return bytes([9, 0x60]) + rng(ms, 0)
+
+
+def sync_done():
+    return bytes([9, 0x40])
+
+
 def probe_now():
     return bytes([10])
 
@@ -96,6 +111,12 @@ SEEDS = {
     reload(300000, 32000) + advance(60000) + probe_now() + due(),
     "held_failover": head() + hold(1) + failover(P) + advance(5000) +
     switch(B, 3) + failover(B) + hold(0) + failover(B) + advance(1000),
+    "sync_adopted": head() + sync_begin(1000) + peer(B, 3, 2) + due() +
+    reply(P) + reply(B) + advance(2000),
+    "sync_refused_then_timeout": head() + sync_begin(3000) + due() + reply(P) +
+    peer(B, 5, 0) + advance(2000) + advance(2000),
+    "sync_done_and_stale": head() + sync_begin(1000) + peer(P, 0, 0) +
+    sync_done() + advance(1500),
 }
 
 out = sys.argv[1] if len(sys.argv) > 1 else "corpus/fsm"

@@ -31,6 +31,12 @@
  * - a pool peer's change never moves the pair by itself (only its probe's
  *   answer does), a claim's probe ends within oos-force, and the version of
  *   the active member never goes back;
+ * - the start-up sync (ha_fsm_sync_begin(), _answer(), _done(); begun at
+ *   any time here): a syncing pair is never routable and a non-syncing one
+ *   is exactly when in CHECK, a waiting transaction's verdict is "wait"
+ *   while it syncs, the sync never outlives its deadline past a tick (its
+ *   deadline is in ha_fsm_next_due()), an answer's claim pending only while
+ *   syncing, and actions say "synced" only when a syncing pair stopped;
  * - calls that say "nothing changed" (-1 / 0 returns) changed nothing, and
  *   no call fills the action buffer (nothing is lost). */
 
@@ -587,8 +593,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							"verify: no probe will end within oos-force");
 				}
 				break;
-			case 9: /* hold / release, or (high bit) a pool peer's change */
+			case 9: /* hold / release, or (high bit) a pool peer's change;
+					 * 0x40: the start-up sync begins (0x20) or a peer's
+					 * answer is complete; on a peer's change: it is an
+					 * answer to the sync */
 				code = (int)take(&in, 1);
+				if(!(code & 0x80) && (code & 0x40)) {
+					if(code & 0x20)
+						ha_fsm_sync_begin(
+								&z.f, z.now + pick_range(&in, 0, 5000));
+					else
+						CHECK(&z,
+								ha_fsm_sync_done(&z.f)
+										== (before.syncing
+												&& !before.sync_claim),
+								"sync_done: ended or not as it should");
+					check_call(&z, &before, &acts, 0);
+					break;
+				}
 				if(!(code & 0x80)) {
 					ha_fsm_hold(&z.f, code & 1);
 					check_call(&z, &before, &acts, 0);
@@ -598,6 +620,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* small versions and few origins: ties and stale ones */
 				pv = ha_fsm_peer(&z.f, m, take(&in, 1) % 8,
 						origins[take(&in, 1) % 3], "sip:self", code & 1, z.now);
+				if(code & 0x40) {
+					rc = ha_fsm_sync_answer(&z.f, pv);
+					CHECK(&z,
+							rc
+									== (before.syncing && !z.f.syncing
+											&& !before.sync_claim
+											&& pv != HA_PEERV_BAD),
+							"sync_answer: ended or not as it should");
+				}
 				if(trace)
 					fprintf(stderr, "peer m=%d -> %d\n", (int)m, (int)pv);
 				check_call(&z, &before, &acts, 0);
@@ -632,6 +663,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ha_fsm_set_cfg(&z.f, &cfg);
 				check_call(&z, &before, &acts, 0);
 				break;
+		}
+		/* the start-up sync */
+		r = ha_fsm_routable(&z.f);
+		CHECK(&z,
+				z.f.syncing
+						? r == HA_ROLE_NONE
+						: r
+								  == (z.f.state == HA_ST_CHECK ? z.f.active
+															   : HA_ROLE_NONE),
+				"routable: not as the state says");
+		CHECK(&z, !z.f.sync_claim || z.f.syncing, "a sync claim, not syncing");
+		CHECK(&z, !acts.synced || (before.syncing && !z.f.syncing),
+				"synced said, but the pair was not syncing or still is");
+		if(z.f.syncing) {
+			ha_waitpoint_t w = {HA_ROLE_NONE, z.now, z.f.force_runs};
+			ha_role_t rr = HA_ROLE_NONE;
+
+			CHECK(&z, ha_fsm_wait_verdict(&z.f, &w, &rr) == HA_WV_WAIT,
+					"a waiter of a syncing pair was let go");
+			CHECK(&z, ha_fsm_next_due(&z.f) <= z.f.sync_until_ms,
+					"the sync's deadline is not due");
+			if(op % 12 <= 2)
+				CHECK(&z, z.now < z.f.sync_until_ms,
+						"syncing after its deadline past a tick");
 		}
 		/* versions never go back */
 		CHECK(&z, z.f.version >= before.version, "the version went back");

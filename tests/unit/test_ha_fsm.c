@@ -92,6 +92,7 @@ typedef struct sim
 	int peer_refused;			  /* peer claims the actions refused */
 	int peer_adopted;
 	char answer_to[HA_ORIGIN_MAX]; /* the last answer asked for */
+	int64_t synced_ms; /* when the actions said the sync ended, -1: not */
 } sim_t;
 
 static sim_t S;
@@ -125,6 +126,7 @@ static void sim_setup(sim_t *s, int check, int force, int standby,
 	s->peer[B].mode = PEER_ANSWER;
 	s->peer[B].delay_ms = 20;
 	s->peer[B].code = 200;
+	s->synced_ms = -1;
 }
 
 /* oos_check 5 s, oos_force 1 s, no standby probing, any reply, UDP */
@@ -213,6 +215,11 @@ static void sim_actions(sim_t *s, const ha_actions_t *acts)
 	s->unconfirmed += acts->unconfirmed;
 	s->peer_refused += acts->peer_refused;
 	s->peer_adopted += acts->peer_adopted;
+	if(acts->synced) {
+		sim_assert(s->synced_ms < 0, "t=%lld: the sync ended twice",
+				(long long)s->now);
+		s->synced_ms = s->now;
+	}
 	if(acts->answer_to[0] != '\0')
 		memcpy(s->answer_to, acts->answer_to, sizeof(s->answer_to));
 	if(acts->unconfirmed > 0)
@@ -3234,6 +3241,175 @@ START_TEST(counters_count_probes_failures_and_switches)
 }
 END_TEST
 
+
+/* ---- start-up sync (pool replication) ----------------------------------- */
+
+/* A pair started at 0 that waits for the pool until until. */
+static void sync_start(sim_t *s, int64_t until)
+{
+	ha_actions_t acts;
+
+	ha_actions_reset(&acts);
+	s->now = 0;
+	ha_fsm_init(&s->f, &s->cfg, s->reliable, s->seed, 0, &acts);
+	ha_fsm_sync_begin(&s->f, until);
+	sim_actions(s, &acts);
+	note_state(s);
+	sim_at(s, 0);
+}
+
+START_TEST(sync_waits_for_the_answer_adopted_after_its_probe)
+{
+	ha_waitpoint_t w;
+	ha_role_t retry;
+
+	sim_default(&S);
+	sync_start(&S, 1000);
+	/* probing goes on as always: both members at 0 */
+	ck_assert_sends(&S, P, 0, 0, 0, 0);
+	ck_assert_sends(&S, B, 0, 0, 0, 0);
+	sim_run(&S, 50);
+	/* the primary answered, but requests wait for the pool */
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), HA_ROLE_NONE);
+	w = sim_waitpoint(&S, HA_ROLE_NONE);
+	ck_assert_int_eq(sim_verdict(&S, &w, &retry), HA_WV_WAIT);
+	/* the pool's answer: the backup, a claim; the sync goes on */
+	ck_assert_int_eq(sim_peer(&S, B, 3, "sip:peer", 0), HA_PEERV_CLAIM);
+	ck_assert_int_eq(ha_fsm_sync_answer(&S.f, HA_PEERV_CLAIM), 0);
+	/* a peer's complete answer does not end it while a claim is out */
+	ck_assert_int_eq(ha_fsm_sync_done(&S.f), 0);
+	ck_assert_int_eq(S.f.syncing, 1);
+	sim_run(&S, 70);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), HA_ROLE_NONE);
+	/* its probe at the next tick (51), answered 20 ms later: adopted,
+	 * the sync ends */
+	sim_at(&S, 71);
+	ck_assert_sends(&S, B, 0, 1, 71, 51);
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_eq(S.f.last_reason, HA_RSN_PEER);
+	ck_assert_int_eq(S.synced_ms, 71);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), B);
+	ck_assert_int_eq(sim_verdict(&S, &w, &retry), HA_WV_RETRY);
+	ck_assert_int_eq(retry, B);
+	/* the deadline passes later: nothing more */
+	sim_run(&S, 1500);
+	ck_assert_int_eq(S.synced_ms, 71);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(sync_ends_when_the_answers_claim_is_refused)
+{
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sync_start(&S, 5000);
+	sim_run(&S, 100);
+	ck_assert_int_eq(sim_peer(&S, B, 3, "sip:peer", 0), HA_PEERV_CLAIM);
+	ck_assert_int_eq(ha_fsm_sync_answer(&S.f, HA_PEERV_CLAIM), 0);
+	/* the backup's start probe (at 0, oos-check 5 s) serves, brought
+	 * within oos-force from the claim: it ends at 1100 */
+	sim_run(&S, 1099);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), HA_ROLE_NONE);
+	sim_at(&S, 1100);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	ck_assert_int_eq(S.synced_ms, 1100);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), P);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(sync_ends_at_once_on_an_answer_with_nothing_to_confirm)
+{
+	sim_default(&S);
+	sync_start(&S, 1000);
+	sim_run(&S, 30);
+	/* the pool has the primary too (newer): agreed, nothing to probe */
+	ck_assert_int_eq(sim_peer(&S, P, 2, "sip:peer", 0), HA_PEERV_AGREE);
+	ck_assert_int_eq(ha_fsm_sync_answer(&S.f, HA_PEERV_AGREE), 1);
+	ck_assert_int_eq(S.f.syncing, 0);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), P);
+	/* later answers change nothing about the sync */
+	ck_assert_int_eq(ha_fsm_sync_answer(&S.f, HA_PEERV_STALE), 0);
+	ck_assert_int_eq(ha_fsm_sync_done(&S.f), 0);
+	sim_run(&S, 1500);
+	ck_assert_int_eq(S.synced_ms, -1); /* no tick ended it */
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(sync_ends_when_a_complete_answer_does_not_name_the_pair)
+{
+	sim_default(&S);
+	sync_start(&S, 1000);
+	sim_run(&S, 40);
+	ck_assert_int_eq(ha_fsm_sync_done(&S.f), 1);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), P);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(sync_times_out_on_its_own_without_an_answer)
+{
+	ha_waitpoint_t w;
+	ha_role_t retry;
+
+	sim_default(&S);
+	S.jump = 1; /* the deadline is in ha_fsm_next_due() */
+	sync_start(&S, 1000);
+	w = sim_waitpoint(&S, HA_ROLE_NONE);
+	sim_run(&S, 999);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), HA_ROLE_NONE);
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 1000);
+	sim_run(&S, 1000);
+	ck_assert_int_eq(S.synced_ms, 1000);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), P);
+	ck_assert_int_eq(sim_verdict(&S, &w, &retry), HA_WV_RETRY);
+	ck_assert_int_eq(retry, P);
+	/* SPEC 2 goes on: the primary's next probe at 5000 */
+	ck_assert_int_eq(ha_fsm_next_due(&S.f), 5000);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(sync_a_stale_answer_while_a_claim_is_out_keeps_waiting)
+{
+	sim_default(&S);
+	S.peer[B].delay_ms = 300;
+	sync_start(&S, 2000);
+	sim_run(&S, 10);
+	ck_assert_int_eq(sim_peer(&S, B, 3, "sip:peer", 0), HA_PEERV_CLAIM);
+	ck_assert_int_eq(ha_fsm_sync_answer(&S.f, HA_PEERV_CLAIM), 0);
+	/* another peer's answer, older: stale, but the claim decides */
+	ck_assert_int_eq(sim_peer(&S, B, 2, "sip:other", 0), HA_PEERV_STALE);
+	ck_assert_int_eq(ha_fsm_sync_answer(&S.f, HA_PEERV_STALE), 0);
+	ck_assert_int_eq(S.f.syncing, 1);
+	/* the backup's start probe (at 0) serves the claim: answered at 300 */
+	sim_run(&S, 300);
+	ck_assert_int_eq(S.synced_ms, 300);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), B);
+	sim_check_counters(&S);
+}
+END_TEST
+
+START_TEST(sync_in_force_waits_like_a_hunt_after_it_ends)
+{
+	sim_default(&S);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sync_start(&S, 300);
+	sim_run(&S, 300);
+	ck_assert_int_eq(S.synced_ms, 300);
+	/* nothing answers: CHECK(primary) until its probe's deadline, then
+	 * FORCE: not routable either way once the probe failed */
+	ck_assert_int_eq(ha_fsm_routable(&S.f), P);
+	sim_run(&S, 5000);
+	ck_assert_int_eq(S.f.state, HA_ST_FORCE);
+	ck_assert_int_eq(ha_fsm_routable(&S.f), HA_ROLE_NONE);
+	sim_check_counters(&S);
+}
+END_TEST
+
 static Suite *ha_fsm_suite(void)
 {
 	Suite *s = suite_create("ha_fsm");
@@ -3301,6 +3477,13 @@ static Suite *ha_fsm_suite(void)
 	tcase_add_test(tc, version_order_is_number_then_origin);
 	tcase_add_test(tc, local_change_takes_highest_version_seen_plus_one);
 	tcase_add_test(tc, peer_change_adopted_once_its_member_answers);
+	tcase_add_test(tc, sync_waits_for_the_answer_adopted_after_its_probe);
+	tcase_add_test(tc, sync_ends_when_the_answers_claim_is_refused);
+	tcase_add_test(tc, sync_ends_at_once_on_an_answer_with_nothing_to_confirm);
+	tcase_add_test(tc, sync_ends_when_a_complete_answer_does_not_name_the_pair);
+	tcase_add_test(tc, sync_times_out_on_its_own_without_an_answer);
+	tcase_add_test(tc, sync_a_stale_answer_while_a_claim_is_out_keeps_waiting);
+	tcase_add_test(tc, sync_in_force_waits_like_a_hunt_after_it_ends);
 	tcase_add_test(tc, peer_change_refused_when_its_member_is_silent);
 	tcase_add_test(tc, peer_state_refused_is_answered_once);
 	tcase_add_test(tc, refused_newer_change_retried_every_oos_check);

@@ -235,6 +235,179 @@ START_TEST(sync_carries_only_its_origin)
 }
 END_TEST
 
+
+/* ---- batches ------------------------------------------------------------ */
+
+typedef struct got
+{
+	ha_peer_msg_t m[400];
+	int n;
+} got_t;
+
+static void take(const ha_peer_msg_t *m, void *arg)
+{
+	got_t *g = arg;
+
+	ck_assert_int_lt(g->n, 400);
+	g->m[g->n++] = *m;
+}
+
+static got_t G;
+
+START_TEST(batch_carries_states_and_says_which_is_last)
+{
+	ha_peer_msg_t m = sample();
+	ha_peer_batch_t b;
+	char buf[HA_PEER_CHUNK_MAX];
+	size_t n;
+	int len, i;
+
+	len = ha_peer_batch_begin(buf, sizeof(buf), "sip:127.0.0.9:5060", 1);
+	ck_assert_int_gt(len, 0);
+	n = (size_t)len;
+	for(i = 0; i < 3; i++) {
+		snprintf(m.pair, sizeof(m.pair), "p%d", i);
+		m.version = (uint64_t)i + 1;
+		m.op = HA_PEER_CHANGE; /* written as a state whatever it was */
+		ck_assert_int_eq(ha_peer_batch_add(buf, sizeof(buf), &n, &m), 0);
+	}
+	len = ha_peer_batch_end(buf, sizeof(buf), &n, 1);
+	ck_assert_int_eq(len, (int)strlen(buf));
+	ck_assert_msg(
+			strncmp(buf,
+					"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:127.0.0.9:"
+					"5060\",\"sync\":true,\"states\":[{\"v\":1,\"op\":"
+					"\"state\",\"pair\":\"p0\"",
+					80)
+					== 0,
+			"%s", buf);
+	ck_assert_msg(strcmp(buf + len - 14, "],\"last\":true}") == 0, "%s", buf);
+	G.n = 0;
+	ck_assert_int_eq(ha_peer_batch_decode(buf, (size_t)len, &b, take, &G), 0);
+	ck_assert_int_eq(b.n, 3);
+	ck_assert_int_eq(G.n, 3);
+	ck_assert_int_eq(b.sync, 1);
+	ck_assert_int_eq(b.last, 1);
+	ck_assert_str_eq(b.origin, "sip:127.0.0.9:5060");
+	for(i = 0; i < 3; i++) {
+		ck_assert_int_eq(G.m[i].op, HA_PEER_STATE);
+		ck_assert_int_eq(G.m[i].version, (uint64_t)i + 1);
+		ck_assert_int_eq(G.m[i].active, HA_ROLE_BACKUP);
+		ck_assert_str_eq(G.m[i].uri[HA_ROLE_BACKUP],
+				"sip:sip2.example.com;transport=tcp");
+	}
+	/* neither decoder takes the other's message */
+	ck_assert_int_lt(dec(buf, &m), 0);
+	m = sample();
+	len = ha_peer_encode(&m, buf, sizeof(buf));
+	ck_assert_int_lt(ha_peer_batch_decode(buf, (size_t)len, &b, NULL, NULL), 0);
+	/* empty, the periodic kind, not the last */
+	len = ha_peer_batch_begin(buf, sizeof(buf), "sip:a", 0);
+	n = (size_t)len;
+	len = ha_peer_batch_end(buf, sizeof(buf), &n, 0);
+	ck_assert_str_eq(buf,
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":false,"
+			"\"states\":[],\"last\":false}");
+	ck_assert_int_eq(ha_peer_batch_decode(buf, (size_t)len, &b, NULL, NULL), 0);
+	ck_assert_int_eq(b.n + b.sync + b.last, 0);
+}
+END_TEST
+
+START_TEST(batch_stays_under_its_size_whatever_is_added)
+{
+	ha_peer_msg_t m = sample();
+	ha_peer_batch_t b;
+	char buf[HA_PEER_CHUNK_MAX];
+	size_t n;
+	int len, i;
+
+	n = (size_t)ha_peer_batch_begin(buf, sizeof(buf), "sip:127.0.0.9", 1);
+	for(i = 0; i < 1000; i++) {
+		snprintf(m.pair, sizeof(m.pair), "pair-%04d", i);
+		if(ha_peer_batch_add(buf, sizeof(buf), &n, &m) < 0)
+			break;
+	}
+	/* full: the refused state left the batch as it was */
+	ck_assert_int_lt(i, 1000);
+	ck_assert_int_gt(i, 50);
+	ck_assert_int_eq((int)n, (int)strlen(buf));
+	len = ha_peer_batch_end(buf, sizeof(buf), &n, 0);
+	ck_assert_int_gt(len, HA_PEER_CHUNK_MAX - 300);
+	ck_assert_int_lt(len, HA_PEER_CHUNK_MAX);
+	G.n = 0;
+	ck_assert_int_eq(ha_peer_batch_decode(buf, (size_t)len, &b, take, &G), 0);
+	ck_assert_int_eq(G.n, i);
+	ck_assert_str_eq(G.m[0].pair, "pair-0000");
+	/* an invalid state is refused and changes nothing */
+	n = (size_t)ha_peer_batch_begin(buf, sizeof(buf), "sip:x", 1);
+	len = (int)n;
+	m.active = HA_ROLE_NONE;
+	ck_assert_int_lt(ha_peer_batch_add(buf, sizeof(buf), &n, &m), 0);
+	ck_assert_int_eq((int)n, len);
+	ck_assert_int_eq((int)strlen(buf), len);
+	/* no room at all */
+	ck_assert_int_lt(ha_peer_batch_begin(buf, 40, "sip:x", 1), 0);
+	ck_assert_int_lt(ha_peer_batch_begin(buf, sizeof(buf), "", 1), 0);
+}
+END_TEST
+
+START_TEST(batch_decode_is_strict_and_all_or_nothing)
+{
+	static const char *const bad[] = {
+			/* a state that is no state */
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[{\"v\":1,\"op\":\"change\",\"pair\":\"p\",\"primary\":"
+			"\"sip:a\",\"backup\":\"sip:b\",\"active\":\"backup\",\"reason\":"
+			"\"peer\",\"version\":1,\"origin\":\"sip:a\"}],\"last\":true}",
+			/* a good state, then a broken one */
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[{\"v\":1,\"op\":\"state\",\"pair\":\"p\",\"primary\":"
+			"\"sip:a\",\"backup\":\"sip:b\",\"active\":\"backup\",\"reason\":"
+			"\"peer\",\"version\":1,\"origin\":\"sip:a\"},{\"v\":1}],"
+			"\"last\":true}",
+			/* nested */
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[[]],\"last\":true}",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[{\"x\":{}}],\"last\":true}",
+			/* missing, twice, wrong types, wrong version, trailing */
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[]}",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[],\"last\":true,\"last\":true}",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":1,"
+			"\"states\":[],\"last\":true}",
+			"{\"v\":2,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[],\"last\":true}",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"\",\"sync\":true,"
+			"\"states\":[],\"last\":true}",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[],\"last\":true}x",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[,],\"last\":true}",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"states\":[],\"last\":tru",
+	};
+	ha_peer_batch_t b;
+	size_t i;
+
+	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		G.n = 0;
+		ck_assert_msg(
+				ha_peer_batch_decode(bad[i], strlen(bad[i]), &b, take, &G) < 0,
+				"accepted: %s", bad[i]);
+		ck_assert_int_eq(G.n, 0); /* nothing given out */
+	}
+	/* keys in any order, white space, unknown scalar keys */
+	{
+		const char *ok = " { \"last\" : false , \"x\" : null, \"states\" : [ "
+						 "] , \"sync\":false,\"origin\":\"sip:a\",\"op\":"
+						 "\"batch\",\"v\":1 } ";
+		ck_assert_int_eq(ha_peer_batch_decode(ok, strlen(ok), &b, take, &G), 0);
+	}
+}
+END_TEST
+
 static Suite *ha_peer_suite(void)
 {
 	Suite *s = suite_create("ha_peer");
@@ -246,6 +419,9 @@ static Suite *ha_peer_suite(void)
 	tcase_add_test(tc, decode_takes_any_key_order_white_space_and_unknown_keys);
 	tcase_add_test(tc, decode_refuses_bad_messages);
 	tcase_add_test(tc, sync_carries_only_its_origin);
+	tcase_add_test(tc, batch_carries_states_and_says_which_is_last);
+	tcase_add_test(tc, batch_stays_under_its_size_whatever_is_added);
+	tcase_add_test(tc, batch_decode_is_strict_and_all_or_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
