@@ -127,31 +127,54 @@ $(UNITDIR)/ha_xsd.h: config/ha_pairs.xsd scripts/xsd2c.sh
 	@mkdir -p $(UNITDIR)
 	scripts/xsd2c.sh $< > $@
 
-$(UNITDIR)/test_ha_fsm: tests/unit/test_ha_fsm.c $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm.h
+# the pure sources each test and fuzzer links: the state machine (with the
+# alive-codes grammar it reads) and the pairs-file parser
+FSM_SRC := $(MODDIR)/ha_fsm.c $(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c
+CONFIG_SRC := $(MODDIR)/ha_config.c $(MODDIR)/ha_xml.c $(MODDIR)/ha_uri.c \
+	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c
+PURE_HDR := $(MODDIR)/ha_fsm.h $(MODDIR)/ha_codes.h $(MODDIR)/ha_text.h \
+	$(MODDIR)/ha_config.h $(MODDIR)/ha_xml.h $(MODDIR)/ha_uri.h \
+	$(MODDIR)/ha_hash.h $(MODDIR)/ha_token.h
+
+$(UNITDIR)/test_ha_fsm: tests/unit/test_ha_fsm.c $(FSM_SRC) $(PURE_HDR)
 	@mkdir -p $(UNITDIR)
 	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_fsm.c \
-		$(MODDIR)/ha_fsm.c $(CHECK_LIBS)
+		$(FSM_SRC) $(CHECK_LIBS)
 
 $(UNITDIR)/test_ha_peer: tests/unit/test_ha_peer.c $(MODDIR)/ha_peer.c \
-		$(MODDIR)/ha_peer.h $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm.h
+		$(MODDIR)/ha_peer.h $(FSM_SRC) $(PURE_HDR)
 	@mkdir -p $(UNITDIR)
 	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_peer.c \
-		$(MODDIR)/ha_peer.c $(MODDIR)/ha_fsm.c $(CHECK_LIBS)
+		$(MODDIR)/ha_peer.c $(FSM_SRC) $(CHECK_LIBS)
 
-$(UNITDIR)/test_ha_config: tests/unit/test_ha_config.c $(MODDIR)/ha_config.c \
-		$(MODDIR)/ha_config.h $(UNITDIR)/ha_xsd.h
+$(UNITDIR)/test_ha_config: tests/unit/test_ha_config.c $(CONFIG_SRC) \
+		$(PURE_HDR) $(UNITDIR)/ha_xsd.h
 	$(CC) $(UNIT_CFLAGS) $(XML_CFLAGS) $(CHECK_CFLAGS) -o $@ \
-		tests/unit/test_ha_config.c $(MODDIR)/ha_config.c $(XML_LIBS) \
+		tests/unit/test_ha_config.c $(CONFIG_SRC) $(XML_LIBS) \
 		$(CHECK_LIBS)
+
+$(UNITDIR)/test_ha_codes: tests/unit/test_ha_codes.c $(FSM_SRC) $(PURE_HDR)
+	@mkdir -p $(UNITDIR)
+	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_codes.c \
+		$(FSM_SRC) $(CHECK_LIBS)
+
+$(UNITDIR)/test_ha_token: tests/unit/test_ha_token.c $(MODDIR)/ha_token.c \
+		$(MODDIR)/ha_token.h
+	@mkdir -p $(UNITDIR)
+	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_token.c \
+		$(MODDIR)/ha_token.c $(CHECK_LIBS)
 
 unit: deps
 	$(call flavour_check,$(UNITDIR),$(UNITDIR)/test_ha_*)
 	$(MAKE) $(UNITDIR)/test_ha_fsm $(UNITDIR)/test_ha_config \
-		$(UNITDIR)/test_ha_peer
+		$(UNITDIR)/test_ha_peer $(UNITDIR)/test_ha_codes \
+		$(UNITDIR)/test_ha_token
 
 test-unit: unit
 	$(UNITDIR)/test_ha_fsm
 	$(UNITDIR)/test_ha_peer
+	$(UNITDIR)/test_ha_codes
+	$(UNITDIR)/test_ha_token
 	HA_TEST_DATA=$(TOP)/tests/data $(UNITDIR)/test_ha_config
 
 # the unit tests under valgrind: no invalid access, no leak (CK_FORK=no:
@@ -165,6 +188,8 @@ else
 test-unit-valgrind: unit
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_fsm
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_peer
+	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_codes
+	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_token
 	CK_FORK=no HA_TEST_DATA=$(TOP)/tests/data $(VALGRIND) \
 		$(UNITDIR)/test_ha_config
 endif
@@ -202,22 +227,21 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_RUN = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 FUZZ_ARGS_config = -dict=$(TOP)/tests/fuzz/config.dict
 
-$(FUZZDIR)/fuzz_fsm: tests/fuzz/fuzz_fsm.c $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm.h \
-		$(MODDIR)/ha_config.h
+$(FUZZDIR)/fuzz_fsm: tests/fuzz/fuzz_fsm.c $(FSM_SRC) $(PURE_HDR)
 	@mkdir -p $(FUZZDIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_fsm.c $(MODDIR)/ha_fsm.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_fsm.c $(FSM_SRC)
 
-$(FUZZDIR)/fuzz_config: tests/fuzz/fuzz_config.c $(MODDIR)/ha_config.c \
-		$(MODDIR)/ha_config.h $(MODDIR)/ha_fsm.c $(UNITDIR)/ha_xsd.h
+$(FUZZDIR)/fuzz_config: tests/fuzz/fuzz_config.c $(CONFIG_SRC) \
+		$(MODDIR)/ha_fsm.c $(PURE_HDR) $(UNITDIR)/ha_xsd.h
 	@mkdir -p $(FUZZDIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(XML_CFLAGS) -o $@ tests/fuzz/fuzz_config.c \
-		$(MODDIR)/ha_config.c $(MODDIR)/ha_fsm.c $(XML_LIBS)
+		$(CONFIG_SRC) $(MODDIR)/ha_fsm.c $(XML_LIBS)
 
 $(FUZZDIR)/fuzz_peer: tests/fuzz/fuzz_peer.c $(MODDIR)/ha_peer.c \
-		$(MODDIR)/ha_peer.h $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm.h
+		$(MODDIR)/ha_peer.h $(FSM_SRC) $(PURE_HDR)
 	@mkdir -p $(FUZZDIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_peer.c \
-		$(MODDIR)/ha_peer.c $(MODDIR)/ha_fsm.c
+		$(MODDIR)/ha_peer.c $(FSM_SRC)
 
 fuzz-build: deps
 	$(MAKE) $(patsubst %,$(FUZZDIR)/fuzz_%,$(FUZZ_TARGETS))

@@ -1,42 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ha_config.h - pairs file parser of ha_pair (libxml2, no Kamailio headers). */
+/* ha_config.h - pairs file parser of ha_pair (libxml2, no Kamailio headers);
+ * member URIs and transports are in ha_uri.h. */
 
 #ifndef _HA_CONFIG_H_
 #define _HA_CONFIG_H_
 
 #include <stddef.h>
 
+#include "ha_uri.h"
+
 #define HA_NAME_MAX 64
-/* a member URI: longer ones are refused (events carry it whole) */
-#define HA_URI_MAX 512
 #define HA_CHECK_MIN_MS 50
 #define HA_CHECK_MAX_MS 300000
 #define HA_FORCE_MIN_MS 50
 #define HA_FORCE_MAX_MS 32000
 #define HA_FILE_MAX_BYTES (16 * 1024 * 1024)
 #define HA_ERR_MAX 512
-
-typedef enum ha_transport
-{
-	HA_TR_UDP = 0,
-	HA_TR_TCP,
-	HA_TR_TLS,
-	HA_TR_COUNT
-} ha_transport_t;
-
-/* A member URI taken apart. host is the bare host (no brackets for IPv6);
- * port is 0 when the URI gives none (then SRV/NAPTR or the default port
- * applies); transport is UDP unless the URI says otherwise (sips: TLS). */
-typedef struct ha_uri
-{
-	char host[256];
-	int port;
-	ha_transport_t transport;
-	int transport_set; /* the URI names a transport itself */
-	int is_ipv6;	   /* host is an IPv6 literal */
-	int is_ip;		   /* host is an IPv4 or IPv6 literal */
-	int secure;		   /* sips: scheme */
-} ha_uri_t;
 
 /* A pair's member-trust attribute. HA_CFG_TRUST_DEFAULT (0, what a zeroed
  * pair has): not set, the module parameter member_trust applies. */
@@ -98,15 +77,7 @@ void ha_cfg_free(ha_cfg_t *cfg);
  * not fit an int of milliseconds. */
 int ha_duration_parse(const char *s, int *ms);
 
-/* Take a member URI apart: sip: or sips:, an optional user part, a host
- * (IPv4, [IPv6] or a host name), an optional port 1..65535 and parameters of
- * which only transport=udp|tcp|tls is interpreted. Returns 0, or -1 with a
- * reason in err. */
-int ha_uri_parse(const char *s, ha_uri_t *u, char *err, size_t errlen);
-
 /* Is name a valid pair name (1..64 of letters, digits, '-', '_', '.')? */
 int ha_name_valid(const char *name);
-
-extern const char *ha_transport_names[HA_TR_COUNT];
 
 #endif

@@ -3,10 +3,10 @@
 
 #include <string.h>
 #include <stdint.h>
-#include <ctype.h>
 #include <stdio.h>
 
 #include "ha_fsm.h"
+#include "ha_codes.h"
 
 const char *ha_state_names[HA_ST_COUNT] = {
 		[HA_ST_CHECK] = "CHECK",
@@ -49,47 +49,26 @@ static void codes_set(ha_codes_t *c, int code)
 
 int ha_codes_parse(const char *s, ha_codes_t *c)
 {
-	const char *p, *b, *e;
-	int i, n, code;
+	ha_codes_item_t it;
+	const char *p = s;
+	int code, more;
 
 	memset(c, 0, sizeof(*c));
 	c->any = 1;
 	if(s == NULL || *s == '\0')
 		return 0;
 	c->any = 0;
-	p = s;
-	for(;;) {
-		while(*p == ' ' || *p == '\t')
-			p++;
-		b = p;
-		while(*p != '\0' && *p != ',' && *p != ' ' && *p != '\t')
-			p++;
-		e = p;
-		while(*p == ' ' || *p == '\t')
-			p++;
-		if(*p != '\0' && *p != ',')
-			goto error;
-		n = (int)(e - b);
-		if(n != 3 || b[0] < '1' || b[0] > '6')
-			goto error;
-		if((b[1] == 'x' || b[1] == 'X') && (b[2] == 'x' || b[2] == 'X')) {
-			for(i = 0; i < 100; i++)
-				codes_set(c, (b[0] - '0') * 100 + i);
-		} else if(isdigit((unsigned char)b[1])
-				  && isdigit((unsigned char)b[2])) {
-			code = (b[0] - '0') * 100 + (b[1] - '0') * 10 + (b[2] - '0');
-			codes_set(c, code);
-		} else {
-			goto error;
+	do {
+		more = ha_codes_next(&p, &it, NULL, 0);
+		if(more < 0) {
+			memset(c, 0, sizeof(*c));
+			c->any = 1;
+			return -1;
 		}
-		if(*p == '\0')
-			return 0;
-		p++; /* ',' */
-	}
-error:
-	memset(c, 0, sizeof(*c));
-	c->any = 1;
-	return -1;
+		for(code = it.lo; code <= it.hi; code++)
+			codes_set(c, code);
+	} while(more);
+	return 0;
 }
 
 int ha_codes_alive(const ha_codes_t *c, int code)

@@ -30,6 +30,7 @@
 #include "ha_pair.h"
 #include "ha_wait.h"
 #include "ha_dmq.h"
+#include "ha_msg.h"
 
 MODULE_VERSION
 
@@ -1245,8 +1246,7 @@ static int ha_route_table(struct sip_msg *msg, ha_table_t *t, str *name)
 	}
 	/* only members may steer the proxy (once per request: the script may
 	 * ask again, e.g. after a brief wait during a hunt) */
-	if(msg->id != _ha_xgr_msg_id) {
-		_ha_xgr_msg_id = msg->id;
+	if(ha_msg_first(&_ha_xgr_msg_id, msg)) {
 		xgr_take(msg, NULL);
 	}
 
@@ -1254,8 +1254,7 @@ static int ha_route_table(struct sip_msg *msg, ha_table_t *t, str *name)
 		p = pair_of_request(msg, t);
 	if(p == NULL)
 		return -1;
-	if(_ha_found_msg_id != msg->id) {
-		_ha_found_msg_id = msg->id;
+	if(ha_msg_first(&_ha_found_msg_id, msg)) {
 		memcpy(_ha_found_pair, p->name.s, p->name.len);
 		_ha_found_pair[p->name.len] = '\0';
 	}
@@ -1266,8 +1265,7 @@ static int ha_route_table(struct sip_msg *msg, ha_table_t *t, str *name)
 	if(active == HA_ROLE_NONE) {
 		/* once per request, even when the script asks again (e.g. after a
 		 * brief wait during a hunt) */
-		if(msg->id != _ha_refused_msg_id) {
-			_ha_refused_msg_id = msg->id;
+		if(ha_msg_first(&_ha_refused_msg_id, msg)) {
 			update_stat(_ha_st_requests_refused, 1);
 		}
 		return -2;
@@ -1282,8 +1280,7 @@ static int ha_route_table(struct sip_msg *msg, ha_table_t *t, str *name)
 			&& _ha_rrb.add_rr_param(msg, &p->rr_param) < 0)
 		LM_WARN("pair '%.*s': cannot add the pair tag to Record-Route\n",
 				p->name.len, p->name.s);
-	if(msg->id != _ha_routed_msg_id) {
-		_ha_routed_msg_id = msg->id;
+	if(ha_msg_first(&_ha_routed_msg_id, msg)) {
 		update_stat(_ha_st_requests_routed, 1);
 	}
 	return 1;

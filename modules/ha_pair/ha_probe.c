@@ -18,6 +18,7 @@
 
 #include "ha_pair.h"
 #include "ha_dmq.h"
+#include "ha_token.h"
 
 /* probe_conn_alive() relies on tcpconn_get() having this form, as in 5.6
  * and 6.x (tcpconn_exists(), used before, is in no header and gained an
@@ -29,8 +30,6 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&tcpconn_get),
 		"core/tcp_conn.h: tcpconn_get() is not of the form of Kamailio "
 		"5.6-6.x: check probe_conn_alive() against this core");
 
-#define HA_BRANCH_PREFIX "z9hG4bKhap."
-#define HA_BRANCH_PREFIX_LEN (sizeof(HA_BRANCH_PREFIX) - 1)
 #define HA_PROBE_TICK_US 5000 /* prober wake-up, 5 ms */
 /* At most this many probes (and retransmissions) leave per tick, 25,600 a
  * second: thousands of pairs probed at the same moment (they all start
@@ -45,14 +44,7 @@ ha_prober_shm_t *_ha_prober = NULL;
 
 static const char *proto_via(int proto)
 {
-	switch(proto) {
-		case PROTO_TCP:
-			return "TCP";
-		case PROTO_TLS:
-			return "TLS";
-		default:
-			return "UDP";
-	}
+	return ha_transports[ha_proto_transport(proto)].via;
 }
 
 /* When p must be run next (p locked): its state machine's next event, or
@@ -169,6 +161,8 @@ static int probe_build(char *buf, int size, ha_pair_t *p, int role,
 	str host = si->address_str;
 	str port = si->port_no_str;
 	int v6 = si->address.af == AF_INET6;
+	ha_probe_id_t id = {p->gen, (uint32_t)p->index, (uint32_t)role, token};
+	char ids[HA_PROBE_ID_SIZE];
 	int n;
 
 	if(si->useinfo.name.len > 0) {
@@ -176,22 +170,23 @@ static int probe_build(char *buf, int size, ha_pair_t *p, int role,
 		port = si->useinfo.port_no_str;
 		v6 = host.len > 0 && host.s[0] != '[' && memchr(host.s, ':', host.len);
 	}
+	ha_probe_id_write(ids, sizeof(ids), &id);
 	n = snprintf(buf, size,
 			"OPTIONS %.*s SIP/2.0\r\n"
 			"Via: SIP/2.0/%s %s%.*s%s:%.*s;branch=" HA_BRANCH_PREFIX
-			"%x.%x.%d.%x;rport\r\n"
+			"%s;rport\r\n"
 			"Max-Forwards: 70\r\n"
 			"From: <%.*s>;tag=hap%x\r\n"
 			"To: <%.*s>\r\n"
-			"Call-ID: hap.%x.%x.%d.%x@%.*s\r\n"
+			"Call-ID: hap.%s@%.*s\r\n"
 			"CSeq: 1 OPTIONS\r\n"
 			"Accept: application/sdp\r\n"
 			"User-Agent: kamailio ha_pair\r\n"
 			"Content-Length: 0\r\n\r\n",
 			m->uri.len, m->uri.s, proto_via(m->proto), v6 ? "[" : "", host.len,
-			host.s, v6 ? "]" : "", port.len, port.s, p->gen, p->index, role,
-			token, _ha_probe_from.len, _ha_probe_from.s, token, m->uri.len,
-			m->uri.s, p->gen, p->index, role, token, host.len, host.s);
+			host.s, v6 ? "]" : "", port.len, port.s, ids, _ha_probe_from.len,
+			_ha_probe_from.s, token, m->uri.len, m->uri.s, ids, host.len,
+			host.s);
 	if(n < 0 || n >= size)
 		return -1;
 	return n;
@@ -405,32 +400,6 @@ int ha_probe_fork(void)
 	return 0;
 }
 
-/* Take "<hex>." from *s (of end e); returns 0 and the value, or -1. */
-static int take_hex(char **s, char *e, unsigned int *v, char stop)
-{
-	char *p = *s;
-	unsigned int x = 0;
-	int d, n = 0;
-
-	while(p < e && *p != stop) {
-		if(*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if(*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else
-			return -1;
-		if(++n > 8)
-			return -1;
-		x = (x << 4) | d;
-		p++;
-	}
-	if(n == 0 || (stop != 0 && (p >= e || *p != stop)))
-		return -1;
-	*v = x;
-	*s = p < e ? p + 1 : p;
-	return 0;
-}
-
 /* A reply to probe token of member role of pair idx of table t: checked
  * against the member's address, then given to the pair's state machine. */
 static void probe_reply(struct sip_msg *msg, ha_table_t *t, unsigned int idx,
@@ -478,8 +447,7 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 {
 	ha_table_t *t;
 	struct via_param *br;
-	unsigned int gen, idx, role, token;
-	char *s, *e;
+	ha_probe_id_t id;
 
 	(void)flags;
 	(void)param;
@@ -489,23 +457,22 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 	if(br == NULL || br->value.len <= (int)HA_BRANCH_PREFIX_LEN
 			|| memcmp(br->value.s, HA_BRANCH_PREFIX, HA_BRANCH_PREFIX_LEN) != 0)
 		return 1;
-	s = br->value.s + HA_BRANCH_PREFIX_LEN;
-	e = br->value.s + br->value.len;
-	if(take_hex(&s, e, &gen, '.') < 0 || take_hex(&s, e, &idx, '.') < 0
-			|| take_hex(&s, e, &role, '.') < 0 || take_hex(&s, e, &token, 0) < 0
-			|| role >= HA_ROLE_COUNT) {
+	if(ha_probe_id_read(br->value.s + HA_BRANCH_PREFIX_LEN,
+			   (size_t)br->value.len - HA_BRANCH_PREFIX_LEN,
+			   &id) < 0
+			|| id.role >= HA_ROLE_COUNT) {
 		LM_DBG("malformed probe branch, dropped\n");
 		return 0;
 	}
 	t = ha_table_pin();
-	if(t != NULL && t->gen != gen) {
+	if(t != NULL && t->gen != id.gen) {
 		/* a probe sent before a reload: its table is kept a while (and
 		 * its pair's state may live on in the running table) */
 		ha_table_unpin(t);
-		t = ha_table_pin_gen(gen);
+		t = ha_table_pin_gen(id.gen);
 	}
 	if(t != NULL)
-		probe_reply(msg, t, idx, role, token);
+		probe_reply(msg, t, id.pair, id.role, id.token);
 	else
 		LM_DBG("reply to a probe of a table no longer kept, dropped\n");
 	ha_table_unpin(t);

@@ -19,6 +19,7 @@
 
 #include "ha_store.h"
 #include "ha_pair.h"
+#include "ha_hash.h"
 
 ha_store_t *_ha_store = NULL;
 
@@ -475,25 +476,9 @@ static int addr_only_cmp(const void *a, const void *b)
 	return memcmp(&x->addr, &y->addr, sizeof(x->addr));
 }
 
-static unsigned int hash_bytes(const void *p, int len, int nocase)
-{
-	const unsigned char *s = p;
-	unsigned int h = 2166136261u;
-	unsigned char c;
-	int i;
-
-	for(i = 0; i < len; i++) {
-		c = s[i];
-		if(nocase && c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		h = (h ^ c) * 16777619u;
-	}
-	return h;
-}
-
 static unsigned int hash_addr(const ha_addr_t *a)
 {
-	return hash_bytes(a->ip, a->af == 6 ? 16 : 4, 0);
+	return ha_fnv1a(a->ip, a->af == 6 ? 16 : 4, 0);
 }
 
 static int ha_shm_strdup(str *dst, const char *src)
@@ -558,16 +543,27 @@ void ha_table_free(ha_table_t *t)
 	shm_free(t);
 }
 
+/* Kamailio's protocol of each transport: the one map between the two. */
+static const int _ha_tr_proto[HA_TR_COUNT] = {
+		[HA_TR_UDP] = PROTO_UDP,
+		[HA_TR_TCP] = PROTO_TCP,
+		[HA_TR_TLS] = PROTO_TLS,
+};
+
 static int proto_of(ha_transport_t tr)
 {
-	switch(tr) {
-		case HA_TR_TCP:
-			return PROTO_TCP;
-		case HA_TR_TLS:
-			return PROTO_TLS;
-		default:
-			return PROTO_UDP;
+	return _ha_tr_proto[tr];
+}
+
+ha_transport_t ha_proto_transport(int proto)
+{
+	int t;
+
+	for(t = 0; t < HA_TR_COUNT; t++) {
+		if(_ha_tr_proto[t] == proto)
+			return (ha_transport_t)t;
 	}
+	return HA_TR_UDP;
 }
 
 /* Add ip on port to m's addresses (once). Returns 0, or -1 when m has
@@ -659,9 +655,6 @@ static int member_add_srv(ha_member_t *m, char *srv)
  * when m has no room for them. */
 static int member_add_targets(ha_member_t *m, const char *host)
 {
-	static const char *prefix[] = {[PROTO_UDP] = "_sip._udp.",
-			[PROTO_TCP] = "_sip._tcp.",
-			[PROTO_TLS] = "_sips._tcp."};
 	struct rdata *head, *rd;
 	struct naptr_rdata *n;
 	char name[MAX_DNS_NAME];
@@ -679,7 +672,8 @@ static int member_add_targets(ha_member_t *m, const char *host)
 	if(head != NULL)
 		free_rdata_list(head);
 	if(rc == 0
-			&& snprintf(name, sizeof(name), "%s%s", prefix[m->proto], host)
+			&& snprintf(name, sizeof(name), "%s%s",
+					   ha_transports[ha_proto_transport(m->proto)].srv, host)
 					   < (int)sizeof(name))
 		rc = member_add_srv(m, name);
 	return rc;
@@ -707,7 +701,7 @@ static int member_resolve(
 		ip = str2ip6(&host);
 	m->by_name = ip == NULL;
 	if(ip != NULL) {
-		m->port = u->port ? u->port : (m->proto == PROTO_TLS ? 5061 : 5060);
+		m->port = ha_uri_port(u);
 		init_su(&m->dst, ip, m->port);
 		return member_add_addr(m, ip, m->port);
 	}
@@ -748,9 +742,7 @@ full:
  * never be probed beats a pair that silently never works. */
 static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 {
-	static const char *names[] = {
-			[PROTO_UDP] = "udp", [PROTO_TCP] = "tcp", [PROTO_TLS] = "tls"};
-
+	const char *tr = ha_transports[ha_proto_transport(m->proto)].name;
 	struct socket_info **list, *si;
 
 	if(_ha_probe_sock != NULL
@@ -761,8 +753,8 @@ static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 				"probe_socket %.*s cannot probe a member over %s and IPv%d: "
 				"all members must use its transport and address family (or "
 				"leave probe_socket unset)",
-				_ha_probe_sock->sock_str.len, _ha_probe_sock->sock_str.s,
-				names[m->proto], m->dst.s.sa_family == AF_INET6 ? 6 : 4);
+				_ha_probe_sock->sock_str.len, _ha_probe_sock->sock_str.s, tr,
+				m->dst.s.sa_family == AF_INET6 ? 6 : 4);
 		return -1;
 	}
 	/* at start-up the sockets are not open yet (get_send_socket() cannot
@@ -775,8 +767,7 @@ static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 	snprintf(err, errlen,
 			"no listen socket to probe it from (%s over IPv%d): add a "
 			"listen=%s:...%s",
-			names[m->proto], m->dst.s.sa_family == AF_INET6 ? 6 : 4,
-			names[m->proto],
+			tr, m->dst.s.sa_family == AF_INET6 ? 6 : 4, tr,
 			m->proto == PROTO_UDP ? "" : " (and disable_tcp=no)");
 	return -1;
 }
@@ -950,7 +941,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 			ha_fsm_init(&p->st->fsm, &fc, reliable, token_seed(now_ms, i),
 					now_ms, &acts);
 		}
-		h = hash_bytes(p->name.s, p->name.len, 0) & (nb - 1);
+		h = ha_fnv1a(p->name.s, p->name.len, 0) & (nb - 1);
 		p->next_by_name = t->name_buckets[h];
 		t->name_buckets[h] = i;
 	}
@@ -1028,7 +1019,7 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 			ha_dom_ent_t *e = &t->dom_ents[t->ndom_ents];
 			e->domain = p->domains[j];
 			e->pair = i;
-			h = hash_bytes(e->domain.s, e->domain.len, 1) & (nb - 1);
+			h = ha_fnv1a(e->domain.s, e->domain.len, 1) & (nb - 1);
 			e->next = t->dom_buckets[h];
 			t->dom_buckets[h] = t->ndom_ents++;
 		}
@@ -1048,7 +1039,7 @@ ha_pair_t *ha_table_by_name(ha_table_t *t, const str *name)
 
 	if(t == NULL || name == NULL || name->len <= 0)
 		return NULL;
-	i = t->name_buckets[hash_bytes(name->s, name->len, 0) & (t->nbuckets - 1)];
+	i = t->name_buckets[ha_fnv1a(name->s, name->len, 0) & (t->nbuckets - 1)];
 	for(; i >= 0; i = t->pairs[i].next_by_name) {
 		if(t->pairs[i].name.len == name->len
 				&& memcmp(t->pairs[i].name.s, name->s, name->len) == 0)
@@ -1064,7 +1055,7 @@ ha_pair_t *ha_table_by_domain(ha_table_t *t, const str *host)
 
 	if(t == NULL || host == NULL || host->len <= 0)
 		return NULL;
-	i = t->dom_buckets[hash_bytes(host->s, host->len, 1) & (t->nbuckets - 1)];
+	i = t->dom_buckets[ha_fnv1a(host->s, host->len, 1) & (t->nbuckets - 1)];
 	for(; i >= 0; i = e->next) {
 		e = &t->dom_ents[i];
 		if(e->domain.len == host->len

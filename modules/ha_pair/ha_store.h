@@ -194,6 +194,10 @@ int ha_store_refresh(char *err, size_t errlen);
  * pinned. Returns how many replaced tables are still kept. */
 int ha_store_reap(int64_t now_ms);
 
+/* The transport (ha_transports[]) of a Kamailio protocol (PROTO_UDP, ...);
+ * UDP for any other. Can't fail. */
+ha_transport_t ha_proto_transport(int proto);
+
 /* Resolve every member of cfg (host names through DNS) and check there is
  * a listen socket to probe each from. It may wait on DNS: call it with no
  * lock held. Returns cfg->npairs * HA_ROLE_COUNT members in private memory

@@ -110,7 +110,7 @@ static void check_uri(const ha_uri_t *u, const char *host, int port,
 {
 	ck_assert_str_eq(u->host, host);
 	ck_assert_int_eq(u->port, port);
-	ck_assert_str_eq(ha_transport_names[u->transport], ha_transport_names[tr]);
+	ck_assert_str_eq(ha_transports[u->transport].name, ha_transports[tr].name);
 	ck_assert_int_eq(u->transport_set, tr_set);
 	ck_assert_int_eq(u->is_ip, is_ip);
 	ck_assert_int_eq(u->is_ipv6, is_ipv6);
@@ -1146,11 +1146,45 @@ START_TEST(test_name_valid)
 }
 END_TEST
 
-START_TEST(test_transport_names)
+/* The one transport table: what the URI parser accepts, the Via and SRV
+ * names the resolver and prober use, the default ports. */
+START_TEST(test_transport_table)
 {
-	ck_assert_str_eq(ha_transport_names[HA_TR_UDP], "udp");
-	ck_assert_str_eq(ha_transport_names[HA_TR_TCP], "tcp");
-	ck_assert_str_eq(ha_transport_names[HA_TR_TLS], "tls");
+	static const struct
+	{
+		ha_transport_t tr;
+		const char *name, *via, *srv;
+		int port;
+	} t[] = {
+			{HA_TR_UDP, "udp", "UDP", "_sip._udp.", 5060},
+			{HA_TR_TCP, "tcp", "TCP", "_sip._tcp.", 5060},
+			{HA_TR_TLS, "tls", "TLS", "_sips._tcp.", 5061},
+	};
+	char err[HA_ERR_MAX], uri[64];
+	ha_uri_t u;
+	size_t i;
+
+	ck_assert_int_eq(HA_TR_COUNT, 3);
+	for(i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ck_assert_str_eq(ha_transports[t[i].tr].name, t[i].name);
+		ck_assert_str_eq(ha_transports[t[i].tr].via, t[i].via);
+		ck_assert_str_eq(ha_transports[t[i].tr].srv, t[i].srv);
+		ck_assert_int_eq(ha_transports[t[i].tr].port, t[i].port);
+		/* every name in the table is one the parser takes, and no port
+		 * in the URI means the table's */
+		snprintf(uri, sizeof(uri), "sip:10.0.0.1;transport=%s", t[i].name);
+		ck_assert_msg(ha_uri_parse(uri, &u, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_int_eq(u.transport, t[i].tr);
+		ck_assert_int_eq(u.port, 0);
+		ck_assert_int_eq(ha_uri_port(&u), t[i].port);
+	}
+	ck_assert_msg(
+			ha_uri_parse("sips:h.example.com:5070", &u, err, sizeof(err)) == 0,
+			"%s", err);
+	ck_assert_int_eq(ha_uri_port(&u), 5070);
+	ck_assert_msg(ha_uri_parse("sips:h.example.com", &u, err, sizeof(err)) == 0,
+			"%s", err);
+	ck_assert_int_eq(ha_uri_port(&u), 5061);
 }
 END_TEST
 
@@ -1203,7 +1237,7 @@ static Suite *ha_config_suite(void)
 	tcase_add_test(tc, test_uri_parse_valid);
 	tcase_add_test(tc, test_uri_parse_invalid);
 	tcase_add_test(tc, test_name_valid);
-	tcase_add_test(tc, test_transport_names);
+	tcase_add_test(tc, test_transport_table);
 	suite_add_tcase(s, tc);
 
 	return s;
