@@ -23,6 +23,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/apt-src.sh
+. "$top/scripts/apt-src.sh"
 d60="$top/build/6.0"
 K60_DEBVER=${K60_DEBVER:-6.0.1-1+deb13u1}
 K60_SUITE=${K60_SUITE:-trixie}
@@ -60,25 +62,8 @@ src_stamp="$d60/.src-$K60_DEBVER"
 if [ ! -f "$src_stamp" ]; then
 	echo "deps 6.0: fetching Debian's source of kamailio $K60_DEBVER ($K60_SUITE)"
 	rm -rf "$apt"
-	mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/src"
-	cat >"$apt/sources.list.d/ha_pair-src-$K60_SUITE.sources" <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $K60_SUITE $K60_SUITE-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: $K60_SUITE-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-	aptopts=(-o Dir::Etc::SourceList=/dev/null
-		-o "Dir::Etc::SourceParts=$apt/sources.list.d"
-		-o "Dir::State::Lists=$apt/lists"
-		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
-		-o APT::Sandbox::User=root)
+	mkdir -p "$apt/src"
+	apt_src_setup "$apt" "$K60_SUITE" -o APT::Sandbox::User=root
 	apt-get "${aptopts[@]}" update -qq
 	# fails on the .asc the mirror does not have; what it did fetch is
 	# checked below (a file missing stops there)

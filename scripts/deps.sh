@@ -13,6 +13,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/apt-src.sh
+. "$top/scripts/apt-src.sh"
 build="$top/build"
 target=${1:-5.6}
 case "$target" in
@@ -69,26 +71,9 @@ src="$build/kamailio-$upver"
 stamp="$build/.kamailio-src-$ver"
 if [ ! -f "$stamp" ]; then
 	echo "deps: fetching Debian's source of kamailio $ver"
-	mkdir -p "$build/apt/sources.list.d" "$build/apt/lists/partial" "$build/apt/src"
-	# deb-src entries from the system's deb entries, in a private list
+	# deb-src entries for the system's own suite, in a private list
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-	cat >"$build/apt/sources.list.d/ha_pair-src.sources" <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $codename $codename-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: $codename-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-	aptopts=(-o Dir::Etc::SourceList=/dev/null
-		-o "Dir::Etc::SourceParts=$build/apt/sources.list.d"
-		-o "Dir::State::Lists=$build/apt/lists"
-		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
+	apt_src_setup "$build/apt" "$codename"
 	apt-get "${aptopts[@]}" update -qq
 	rm -rf "$build/apt/src" "$src"
 	mkdir -p "$build/apt/src"

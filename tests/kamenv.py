@@ -43,3 +43,13 @@ def load():
     out["target"] = (os.environ.get("HA_KAMAILIO")
                      or f"{out['version'][0]}.{out['version'][1]}")
     return out
+
+
+# what the tests and benchmarks use, read once on import
+_ENV = load()
+KAMAILIO = str(_ENV["KAMAILIO_BIN"])
+KAMCMD = str(_ENV["KAMCMD"])
+KAMAILIO_MODDIR = _ENV["KAMAILIO_MODDIR"]  # that kamailio's own modules
+MODULE = _ENV["HA_PAIR_SO"]  # ha_pair built for it
+KAMAILIO_VERSION = _ENV["version"]  # (major, minor, patch)
+KAMAILIO_TARGET = _ENV["target"]  # 5.6 or 6.0, as make calls it

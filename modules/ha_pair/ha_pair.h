@@ -59,6 +59,58 @@ extern ha_prober_shm_t *_ha_prober;
 int ha_load(char *err, size_t errlen, ha_load_stats_t *ls, int events);
 void ha_start_events(void);
 
+/* ha_route.c */
+extern str _ha_passive_methods;
+extern str _ha_member_trust;
+/* Parse passive_methods and member_trust, bind rr (when loaded). */
+int ha_route_mod_init(void);
+/* ha_route() / ha_route(pair) (SPEC 3; name NULL without argument):
+ * 1 $du is the pair's active member; 2 the request came from a pair member
+ * (passive switchover applied, X-Genesys-Route obeyed); -1 no pair; -2 no
+ * active member right now; -3 an error. */
+int ha_route_request(struct sip_msg *msg, str *name);
+/* The name of the pair ha_route() found for msg (pointing into this
+ * process's memory until the next request), or -1 when it found none. */
+int ha_route_found(const struct sip_msg *msg, str *name);
+/* The pair ha_route() sent the current transaction's request to, when it
+ * remembered it (a pair with a member address shared with another pair),
+ * or NULL. */
+ha_pair_t *ha_route_remembered(ha_table_t *t);
+/* Add p's pair tag to the Record-Route of msg (with rr loaded). */
+void ha_route_tag(struct sip_msg *msg, ha_pair_t *p);
+
+/* ha_xgr.c */
+/* Remove every X-Genesys-Route header of msg. When uri is not NULL, the
+ * first one's URI goes there. Returns 1 when that URI is valid, 0 when
+ * there is no such header, -1 on a malformed value or a parse error (it is
+ * removed all the same). */
+int ha_xgr_take(struct sip_msg *msg, str *uri);
+
+/* ha_failover.c */
+/* ha_failover() (SPEC 3), in a failure_route. Returns 1 with $du set to
+ * the member to retry on; 0 when the transaction waits for a verdict (it
+ * is suspended: the script ends here, and tm runs this failure route again
+ * with the verdict) or when it answered the caller itself; -1 when the
+ * failure is none of its business (not a pair member, not a member's
+ * failure, canceled); -2 when there is no member to retry on (held); -3 on
+ * an internal error. */
+int ha_failover_request(struct sip_msg *msg);
+/* ha_wait(): in a request_route after ha_route() returned -2, the request
+ * waits (its transaction suspended, no worker held) until the pair has an
+ * active member, then tm runs the failure route armed with t_on_failure(),
+ * where ha_failover() sets $du to that member (1); at the bound, or over
+ * the pair's cap, ha_failover() / ha_wait() answer 503 themselves. Returns
+ * 0 when it waits (the script ends), 1 when the pair has an active member
+ * already ($du set), -1 for an ACK or CANCEL (they never wait), -2 when it
+ * cannot wait (the cap: the caller is answered 503 by the script), -3 on
+ * an error (no ha_route() before, no failure route armed). */
+int ha_wait_request(struct sip_msg *msg);
+
+/* ha_store.c */
+/* The "ha_pair dns" process's timer: every dns_refresh seconds, resolve
+ * member host names again, and swap in new addresses when they changed. */
+void ha_store_refresh_timer(unsigned int ticks, void *param);
+
 /* ha_probe.c */
 int ha_probe_mod_init(void);
 int ha_probe_fork(void);

@@ -12,6 +12,7 @@
 #define HA_WAIT_MAX_MS 30000  /* callers give up at 32 s (Timer F) */
 
 extern struct tm_binds _ha_tmb;
+extern int _ha_tm_loaded;	/* tm is loaded and _ha_tmb bound */
 extern int _ha_max_wait;	/* ms, 0: 2 x oos-force + margin */
 extern int _ha_wait_cap;	/* per pair */
 extern int _ha_retry_after; /* s, in the 503s ha_pair sends */

@@ -49,15 +49,12 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "tests"))
-import kamenv  # noqa: E402
+from kamenv import (KAMAILIO, KAMAILIO_TARGET, KAMAILIO_VERSION,  # noqa
+                    KAMCMD, MODULE)
+import harness  # noqa: E402 (processes and ports: with the e2e tests)
+from harness import cpu_seconds, group_pids, port_free  # noqa: E402
 
 BENCH = TOP / "tests" / "bench"
-_ENV = kamenv.load()
-KAMAILIO = str(_ENV["KAMAILIO_BIN"])
-KAMCMD = str(_ENV["KAMCMD"])
-MODULE = _ENV["HA_PAIR_SO"]
-KAMAILIO_VERSION = _ENV["version"]
-KAMAILIO_TARGET = _ENV["target"]
 # each version's own working folder (5.6's where it always was)
 WORK = TOP / "build" / ("bench" if KAMAILIO_TARGET == "5.6"
                         else f"{KAMAILIO_TARGET}/bench")
@@ -91,95 +88,20 @@ def log(msg):
 
 # --------------------------------------------------------------- processes
 
-class Procs:
-    """Processes of one measurement, stopped by PID (and process group)."""
+class Procs(harness.Procs):
+    """harness.Procs, with time for a kamailio under valgrind to write its
+    figures on the way out."""
 
-    def __init__(self):
-        self.procs = []
-
-    def start(self, args, logfile, cwd=None, env=None):
-        f = open(logfile, "ab")
-        p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, cwd=cwd, env=env,
-                             start_new_session=True)
-        f.close()
-        self.procs.append(p)
-        return p
-
-    def stop(self, p, sig=None, wait=10.0):
-        if p.poll() is not None:
-            return
-        sig = sig or getattr(p, "stop_sig", signal.SIGTERM)
-        for s in (signal.SIGCONT, sig):
-            try:
-                os.kill(p.pid, s)
-            except ProcessLookupError:
-                return
-        try:
-            p.wait(wait)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-
-    def stop_all(self):
-        for p in reversed(self.procs):
-            self.stop(p)
-        for p in self.procs:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        self.procs = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop_all()
+    STOP_WAIT = 10.0
 
 
-def port_free(ip, port, kind=socket.SOCK_DGRAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def require_free(ip, port, proto="udp", grace=5.0):
+    """Stop the benchmark, saying why, when another program holds
+    ip:port (harness.require_free)."""
     try:
-        s.bind((ip, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def require_free(ip, port, kind=socket.SOCK_DGRAM, grace=5.0):
-    deadline = time.time() + grace
-    while not port_free(ip, port, kind):
-        if time.time() > deadline:
-            sys.exit(f"bench: {ip}:{port} is taken by another program (a "
-                     f"kamailio service?): stop it and run again")
-        time.sleep(0.05)
-
-
-def cpu_seconds(pid):
-    """CPU time a process has used, in seconds, from the scheduler's own
-    nanosecond account (/proc/PID/schedstat); None when it is gone."""
-    try:
-        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        return None
-
-
-def group_pids(pgid):
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(f[2]) == pgid:
-            out.append(int(d.name))
-    return out
+        harness.require_free(ip, port, proto, grace)
+    except harness.PortTaken as e:
+        sys.exit(f"bench: {e}")
 
 
 def group_cpu(pgid):
@@ -252,8 +174,8 @@ class Kamailio:
 
 def sipp_server(procs, wd, name, ip, port, transport="u1", trace=True,
                 scenario="uas.xml"):
-    require_free(ip, port, socket.SOCK_DGRAM if transport == "u1"
-                 else socket.SOCK_STREAM)
+    proto = "udp" if transport == "u1" else "tcp"
+    require_free(ip, port, proto)
     msgs = wd / f"{name}.msgs"
     args = ["sipp", "-sf", str(BENCH / scenario), "-i", ip, "-p", str(port),
             "-t", transport, "-nostdin", "-max_recv_loops", "10000"]
@@ -262,8 +184,7 @@ def sipp_server(procs, wd, name, ip, port, transport="u1", trace=True,
     p = procs.start(args, wd / f"{name}.out", cwd=wd)
     p.stop_sig = signal.SIGKILL  # its trace is written as it goes
     deadline = time.time() + 5
-    kind = socket.SOCK_DGRAM if transport == "u1" else socket.SOCK_STREAM
-    while port_free(ip, port, kind) and p.poll() is None:
+    while port_free(ip, port, proto) and p.poll() is None:
         if time.time() > deadline:
             break
         time.sleep(0.02)
@@ -555,8 +476,8 @@ def switch_round(st, k, wd):
             d = {"MODE_DS": None, "DS_BY_USER": None, "DS_LIST": f'"{dl}"',
                  "PAIRS_FILE": '""', "CHILDREN": 2,
                  "DS_PING_INTERVAL": st["ping"], "FR_TIMER": st["fr"]}
-        kam = Kamailio(procs, wd, d, alloc="tlsf",
-                       listen_tcp=transport == "tcp")
+        Kamailio(procs, wd, d, alloc="tlsf",
+                 listen_tcp=transport == "tcp")
         # ready: every primary answered a probe or a ping
         deadline = time.time() + 15
         while not all(arrivals(p.msgs, "OPTIONS") for p in ps):

@@ -280,7 +280,7 @@ def render(res, work, costs=None):
                 rows.append((f"`{kind}`", fmt(int(n)), fmt(v),
                              f"{(v / base - 1) * 100:+.2f} %"))
         L.append(table(["lookup", "pairs", "instructions / request",
-                        f"vs the smallest table"], rows))
+                        "vs the smallest table"], rows))
 
     if res.get("switch"):
         L.append("\n## 2. Time to switch\n")

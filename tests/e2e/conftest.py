@@ -10,9 +10,7 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -22,21 +20,20 @@ import pytest
 
 TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "tests"))
-import kamenv  # noqa: E402
-from faults import ProbedMember  # noqa: E402 (one SIP reply builder)
+from kamenv import (KAMAILIO, KAMAILIO_MODDIR, KAMAILIO_TARGET,  # noqa
+                    KAMAILIO_VERSION, KAMCMD, MODULE)
+from faults import ProbedMember, Uac  # noqa: E402 (one SIP reply builder)
+import harness  # noqa: E402 (processes, ports, waits: with the benchmarks)
+# the tests import these from here
+from harness import (Procs, listening, parse_kamcmd, port_free,  # noqa
+                     wait_until)
 
-_ENV = kamenv.load()
-KAMAILIO = str(_ENV["KAMAILIO_BIN"])
-KAMCMD = str(_ENV["KAMCMD"])
-# that kamailio's own module folder (tm.so, tls.so, ...)
-KAMAILIO_MODDIR = _ENV["KAMAILIO_MODDIR"]
-MODULE = _ENV["HA_PAIR_SO"]
-# (major, minor, patch) of KAMAILIO; KAMAILIO_TARGET: 5.6 or 6.0 (make's)
-KAMAILIO_VERSION = _ENV["version"]
-KAMAILIO_TARGET = _ENV["target"]
 CFG = TOP / "config" / "kamailio.cfg"
 SIPP = TOP / "tests" / "sipp"
 LOGS = TOP / "tests" / "e2e" / "logs"
+BAD_MEMBER_CFG = TOP / "tests" / "e2e" / "bad_member.cfg"
+# the /etc/hosts of hosts_netns: ha-primary.test at {ip}
+HOSTS = "127.0.0.1 localhost\n{ip} ha-primary.test\n"
 # make SANITIZE=1 test: the module is built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (gcc's runtimes), which must be loaded first
 # into Debian's kamailio, that is not built with them
@@ -83,124 +80,13 @@ def sanitizer_reports(logdir, logs=()):
     return found
 
 
-def port_free(ip, port, proto="udp"):
-    """Can ip:port be bound? (tells a busy port from a failure of ours)"""
-    fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-    s = socket.socket(fam, kind)
-    if kind == socket.SOCK_STREAM:
-        # connections of an earlier test in TIME_WAIT do not make it busy
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind((ip, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def listening(ip, port, proto="udp", netns=None):
-    """Is ip:port bound by some program? In a network namespace, as its
-    ss says; here, by trying to bind it."""
-    if not netns:
-        return not port_free(ip, port, proto)
-    addr = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-    r = subprocess.run(["ip", "netns", "exec", netns, "ss",
-                        "-Hln" + ("u" if proto == "udp" else "t"), "src",
-                        addr], capture_output=True, text=True, timeout=5)
-    return bool(r.stdout.strip())
-
-
-def wait_until(pred, timeout, step=0.02):
-    """Poll pred() until true; returns the seconds it took, or None.
-    Tests check the result one way: `assert kam.wait(...) is not None`
-    (a bare assert would take an instant success, 0.0 s, for a
-    failure)."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if pred():
-            return time.monotonic() - t0
-        time.sleep(step)
-    return None
-
-
 def require_free(ip, port, proto="udp", grace=3.0):
-    """Fail, saying so plainly, when another program holds ip:port (a
-    process of the previous test may take a moment to let it go)."""
-    deadline = time.time() + grace
-    while not port_free(ip, port, proto) and time.time() < deadline:
-        time.sleep(0.05)
-    if not port_free(ip, port, proto):
-        pytest.fail(f"{proto} port {ip}:{port} is already taken by another "
-                    f"program (a kamailio service?): stop it and run again")
-
-
-def parse_kamcmd(text):
-    """kamcmd's print of RPC structs and arrays -> a list of dicts/lists."""
-    stack = [([], None)]  # (items, key of this container in its parent)
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        if line == "}":
-            items, key = stack.pop()
-            if items and all(k is not None for k, _ in items):
-                value = dict(items)
-            else:
-                value = [v for _, v in items]
-            stack[-1][0].append((key, value))
-        elif line == "{" or line.endswith(": {"):
-            stack.append(([], None if line == "{" else line[:-3]))
-        elif ":" in line:
-            k, _, v = line.partition(":")
-            stack[-1][0].append((k, v.strip()))
-        else:
-            stack[-1][0].append((None, line))
-    return [v for _, v in stack[0][0]]
-
-
-class Procs:
-    """Processes of one test, stopped by PID at its end."""
-
-    def __init__(self):
-        self.procs = []
-        self.kamailio_logs = []
-
-    def start(self, args, log, netns=None, cwd=None, env=None):
-        if netns:
-            args = ["ip", "netns", "exec", netns] + args
-        f = open(log, "ab")
-        p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, cwd=cwd, env=env,
-                             start_new_session=True)
-        f.close()
-        self.procs.append(p)
-        return p
-
-    def stop(self, p, sig=signal.SIGTERM, wait=5.0):
-        if p.poll() is not None:
-            return
-        for s in (signal.SIGCONT, sig):
-            try:
-                os.kill(p.pid, s)
-            except ProcessLookupError:
-                return
-        try:
-            p.wait(wait)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-
-    def stop_all(self):
-        for p in reversed(self.procs):
-            self.stop(p)
-        # whatever the sessions left (kamailio's children) goes too
-        for p in self.procs:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+    """Fail the test, saying so plainly, when another program holds
+    ip:port (harness.require_free)."""
+    try:
+        harness.require_free(ip, port, proto, grace)
+    except harness.PortTaken as e:
+        pytest.fail(str(e))
 
 
 class Peer:
@@ -315,6 +201,12 @@ class Kamailio:
         """wait_until(pred, timeout, step)."""
         return wait_until(pred, timeout, step)
 
+    def stats(self):
+        """Every ha_pair statistic: {name: value}."""
+        out = self.rpc("stats.get_statistics", "ha_pair:").stdout
+        return {k: int(v) for k, v in re.findall(r"ha_pair:(\w+) = (\d+)",
+                                                 out)}
+
     def stat(self, name):
         out = self.rpc("stats.get_statistics", "ha_pair:").stdout
         m = re.search(rf"ha_pair:{name} = (\d+)", out)
@@ -334,7 +226,7 @@ class Kamailio:
         self.proc.wait(5)
 
 
-class UdpMember:
+class UdpMember(harness.Served):
     """A promoted member on a UDP address (a real socket): it sends a
     request to the proxy from its own address and port, and answers the
     proxy's OPTIONS with 200, as a serving member does. (A sipp cannot both
@@ -344,29 +236,19 @@ class UdpMember:
     def __init__(self, ip, port, answers=True, far="127.0.0.5:5060"):
         self.far = far
         self.answers = answers  # False: a forger (it cannot answer)
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind((ip, port))
-        self.s.settimeout(0.05)
         self.ip, self.port = ip, port
         self.options = 0
         self.codes = []
-        self.running = True
-        self.t = threading.Thread(target=self.loop, daemon=True)
-        self.t.start()
+        self.serve(ip, port)
 
-    def loop(self):
-        while self.running:
-            try:
-                data, addr = self.s.recvfrom(65535)
-            except (socket.timeout, OSError):
-                continue
-            text = data.decode(errors="replace")
-            if text.startswith("OPTIONS "):
-                self.options += 1
-                if self.answers:
-                    self.s.sendto(ProbedMember.reply(text, 200).encode(), addr)
-            elif text.startswith("SIP/2.0 "):
-                self.codes.append(int(text[8:11]))
+    def handle(self, data, addr):
+        text = data.decode(errors="replace")
+        if text.startswith("OPTIONS "):
+            self.options += 1
+            if self.answers:
+                self.s.sendto(ProbedMember.reply(text, 200).encode(), addr)
+        elif text.startswith("SIP/2.0 "):
+            self.codes.append(int(text[8:11]))
 
     def send(self, user, proxy=("127.0.0.1", 5060)):
         me = f"{self.ip}:{self.port}"
@@ -380,11 +262,6 @@ class UdpMember:
                f"CSeq: 1 MESSAGE\r\n"
                f"Content-Length: 0\r\n\r\n")
         self.s.sendto(req.encode(), proxy)
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.s.close()
 
 
 @pytest.fixture
@@ -435,15 +312,18 @@ def send_request(procs, logdir, src_ip, src_port, method="MESSAGE",
 
 def pairs_xml(pairs):
     """pairs: list of (name, primary_uri, backup_uri, attrs dict), each
-    optionally followed by a list of the pair's domains"""
+    optionally followed by a list of the pair's domains; the attrs key
+    "domains" (a list) gives domains too."""
     out = ["<ha_pairs>"]
-    for name, pri, bak, attrs, *domains in pairs:
-        a = "".join(f' {k}="{v}"' for k, v in attrs.items())
+    for name, pri, bak, attrs, *more in pairs:
+        a = "".join(f' {k}="{v}"' for k, v in attrs.items()
+                    if k != "domains")
         out.append(f'  <pair name="{name}"{a}>')
         out.append(f'    <primary uri="{pri}"/>')
         out.append(f'    <backup uri="{bak}"/>')
-        for d in (domains[0] if domains else ()):
-            out.append(f"    <domain>{d}</domain>")
+        domains = list(attrs.get("domains", ())) + list(more[0] if more
+                                                        else ())
+        out += [f"    <domain>{d}</domain>" for d in domains]
         out.append("  </pair>")
     out.append("</ha_pairs>")
     return "\n".join(out) + "\n"
@@ -485,28 +365,11 @@ def dnsns():
     /etc/resolv.conf (bind-mounted by ip netns exec from /etc/netns/<name>/)
     names a DNS server on 127.0.0.1:53 in it, that the test starts. The
     host's resolv.conf is never touched."""
-    name = f"hastall{os.getpid()}"
-    etc = Path("/etc/netns") / name
-    etc.mkdir(parents=True, exist_ok=True)
-    (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n"
-                                     "options timeout:10 attempts:1\n")
-    (etc / "hosts").write_text("127.0.0.1 localhost\n")
-    try:
-        yield from _own_netns(name)
-    finally:
-        shutil.rmtree(etc, ignore_errors=True)
-
-
-def _own_netns(name):
-    """Make network namespace name with its loopback up, yield it, and
-    delete it (a fixture's body)."""
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set",
-                        "lo", "up"], check=True)
+    with harness.netns("hastall", etc={
+            "resolv.conf": "nameserver 127.0.0.1\noptions timeout:10 "
+                           "attempts:1\n",
+            "hosts": "127.0.0.1 localhost\n"}) as name:
         yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name])
 
 
 @pytest.fixture
@@ -515,7 +378,8 @@ def netns():
     id), with its loopback up: every 127.x address is there, apart from the
     host's, and nftables rules made there touch nothing else. Deleted at
     teardown."""
-    yield from _own_netns(f"hatest{os.getpid()}")
+    with harness.netns("hatest") as name:
+        yield name
 
 
 def dnsmasq(procs, logdir, ns, records):
@@ -669,6 +533,46 @@ def sipp_uac(procs, logdir, name, scenario, target, src=("127.0.0.10", 5090),
         args += ["-key", k, str(v)]
     return procs.start(args + [target], logdir / f"{name}.out", netns=netns,
                        cwd=logdir), msgs
+
+
+@pytest.fixture
+def uacs():
+    made = []
+
+    def make(ip, port=5070):
+        u = Uac(ip, port)
+        made.append(u)
+        return u
+    yield make
+    for u in made:
+        u.close()
+
+
+def bad_member(procs, logdir, ip="127.0.0.2"):
+    """A real SIP server as a pair member (bad_member.cfg, Debian's
+    kamailio): 200 to every request but those marked X-Test: ignore or
+    X-Test: 503 (answered 503 with Retry-After: 7)."""
+    d = logdir / f"member-{ip}"
+    d.mkdir()
+    return Kamailio(procs, d, "", cfg=BAD_MEMBER_CFG, listen=f"udp:{ip}:5060")
+
+
+@pytest.fixture
+def pki(logdir):
+    """tlskit.make_pki: a CA with certificates for primary, backup and
+    proxy, and a rogue CA with one."""
+    from tlskit import make_pki
+    return make_pki(logdir)
+
+
+@pytest.fixture
+def hosts_netns():
+    """A network namespace of the test's own whose /etc/hosts (a file the
+    test may rewrite: the second item) names ha-primary.test, at 127.0.0.2
+    first."""
+    with harness.netns("hadns", etc={"hosts": HOSTS.format(ip="127.0.0.2")}
+                       ) as name:
+        yield name, harness.netns_etc(name) / "hosts"
 
 
 @pytest.fixture

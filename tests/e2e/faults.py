@@ -11,6 +11,8 @@ import threading
 import time
 from collections import Counter
 
+from harness import Served, note
+
 MSG = ("MESSAGE {ruri} SIP/2.0\r\n"
        "Via: SIP/2.0/UDP {ip}:{port};branch=z9hG4bK{cid};rport\r\n"
        "From: <sip:caller@{ip}:{port}>;tag={cid}\r\n"
@@ -159,8 +161,7 @@ def failed(recs):
 
 def report(logdir, line):
     """One line of the fault matrix's results (tests/e2e/logs)."""
-    with open(logdir.parent / "fault_matrix.txt", "a") as f:
-        f.write(line.rstrip() + "\n")
+    note(logdir, "fault_matrix.txt", line)
     print(line)
 
 
@@ -215,7 +216,7 @@ class Netns:
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
 
 
-class ProbedMember:
+class ProbedMember(Served):
     """A pair member on a real UDP socket that keeps what each probe
     showed on arrival: [(monotonic time, source (ip, port), Call-ID,
     From header)] in `probes`. It answers every OPTIONS with `code` (None:
@@ -224,45 +225,35 @@ class ProbedMember:
 
     def __init__(self, ip, port=5060, code=200, delay=0.0):
         self.code, self.delay = code, delay
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind((ip, port))
-        self.s.settimeout(0.05)
         self.probes = []
         self.replied = 0
         self.lock = threading.Lock()
-        self.running = True
         self.timers = []
-        self.t = threading.Thread(target=self._loop, daemon=True)
-        self.t.start()
+        self.serve(ip, port)
 
     @staticmethod
     def _header(text, name):
         m = re.search(rf"^{name}:[ \t]*(.*?)\r?$", text, re.M | re.I)
         return m.group(1) if m else None
 
-    def _loop(self):
-        while self.running:
-            try:
-                data, addr = self.s.recvfrom(65535)
-            except (socket.timeout, OSError):
-                continue
-            now = time.monotonic()
-            text = data.decode(errors="replace")
-            if not text.startswith("OPTIONS "):
-                continue
-            with self.lock:
-                self.probes.append((now, addr, self._header(text, "Call-ID"),
-                                    self._header(text, "From")))
-            code = self.code
-            if code is None:
-                continue
-            reply = self.reply(text, code).encode()
-            if self.delay > 0:
-                t = threading.Timer(self.delay, self._send, (reply, addr))
-                self.timers.append(t)
-                t.start()
-            else:
-                self._send(reply, addr)
+    def handle(self, data, addr):
+        now = time.monotonic()
+        text = data.decode(errors="replace")
+        if not text.startswith("OPTIONS "):
+            return
+        with self.lock:
+            self.probes.append((now, addr, self._header(text, "Call-ID"),
+                                self._header(text, "From")))
+        code = self.code
+        if code is None:
+            return
+        reply = self.reply(text, code).encode()
+        if self.delay > 0:
+            t = threading.Timer(self.delay, self._send, (reply, addr))
+            self.timers.append(t)
+            t.start()
+        else:
+            self._send(reply, addr)
 
     def _send(self, reply, addr):
         try:
@@ -298,11 +289,9 @@ class ProbedMember:
         return out
 
     def close(self):
-        self.running = False
         for t in self.timers:
             t.cancel()
-        self.t.join(2)
-        self.s.close()
+        Served.close(self)
 
 
 def sip_request(text, src, proxy=("127.0.0.1", 5060), timeout=5.0):
@@ -326,3 +315,95 @@ def sip_request(text, src, proxy=("127.0.0.1", 5060), timeout=5.0):
         return None
     finally:
         s.close()
+
+
+class Uac(Served):
+    """A raw SIP client on a UDP address: sends requests and keeps every
+    reply it gets, with its arrival time."""
+
+    def __init__(self, ip, port=5070, proxy=("127.0.0.1", 5060)):
+        self.ip, self.port, self.proxy = ip, port, proxy
+        self.replies = []  # (monotonic time, text)
+        self.lock = threading.Lock()
+        self.serve(ip, port, sndbuf=1 << 20)
+
+    def handle(self, data, addr):
+        with self.lock:
+            self.replies.append((time.monotonic(),
+                                 data.decode(errors="replace")))
+
+    def request(self, method, cid, ruri="sip:alice@127.0.0.1:5060",
+                headers=(), to_tag=None, branch=None, cseq=1, body="hello",
+                pad=0):
+        """Send a request; returns its send time. pad: a header of that
+        many bytes (X-Pad)."""
+        me = f"{self.ip}:{self.port}"
+        branch = branch or f"z9hG4bK{cid}"
+        to = f"<{ruri}>" + (f";tag={to_tag}" if to_tag else "")
+        lines = [f"{method} {ruri} SIP/2.0",
+                 f"Via: SIP/2.0/UDP {me};branch={branch};rport",
+                 f"From: <sip:caller@{me}>;tag=f{cid}", f"To: {to}",
+                 f"Call-ID: {cid}", f"CSeq: {cseq} {method}",
+                 "Max-Forwards: 70", f"Contact: <sip:caller@{me}>"]
+        lines += list(headers)
+        if pad:
+            lines.append("X-Pad: " + "x" * pad)
+        if body:
+            lines += ["Content-Type: text/plain",
+                      f"Content-Length: {len(body)}", "", body]
+        else:
+            lines += ["Content-Length: 0", "", ""]
+        t = time.monotonic()
+        self.s.sendto("\r\n".join(lines).encode(), self.proxy)
+        return t
+
+    def final(self, cid, method, timeout):
+        """(code, text, arrival time) of the first final reply to cid's
+        method, or (None, None, None) after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        pat = re.compile(r"^SIP/2\.0 (\d{3})")
+        while time.monotonic() < deadline:
+            with self.lock:
+                for t, text in self.replies:
+                    m = pat.match(text)
+                    if (m and int(m.group(1)) >= 200
+                            and re.search(rf"^Call-ID: *{re.escape(cid)}\r?$",
+                                          text, re.M)
+                            and re.search(rf"^CSeq: *\d+ {method}\r?$", text,
+                                          re.M)):
+                        return int(m.group(1)), text, t
+            time.sleep(0.005)
+        return None, None, None
+
+    def got(self, cid, code):
+        with self.lock:
+            return any(text.startswith(f"SIP/2.0 {code} ")
+                       and f"Call-ID: {cid}" in text
+                       for _, text in self.replies)
+
+
+class Watch:
+    """Polls ha_pair.show every 20 ms in a thread: every (state, active)
+    seen, and the time it was first seen."""
+
+    def __init__(self, kam, name="sipserver1"):
+        self.kam, self.name = kam, name
+        self.seen = {}
+        self.running = True
+        self.t = threading.Thread(target=self._loop, daemon=True)
+        self.t.start()
+
+    def _loop(self):
+        while self.running:
+            try:
+                p = self.kam.show(self.name)
+                self.seen.setdefault((p["state"], p["active"]),
+                                     time.monotonic())
+            except Exception:
+                pass
+            time.sleep(0.02)
+
+    def stop(self):
+        self.running = False
+        self.t.join(3)
+        return set(self.seen)

@@ -4,7 +4,6 @@ primary frozen and the switch done, the caller's BYE reaches the backup.
 Once through the pair tag in Record-Route, once without Record-Route (the
 R-URI is the primary's address)."""
 
-import subprocess
 import time
 
 import pytest

@@ -5,39 +5,15 @@ keeps its state. Runs in a network namespace of its own, whose /etc/hosts
 (bind-mounted by ip netns exec from /etc/netns/<name>/hosts) the test
 rewrites."""
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
-
-from conftest import Kamailio, Peer, pairs_xml
+from conftest import HOSTS, Kamailio, Peer, pairs_xml
 
 PAIRS = pairs_xml([("named", "sip:ha-primary.test:5060",
                     "sip:127.0.0.3:5060",
                     {"oos-check": "500ms", "oos-force": "300ms"})])
-HOSTS = "127.0.0.1 localhost\n{ip} ha-primary.test\n"
 
 
-@pytest.fixture
-def netns():
-    name = f"hadns{os.getpid()}"
-    etc = Path("/etc/netns") / name
-    etc.mkdir(parents=True, exist_ok=True)
-    (etc / "hosts").write_text(HOSTS.format(ip="127.0.0.2"))
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo",
-                        "up"], check=True)
-        yield name, etc / "hosts"
-    finally:
-        subprocess.run(["ip", "netns", "del", name])
-        shutil.rmtree(etc, ignore_errors=True)
-
-
-def test_member_follows_its_host_name(procs, logdir, netns):
-    ns, hosts = netns
+def test_member_follows_its_host_name(procs, logdir, hosts_netns):
+    ns, hosts = hosts_netns
     old = Peer(procs, logdir, "old-address", "127.0.0.2", netns=ns)
     new = Peer(procs, logdir, "new-address", "127.0.0.7", netns=ns)
     Peer(procs, logdir, "backup", "127.0.0.3", netns=ns)

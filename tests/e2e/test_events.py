@@ -8,12 +8,9 @@ import re
 import time
 
 from conftest import CFG, Kamailio, Peer, pairs_xml, parse_kamcmd
+from harness import events
 
 PRI, BAK = "sip:127.0.0.2:5060", "sip:127.0.0.3:5060"
-
-
-def events(kam, kind):
-    return re.findall(rf"ha_pair event {kind}: (.*)", kam.log_text())
 
 
 def test_switchover_down_up_events(procs, logdir):

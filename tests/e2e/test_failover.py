@@ -6,6 +6,7 @@ import random
 import time
 
 from conftest import Kamailio, Peer, pairs_xml, send_request
+from harness import member, note
 
 CHECK_MS, FORCE_MS = 1000, 500
 PRI, BAK = "sip:127.0.0.2:5060", "sip:127.0.0.3:5060"
@@ -13,10 +14,6 @@ ONE_PAIR = pairs_xml([("sipserver1", PRI, BAK,
                        {"oos-check": f"{CHECK_MS}ms",
                         "oos-force": f"{FORCE_MS}ms"})])
 CLIENT = ("127.0.0.10", 5090)
-
-
-def member(pair, role):
-    return next(m for m in pair["members"] if m["role"] == role)
 
 
 def start(procs, logdir):
@@ -59,8 +56,8 @@ def test_frozen_primary_switches_and_stays(procs, logdir):
                     10, step=0.01)
     bound = (2 * CHECK_MS + FORCE_MS + 300) / 1000.0
     assert took is not None, kam.show("sipserver1")
-    with open(logdir.parent / "switch_times.txt", "a") as f:
-        f.write(f"frozen primary -> backup: {took * 1000:.0f} ms\n")
+    note(logdir, "switch_times.txt",
+         f"frozen primary -> backup: {took * 1000:.0f} ms\n")
     assert took <= bound, f"switch took {took:.3f}s > {bound}s"
     p = kam.show("sipserver1")
     assert p["last_switchover_reason"] == "probe"

@@ -6,12 +6,12 @@ while the other member answers; without it, calls fail. Once with the
 primary failing, once with the backup active and failing."""
 
 import csv
-import threading
 import time
 
 import pytest
 
 from conftest import SIPP, TOP, Kamailio, Peer, pairs_xml
+from harness import note
 
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {"oos-check": "1s", "oos-force": "500ms"})])
@@ -60,10 +60,10 @@ def load_run(procs, logdir, failing, failover, lua=False):
     rc = caller.wait(60)
     ok, failed = final_counts(stats)
     p = kam.show("sipserver1")
-    with open(logdir.parent / "failover_load.txt", "a") as f:
-        f.write(f"{'lua: ' if lua else ''}{failing} frozen, "
-                f"ha_failover {'on' if failover else 'off'}"
-                f": {ok} calls ok, {failed} failed, sipp rc {rc}\n")
+    note(logdir, "failover_load.txt",
+         f"{'lua: ' if lua else ''}{failing} frozen, "
+         f"ha_failover {'on' if failover else 'off'}"
+         f": {ok} calls ok, {failed} failed, sipp rc {rc}\n")
     assert p["active"] == ("backup" if failing == "primary" else "primary")
     assert other.received("INVITE sip:") > 0
     if failover:
@@ -72,9 +72,9 @@ def load_run(procs, logdir, failing, failover, lua=False):
         assert int(p["waited"]) > 0, p
         assert (p["waiting"], p["wait_timeouts"], p["wait_rejected"]) == (
             "0", "0", "0"), p
-        with open(logdir.parent / "failover_load.txt", "a") as f:
-            f.write(f"  {p['waited']} transactions waited for the verdict, "
-                    f"0 at the bound\n")
+        note(logdir, "failover_load.txt",
+             f"  {p['waited']} transactions waited for the verdict, "
+             f"0 at the bound\n")
     return ok, failed, rc
 
 

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import Kamailio, Peer, pairs_xml
+from harness import events, member
 from faults import Caller, Netns, failed, report, stop_all_callers
 
 LONG = os.environ.get("HA_LONG") == "1"
@@ -25,10 +26,6 @@ def _callers():
     """A test that failed half-way leaves no caller sending."""
     yield
     stop_all_callers()
-
-
-def member(pair, role):
-    return next(m for m in pair["members"] if m["role"] == role)
 
 
 def one_pair(check_ms, force_ms, pri=PRI, bak=BAK, **attrs):
@@ -132,18 +129,10 @@ def tcp_pairs(member_ip):
     caller's requests (its switch may come from ha_failover() on a
     request's transport error first)."""
     tcp = f"sip:{member_ip}:5062;transport=tcp"
-    t = f'oos-check="{TCP_C}ms" oos-force="{TCP_F}ms"'
-    return (f'<ha_pairs>\n'
-            f'  <pair name="watched" {t}>\n'
-            f'    <primary uri="{tcp}"/>\n'
-            f'    <backup uri="sip:127.0.0.3:5060"/>\n'
-            f'  </pair>\n'
-            f'  <pair name="used" {t}>\n'
-            f'    <primary uri="{tcp}"/>\n'
-            f'    <backup uri="sip:127.0.0.4:5060"/>\n'
-            f'    <domain>used.example.com</domain>\n'
-            f'  </pair>\n'
-            f'</ha_pairs>\n')
+    t = {"oos-check": f"{TCP_C}ms", "oos-force": f"{TCP_F}ms"}
+    return pairs_xml([("watched", tcp, "sip:127.0.0.3:5060", t),
+                      ("used", tcp, "sip:127.0.0.4:5060",
+                       {**t, "domains": ["used.example.com"]})])
 
 
 @pytest.fixture
@@ -226,10 +215,6 @@ def test_tcp_primary_refusing(procs, logdir, path, request):
 
 # ---- both members down, then one comes back ------------------------------
 
-def events(kam, kind):
-    return re.findall(rf"ha_pair event {kind}: (.*)", kam.log_text())
-
-
 @pytest.mark.parametrize("comes_back", ["primary", "backup"])
 def test_both_down_then_one_recovers(procs, logdir, comes_back):
     """Both members killed: the pair goes to FORCE, which probes the members
@@ -311,15 +296,10 @@ def test_member_answering_503(procs, logdir):
     its backup within oos-check + oos-force. The pair beside it with the
     default (any final reply is an answer) keeps the primary."""
     C, F = 1000, 300
-    t = f'oos-check="{C}ms" oos-force="{F}ms"'
-    xml = (f'<ha_pairs>\n'
-           f'  <pair name="strict" {t} alive-codes="2xx">\n'
-           f'    <primary uri="{PRI}"/>\n    <backup uri="{BAK}"/>\n'
-           f'    <domain>strict.example.com</domain>\n  </pair>\n'
-           f'  <pair name="lenient" {t}>\n'
-           f'    <primary uri="{PRI}"/>\n'
-           f'    <backup uri="sip:127.0.0.4:5060"/>\n  </pair>\n'
-           f'</ha_pairs>\n')
+    t = {"oos-check": f"{C}ms", "oos-force": f"{F}ms"}
+    xml = pairs_xml([("strict", PRI, BAK, {**t, "alive-codes": "2xx",
+                                           "domains": ["strict.example.com"]}),
+                     ("lenient", PRI, "sip:127.0.0.4:5060", t)])
     peers = {"primary": Peer(procs, logdir, "primary", "127.0.0.2"),
              "backup": Peer(procs, logdir, "backup", "127.0.0.3"),
              "lenient-backup": Peer(procs, logdir, "lb", "127.0.0.4")}
@@ -636,15 +616,10 @@ def test_failover_stays_in_the_pair_of_the_request(procs, logdir):
     member of *their* pair, never on B2; and 'other', which carried no
     request, switches by its own probe, not by 'used''s failures."""
     C, F = 2000, 500
-    t = f'oos-check="{C}ms" oos-force="{F}ms"'
-    xml = (f'<ha_pairs>\n'
-           f'  <pair name="used" {t}>\n'
-           f'    <primary uri="{PRI}"/>\n    <backup uri="{BAK}"/>\n'
-           f'    <domain>used.example.com</domain>\n  </pair>\n'
-           f'  <pair name="other" {t}>\n'
-           f'    <primary uri="{PRI}"/>\n'
-           f'    <backup uri="sip:127.0.0.4:5060"/>\n  </pair>\n'
-           f'</ha_pairs>\n')
+    t = {"oos-check": f"{C}ms", "oos-force": f"{F}ms"}
+    xml = pairs_xml([("used", PRI, BAK, {**t,
+                                         "domains": ["used.example.com"]}),
+                     ("other", PRI, "sip:127.0.0.4:5060", t)])
     peers = {"M": Peer(procs, logdir, "m", "127.0.0.2"),
              "B1": Peer(procs, logdir, "b1", "127.0.0.3"),
              "B2": Peer(procs, logdir, "b2", "127.0.0.4")}

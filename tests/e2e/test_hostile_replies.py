@@ -17,6 +17,7 @@ import threading
 import time
 
 from conftest import KAMAILIO_VERSION, Kamailio, Peer, pairs_xml, require_free
+from harness import note
 
 CHECK_MS, FORCE_MS = 1000, 500
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
@@ -150,11 +151,11 @@ def test_forged_failures_and_huge_replies_change_nothing(procs, logdir):
         th.join(5)
     p = kam.show("sipserver1")
     primary = p["members"][0]
-    with open(logdir.parent / "hostile.txt", "a") as f:
-        f.write(f"forged 503s and huge replies: {sent[0]} sent in 4 s; "
-                f"state {p['state']} {p['active']}, switchovers "
-                f"{p['switchovers']}, primary {primary['state']} "
-                f"last_code {primary['last_code']}\n")
+    note(logdir, "hostile.txt",
+         f"forged 503s and huge replies: {sent[0]} sent in 4 s; "
+         f"state {p['state']} {p['active']}, switchovers "
+         f"{p['switchovers']}, primary {primary['state']} "
+         f"last_code {primary['last_code']}\n")
     assert sent[0] > 300
     assert (p["state"], p["active"], p["switchovers"]) == \
         ("CHECK", "primary", "0"), p

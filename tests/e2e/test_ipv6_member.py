@@ -2,7 +2,6 @@
 """A member on IPv6 loopback: probed, recognised by its address, routed
 to, and left when it stops answering."""
 
-import time
 
 from conftest import Kamailio, Peer, pairs_xml, send_request, port_free
 

@@ -4,9 +4,8 @@ event_callback with the specification's event names."""
 
 import re
 
-from conftest import TOP, Kamailio, Peer, pairs_xml, send_request
-from test_evidence import bad_member, stats, uacs  # noqa: F401 (a fixture)
-from test_tls_member import TlsMember, pki, tls_cfg  # noqa: F401 (pki: a fixture)
+from conftest import TOP, Kamailio, Peer, bad_member, pairs_xml, send_request
+from tlskit import TlsMember, tls_cfg
 
 KEMI_CFG = TOP / "config" / "kamailio-kemi.cfg"
 LUA = TOP / "config" / "ha_pair.lua"
@@ -84,7 +83,7 @@ def test_lua_member_failure_stands(procs, logdir, uacs):
     assert code == 503, text
     assert text.startswith("SIP/2.0 503 Member Busy\r\n"), text
     assert re.search(r"^Retry-After: 7\r?$", text, re.M), text
-    st = stats(kam)
+    st = kam.stats()
     # it waited for a verdict and was continued, not answered by the bound
     assert (st["waited"], st["wait_timeouts"], st["waiting"]) == (1, 0, 0), st
     assert st["verify_alive"] >= 1, st
@@ -108,15 +107,15 @@ def test_lua_request_waits_during_hunt(procs, logdir, uacs):
     assert kam.wait(lambda: kam.show("sipserver1")["state"] == "FORCE",
                     4) is not None, kam.show("sipserver1")
     u = uacs("127.0.0.11")
-    t0 = u.request("MESSAGE", "kemiwait", ruri="sip:w1@127.0.0.1:5060")
-    assert kam.wait(lambda: stats(kam)["waiting"] == 1, 1) is not None, \
-        stats(kam)
+    u.request("MESSAGE", "kemiwait", ruri="sip:w1@127.0.0.1:5060")
+    assert kam.wait(lambda: kam.stats()["waiting"] == 1, 1) is not None, \
+        kam.stats()
     bak.resume()
     code, text, t1 = u.final("kemiwait", "MESSAGE", 5)
     assert code == 200, text
     assert bak.received("MESSAGE sip:w1@") == 1
     assert pri.received("MESSAGE sip:w1@") == 0
-    st = stats(kam)
+    st = kam.stats()
     assert (st["waited"], st["wait_timeouts"], st["waiting"]) == (1, 0, 0), st
     p = kam.show("sipserver1")
     assert (p["state"], p["active"]) == ("CHECK", "backup"), p

@@ -6,11 +6,11 @@ its retransmission gets through. UDP retransmission inside the deadline
 Runs in a network namespace of its own, so that the nftables rule that
 loses the datagrams touches nothing but this test."""
 
-import os
 import subprocess
 
 import pytest
 
+import harness
 from conftest import Kamailio, Peer, pairs_xml
 
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
@@ -33,16 +33,8 @@ table ip halossy {
 
 @pytest.fixture
 def netns():
-    name = f"halossy{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo",
-                        "up"], check=True)
-        subprocess.run(["ip", "netns", "exec", name, "nft", "-f", "-"],
-                       input=NFT, text=True, check=True)
+    with harness.netns("halossy", nft=NFT) as name:
         yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name])
 
 
 def counters(ns):

@@ -3,7 +3,6 @@
 offered twice the limit of new calls, the proxy admits the limit (within
 10 %) and refuses the rest with 503."""
 
-import time
 
 from conftest import SIPP, Kamailio, Peer, pairs_xml
 from test_failover_under_load import final_counts

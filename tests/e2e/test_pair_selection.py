@@ -2,21 +2,14 @@
 """Which pair a request belongs to: by <domain>, by name (constant or
 variable), and a bad constant name refused at start-up."""
 
-from conftest import Kamailio, Peer, parse_kamcmd, send_request
+from conftest import Kamailio, Peer, pairs_xml, parse_kamcmd, send_request
 
-PAIRS = """<ha_pairs>
-  <pair name="alpha" oos-check="1s" oos-force="500ms">
-    <primary uri="sip:127.0.0.2:5060"/>
-    <backup uri="sip:127.0.0.3:5060"/>
-    <domain>alpha.example.com</domain>
-  </pair>
-  <pair name="beta" oos-check="1s" oos-force="500ms">
-    <primary uri="sip:127.0.0.4:5060"/>
-    <backup uri="sip:127.0.0.6:5060"/>
-    <domain>beta.example.com</domain>
-  </pair>
-</ha_pairs>
-"""
+OOS = {"oos-check": "1s", "oos-force": "500ms"}
+PAIRS = pairs_xml([
+    ("alpha", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
+     {**OOS, "domains": ["alpha.example.com"]}),
+    ("beta", "sip:127.0.0.4:5060", "sip:127.0.0.6:5060",
+     {**OOS, "domains": ["beta.example.com"]})])
 CLIENT = ("127.0.0.10", 5090)
 
 

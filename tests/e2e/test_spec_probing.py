@@ -9,7 +9,6 @@ The members are faults.ProbedMember: real UDP sockets that answer OPTIONS
 and keep, per probe, its arrival time, source address, Call-ID and From."""
 
 import re
-import statistics
 import time
 
 import pytest

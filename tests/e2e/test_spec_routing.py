@@ -3,22 +3,14 @@
 $du, ha_route() returning -3, KSR.ha_pair.ha_route_pair() in Lua, and the
 passive rule for a source address shared by several pairs."""
 
-from conftest import TOP, Kamailio, Peer, send_request
+from conftest import TOP, Kamailio, Peer, pairs_xml, send_request
 from faults import sip_request
 
 KEMI_CFG = TOP / "config" / "kamailio-kemi.cfg"
 CLIENT = ("127.0.0.10", 5090)
-PAIRS = """<ha_pairs>
-  <pair name="alpha" oos-check="1s" oos-force="500ms">
-    <primary uri="sip:127.0.0.2:5060"/>
-    <backup uri="sip:127.0.0.3:5060"/>
-  </pair>
-  <pair name="beta" oos-check="1s" oos-force="500ms">
-    <primary uri="sip:127.0.0.4:5060"/>
-    <backup uri="sip:127.0.0.6:5060"/>
-  </pair>
-</ha_pairs>
-"""
+OOS = {"oos-check": "1s", "oos-force": "500ms"}
+PAIRS = pairs_xml([("alpha", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060", OOS),
+                   ("beta", "sip:127.0.0.4:5060", "sip:127.0.0.6:5060", OOS)])
 
 
 def peers(procs, logdir, ips=("127.0.0.2", "127.0.0.3", "127.0.0.4",
@@ -132,17 +124,9 @@ def test_kemi_ha_route_pair(procs, logdir):
     assert rcs == ["1", "1", "-1", "-3", "-2"], rcs
 
 
-SHARED = """<ha_pairs>
-  <pair name="alpha" oos-check="1s" oos-force="500ms">
-    <primary uri="sip:127.0.0.2:5060"/>
-    <backup uri="sip:127.0.0.3:5060"/>
-  </pair>
-  <pair name="beta" oos-check="1s" oos-force="500ms">
-    <primary uri="sip:127.0.0.4:5060"/>
-    <backup uri="sip:127.0.0.3:5060"/>
-  </pair>
-</ha_pairs>
-"""
+# 127.0.0.3 is the backup of both
+SHARED = pairs_xml([("alpha", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060", OOS),
+                    ("beta", "sip:127.0.0.4:5060", "sip:127.0.0.3:5060", OOS)])
 FAR = "127.0.0.5:5060"
 
 

@@ -17,8 +17,7 @@ import re
 import threading
 import time
 
-from conftest import Kamailio, Peer, pairs_xml
-from test_dns_refresh import HOSTS, netns  # noqa: F401 (a fixture)
+from conftest import HOSTS, Kamailio, Peer, pairs_xml
 
 PRI, BAK = "sip:127.0.0.2:5060", "sip:127.0.0.3:5060"
 NAMED = ("named", "sip:ha-primary.test:5060", BAK, {"oos-check": "1s"})
@@ -37,8 +36,8 @@ def starts(kam):
 
 
 def test_each_added_pair_starts_once_while_loads_interleave(procs, logdir,
-                                                            netns):
-    ns, hosts = netns
+                                                            hosts_netns):
+    ns, hosts = hosts_netns
     for name, ip in (("primary", "127.0.0.2"), ("moved", "127.0.0.7")):
         Peer(procs, logdir, name, ip, netns=ns)
     kam = Kamailio(procs, logdir, xml(0), netns=ns,

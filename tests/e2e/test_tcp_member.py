@@ -2,9 +2,12 @@
 """A member over TCP: probed over a connection, and when it goes away a
 refused connect counts as "no answer" at once, not at the deadline."""
 
+import socket
+import struct
 import time
 
 from conftest import Kamailio, Peer, pairs_xml, send_request
+from harness import Served, note
 
 CHECK_MS, FORCE_MS = 2000, 1000
 PRI = "sip:127.0.0.2:5062;transport=tcp"
@@ -33,13 +36,12 @@ def test_tcp_refused_counts_at_once(procs, logdir):
                                 ["probes_sent"]) > sent, 3, step=0.005) \
         is not None
     pri.kill()
-    t0 = time.monotonic()
     took = kam.wait(lambda: kam.show("tcppair")["active"] == "backup", 6,
                     step=0.01)
     assert took is not None, kam.show("tcppair")
-    with open(logdir.parent / "switch_times.txt", "a") as f:
-        f.write(f"tcp refused -> backup: {took * 1000:.0f} ms "
-                f"(oos-check {CHECK_MS})\n")
+    note(logdir, "switch_times.txt",
+         f"tcp refused -> backup: {took * 1000:.0f} ms "
+         f"(oos-check {CHECK_MS})\n")
     assert took <= CHECK_MS / 1000.0 + 0.3, took
     p = kam.show("tcppair")
     assert p["members"][0]["state"] == "down"
@@ -55,41 +57,20 @@ def test_tcp_member_without_tcp_listen_stops_startup(procs, logdir):
             "(tcp over IPv4)") in kam.log_text()
 
 
-class ResettingListener:
+class ResettingListener(Served):
     """A TCP port that accepts every connection and resets it at once
     (SO_LINGER 0): the connect succeeds, so msg_send() returns success,
     and the failure arrives later, inside kamailio's tcp_main."""
 
     def __init__(self, ip, port):
-        import socket
-        import threading
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.s.bind((ip, port))
-        self.s.listen(16)
-        self.s.settimeout(0.2)
         self.resets = 0
-        self.running = True
-        self.t = threading.Thread(target=self.loop, daemon=True)
-        self.t.start()
+        self.serve(ip, port, tcp=True, timeout=0.2)
 
-    def loop(self):
-        import socket
-        import struct
-        while self.running:
-            try:
-                c, _ = self.s.accept()
-            except (socket.timeout, OSError):
-                continue
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                         struct.pack("ii", 1, 0))
-            c.close()
-            self.resets += 1
-
-    def close(self):
-        self.running = False
-        self.t.join(2)
-        self.s.close()
+    def handle(self, c, addr):
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        c.close()
+        self.resets += 1
 
 
 def test_tcp_reset_after_connect_counts_at_once(procs, logdir):
@@ -107,9 +88,9 @@ def test_tcp_reset_after_connect_counts_at_once(procs, logdir):
         assert took is not None
         took = time.monotonic() - t0
         p = kam.show("tcppair")
-        with open(logdir.parent / "switch_times.txt", "a") as f:
-            f.write(f"tcp reset after connect -> backup: {took * 1000:.0f} ms "
-                    f"after start (oos-check {CHECK_MS})\n")
+        note(logdir, "switch_times.txt",
+             f"tcp reset after connect -> backup: {took * 1000:.0f} ms "
+             f"after start (oos-check {CHECK_MS})\n")
         assert rst.resets >= 1
         assert p["last_switchover_reason"] == "probe"
         assert p["members"][0]["state"] == "down"

@@ -14,6 +14,9 @@ import time
 import pytest
 
 from conftest import Kamailio, Peer, pairs_xml, send_request
+from harness import note
+
+NOTES = "switch_times.txt"  # tests/e2e/logs/: figures of each run
 
 CHECK_MS, FORCE_MS = 1000, 500
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
@@ -26,11 +29,6 @@ TCP = {"WITH_TCP": None, "LISTEN_TCP": "tcp:127.0.0.1:5060"}
 
 def trust(value):
     return {"MEMBER_TRUST": f'"{value}"', **TCP}
-
-
-def note(logdir, line):
-    with open(logdir.parent / "switch_times.txt", "a") as f:
-        f.write(line + "\n")
 
 
 def start(procs, logdir, defines=None):
@@ -77,10 +75,11 @@ def test_any_forged_udp_request_takes_the_pair(procs, logdir):
     took = kam.wait(lambda: kam.show("sipserver1")["active"] == "primary",
                     5 * CHECK_MS / 1000)
     assert took is not None, kam.show("sipserver1")
-    note(logdir, f"member_trust any: one forged UDP request moved the pair "
-                 f"off its serving member for "
-                 f"{(time.monotonic() - t0) * 1000:.0f} ms "
-                 f"(oos-check {CHECK_MS}, oos-force {FORCE_MS})")
+    note(logdir, NOTES,
+         f"member_trust any: one forged UDP request moved the pair "
+         f"off its serving member for "
+         f"{(time.monotonic() - t0) * 1000:.0f} ms "
+         f"(oos-check {CHECK_MS}, oos-force {FORCE_MS})")
     assert kam.show("sipserver1")["last_switchover_reason"] == "probe"
 
 
@@ -177,9 +176,10 @@ def test_confirm_genuine_udp_claim_switches_after_one_probe(
     # the request itself went on at once, as the member's own traffic
     assert kam.wait(lambda: 200 in bak.codes, 3) is not None
     assert far.received("MESSAGE sip:genuine@") == 1
-    note(logdir, f"member_trust confirm: genuine UDP claim -> backup in "
-                 f"{took * 1000:.0f} ms (one probe round trip; polled "
-                 f"every 5 ms)")
+    note(logdir, NOTES,
+         f"member_trust confirm: genuine UDP claim -> backup in "
+         f"{took * 1000:.0f} ms (one probe round trip; polled "
+         f"every 5 ms)")
     # probing follows the new active member: its next probe, a check
     n = bak.options
     assert kam.wait(lambda: bak.options > n, CHECK_MS / 1000 + 0.5) \

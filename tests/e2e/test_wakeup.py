@@ -10,6 +10,7 @@ import subprocess
 import time
 
 from conftest import KAMCMD, Kamailio, pairs_xml
+from harness import note
 
 CHECK_MS = 5000
 CALLS = 200
@@ -51,12 +52,12 @@ def test_probe_rpc_is_never_left_waiting(procs, logdir, probed_member):
     ctl.stdin.close()
     ctl.wait(5)
     lat.sort()
-    with open(logdir.parent / "wakeup.txt", "a") as f:
-        f.write(f"ha_pair.probe -> OPTIONS at the active member, "
-                f"{CALLS} calls: "
-                f"median {lat[len(lat) // 2] * 1000:.1f} ms, "
-                f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms, "
-                f"max {lat[-1] * 1000:.1f} ms\n")
+    note(logdir, "wakeup.txt",
+         f"ha_pair.probe -> OPTIONS at the active member, "
+         f"{CALLS} calls: "
+         f"median {lat[len(lat) // 2] * 1000:.1f} ms, "
+         f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms, "
+         f"max {lat[-1] * 1000:.1f} ms\n")
     slow = [f"{x * 1000:.0f}" for x in lat if x > BOUND_S]
     assert not slow, f"probes later than 50 ms (ms): {slow}"
     m = kam.show("p1")["members"][0]

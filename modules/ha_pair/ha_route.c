@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ha_route.c - ha_route() (SPEC 3): which pair a request belongs to (the
+ * named pair, the pair tag, the R-URI as a domain or a member's address,
+ * $du, the only pair), a request from a pair member (passive switchover,
+ * member_trust, X-Genesys-Route), and the active member as $du. */
+
+#include <string.h>
+
+#include "../../core/dprint.h"
+#include "../../core/dset.h"
+#include "../../core/forward.h"
+#include "../../core/resolve.h"
+#include "../../core/usr_avp.h"
+#include "../../core/mem/mem.h"
+#include "../../core/parser/parse_methods.h"
+#include "../../core/parser/parse_to.h"
+#include "../../core/parser/parse_uri.h"
+#include "../../modules/rr/api.h"
+
+#include "ha_pair.h"
+#include "ha_msg.h"
+
+str _ha_passive_methods = STR_NULL;
+str _ha_member_trust = STR_NULL;
+
+/* member_trust: what a request from a member's address may do when it came
+ * over UDP, where its source address proves nothing */
+typedef enum ha_trust
+{
+	HA_TRUST_ANY = 0,	/* as over TCP/TLS (the original product) */
+	HA_TRUST_TRANSPORT, /* nothing: handled as from anyone else */
+	HA_TRUST_CONFIRM,	/* a passive switchover waits for a probe answer */
+	HA_TRUST_COUNT
+} ha_trust_t;
+static const char *ha_trust_names[HA_TRUST_COUNT] = {
+		[HA_TRUST_ANY] = "any",
+		[HA_TRUST_TRANSPORT] = "transport",
+		[HA_TRUST_CONFIRM] = "confirm",
+};
+static ha_trust_t _ha_trust = HA_TRUST_CONFIRM;
+static unsigned int _ha_passive_mask = 0;
+static int _ha_rr_loaded = 0;
+static struct rr_binds _ha_rrb;
+static str _ha_tag_name = str_init("hapair");
+/* the last request counted in requests_refused / requests_routed, and
+ * whose X-Genesys-Route was removed (message ids are unique per process) */
+static unsigned int _ha_refused_msg_id = 0;
+static unsigned int _ha_routed_msg_id = 0;
+static unsigned int _ha_xgr_msg_id = 0;
+/* the pair ha_route() found for the request being routed, for ha_wait() */
+static unsigned int _ha_found_msg_id = 0;
+static char _ha_found_pair[HA_NAME_MAX + 1];
+
+int ha_route_mod_init(void)
+{
+	int i;
+
+	if(_ha_passive_methods.len > 0) {
+		if(parse_methods(&_ha_passive_methods, &_ha_passive_mask) < 0) {
+			LM_ERR("bad passive_methods '%.*s'\n", _ha_passive_methods.len,
+					_ha_passive_methods.s);
+			return -1;
+		}
+	} else {
+		_ha_passive_mask =
+				~(unsigned int)(METHOD_OPTIONS | METHOD_ACK | METHOD_CANCEL);
+	}
+	if(_ha_member_trust.len > 0) {
+		for(i = 0; i < HA_TRUST_COUNT; i++) {
+			if(_ha_member_trust.len == (int)strlen(ha_trust_names[i])
+					&& strncasecmp(_ha_member_trust.s, ha_trust_names[i],
+							   _ha_member_trust.len)
+							   == 0)
+				break;
+		}
+		if(i == HA_TRUST_COUNT) {
+			LM_ERR("bad member_trust '%.*s': any, transport or confirm\n",
+					_ha_member_trust.len, _ha_member_trust.s);
+			return -1;
+		}
+		_ha_trust = (ha_trust_t)i;
+	}
+	if(find_export("load_rr", 0, 0) != NULL) {
+		if(load_rr_api(&_ha_rrb) < 0) {
+			LM_ERR("cannot bind the rr module's API\n");
+			return -1;
+		}
+		_ha_rr_loaded = 1;
+	} else {
+		LM_INFO("rr module not loaded: no pair tag in Record-Route\n");
+	}
+	return 0;
+}
+
+void ha_route_tag(struct sip_msg *msg, ha_pair_t *p)
+{
+	if(_ha_rr_loaded && _ha_rrb.add_rr_param(msg, &p->rr_param) < 0)
+		LM_WARN("pair '%.*s': cannot add the pair tag to Record-Route\n",
+				p->name.len, p->name.s);
+}
+
+int ha_route_found(const struct sip_msg *msg, str *name)
+{
+	if(msg->id != _ha_found_msg_id)
+		return -1;
+	name->s = _ha_found_pair;
+	name->len = strlen(_ha_found_pair);
+	return 0;
+}
+
+/* The pair named by the hapair parameter of the proxy's own Route (after
+ * loose_route()), or NULL. */
+static ha_pair_t *pair_by_tag(struct sip_msg *msg, ha_table_t *t)
+{
+	str val = STR_NULL;
+
+	if(!_ha_rr_loaded || _ha_rrb.get_route_param(msg, &_ha_tag_name, &val) != 0
+			|| val.len <= 0)
+		return NULL;
+	return ha_table_by_name(t, &val);
+}
+
+/* The pair whose member has the address (host:port) of a parsed URI, or
+ * NULL. */
+static ha_pair_t *pair_by_parsed_uri(ha_table_t *t, struct sip_uri *pu)
+{
+	struct ip_addr *ip;
+	ha_addr_t a;
+	ha_pair_t *p[1];
+	int roles[1];
+
+	ip = str2ip(&pu->host);
+	if(ip == NULL)
+		ip = str2ip6(&pu->host);
+	if(ip == NULL)
+		return NULL;
+	ha_addr_from_ip(&a, ip);
+	if(ha_table_by_addr(t, &a, GET_URI_PORT(pu), 0, p, roles, 1) < 1)
+		return NULL;
+	return p[0];
+}
+
+/* The pair whose member has the address of uri (host:port), or NULL. */
+static ha_pair_t *pair_by_member_uri(ha_table_t *t, str *uri)
+{
+	struct sip_uri pu;
+
+	if(uri->len <= 0 || parse_uri(uri->s, uri->len, &pu) < 0)
+		return NULL;
+	return pair_by_parsed_uri(t, &pu);
+}
+
+/* Find the pair of a request that did not come from a member (SPEC 3):
+ * the pair tag, the R-URI host as a <domain> or a member address, $du as a
+ * member address (in-dialog), the only pair. */
+static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
+{
+	ha_pair_t *p;
+
+	if(t->npairs == 1)
+		return &t->pairs[0]; /* every way below leads to it */
+	p = pair_by_tag(msg, t);
+	if(p)
+		return p;
+	if(parse_sip_msg_uri(msg) >= 0) {
+		p = ha_table_by_domain(t, &msg->parsed_uri.host);
+		if(p)
+			return p;
+		p = pair_by_parsed_uri(t, &msg->parsed_uri);
+		if(p)
+			return p;
+	}
+	if(msg->dst_uri.len > 0)
+		return pair_by_member_uri(t, &msg->dst_uri);
+	return NULL;
+}
+
+/* The member_trust that applies to pair p: its own (pairs file), else the
+ * module parameter. Can't fail. */
+static ha_trust_t pair_trust(const ha_pair_t *p)
+{
+	static const ha_trust_t of_cfg[HA_CFG_TRUST_COUNT] = {
+			[HA_CFG_TRUST_ANY] = HA_TRUST_ANY,
+			[HA_CFG_TRUST_TRANSPORT] = HA_TRUST_TRANSPORT,
+			[HA_CFG_TRUST_CONFIRM] = HA_TRUST_CONFIRM,
+	};
+
+	if(p->trust <= HA_CFG_TRUST_DEFAULT || p->trust >= HA_CFG_TRUST_COUNT)
+		return _ha_trust;
+	return of_cfg[p->trust];
+}
+
+/* A UDP request from the address of the *nf pair members fp/froles: drop
+ * those of pairs whose member_trust is "transport" (for them it is a request
+ * from anyone). Returns how many remain in *nf, 0 when none. */
+static int trust_udp(ha_pair_t **fp, int *froles, int *nf)
+{
+	int i, n = *nf, kept = 0;
+
+	for(i = 0; i < n; i++) {
+		if(pair_trust(fp[i]) == HA_TRUST_TRANSPORT)
+			continue;
+		fp[kept] = fp[i];
+		froles[kept] = froles[i];
+		kept++;
+	}
+	*nf = kept;
+	return *nf;
+}
+
+/* A request from a member (the pair's outbound traffic): apply passive
+ * switchover where SPEC 2 says so. named is the pair the script names, or
+ * NULL (then the pair tag, if any, names it). */
+static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
+		int *froles, int nf, ha_pair_t *named, int indialog)
+{
+	ha_pair_t *p = NULL;
+	ha_actions_t acts;
+	int i, role = -1, rc = 0;
+
+	if(!_ha_passive_switchover || indialog
+			|| !(msg->first_line.u.request.method_value & _ha_passive_mask))
+		return;
+	if(named == NULL)
+		named = pair_by_tag(msg, t);
+	for(i = 0; i < nf; i++) {
+		if(named != NULL && fp[i] != named)
+			continue;
+		if(p != NULL && (fp[i] != p || froles[i] != role)) {
+			LM_DBG("request from an address of several pairs or members: no "
+				   "passive switchover\n");
+			return;
+		}
+		p = fp[i];
+		role = froles[i];
+	}
+	if(p == NULL)
+		return;
+	ha_actions_reset(&acts);
+	lock_get(&p->st->lock);
+	if(pair_trust(p) == HA_TRUST_CONFIRM && msg->rcv.proto == PROTO_UDP) {
+		/* the prober probes the member now; it becomes active when it
+		 * answers (see ha_fsm_claim()) */
+		rc = ha_fsm_claim(&p->st->fsm, (ha_role_t)role, ha_now_ms());
+	} else {
+		ha_fsm_passive(&p->st->fsm, (ha_role_t)role, ha_now_ms(), &acts);
+	}
+	ha_pair_touched(p);
+	lock_release(&p->st->lock);
+	/* once per claim, so at most once per probe: forged requests cannot
+	 * flood the log */
+	if(rc == 1)
+		LM_INFO("pair '%.*s': a %.*s from the %s (%s:%d, UDP) says it is "
+				"active: probing it to confirm\n",
+				p->name.len, p->name.s, msg->first_line.u.request.method.len,
+				msg->first_line.u.request.method.s,
+				ha_role_name((ha_role_t)role), ip_addr2a(&msg->rcv.src_ip),
+				msg->rcv.src_port);
+	ha_actions_run(p, &acts);
+}
+
+/* The pair ha_route() sent a request to, remembered in an AVP: tm keeps
+ * a request's AVPs with its transaction, so ha_failover() finds the pair
+ * of the request even when the failed member belongs to several pairs. */
+static str _ha_route_avp = str_init("ha_pair_routed");
+
+static void route_remember(ha_pair_t *p)
+{
+	int_str name, val;
+
+	name.s = _ha_route_avp;
+	val.s = p->name;
+	if(add_avp(AVP_NAME_STR | AVP_VAL_STR, name, val) < 0)
+		LM_WARN("pair '%.*s': cannot remember the pair of the request: "
+				"ha_failover() will go by the member's address\n",
+				p->name.len, p->name.s);
+}
+
+ha_pair_t *ha_route_remembered(ha_table_t *t)
+{
+	int_str name, val;
+
+	name.s = _ha_route_avp;
+	if(search_first_avp(AVP_NAME_STR | AVP_VAL_STR, name, &val, 0) == NULL)
+		return NULL;
+	return ha_table_by_name(t, &val.s);
+}
+
+/* Room for the members one source address has in the running table (all
+ * of them: none is left out), in this process's memory, grown when a
+ * reload adds more. Returns 0, or -1 when out of memory. */
+static ha_pair_t **_ha_fp = NULL;
+static int *_ha_froles = NULL;
+static int _ha_fmax = 0;
+
+static int from_room(int n)
+{
+	ha_pair_t **fp;
+	int *fr;
+
+	if(n <= _ha_fmax)
+		return 0;
+	fp = pkg_malloc(n * sizeof(*fp));
+	fr = pkg_malloc(n * sizeof(*fr));
+	if(fp == NULL || fr == NULL) {
+		if(fp)
+			pkg_free(fp);
+		if(fr)
+			pkg_free(fr);
+		PKG_MEM_ERROR;
+		return -1;
+	}
+	if(_ha_fp)
+		pkg_free(_ha_fp);
+	if(_ha_froles)
+		pkg_free(_ha_froles);
+	_ha_fp = fp;
+	_ha_froles = fr;
+	_ha_fmax = n;
+	return 0;
+}
+
+/* A request from the members fp/froles (nf of them; p: the pair the
+ * script named, or NULL): passive switchover where SPEC 2 says so, and the
+ * next hop its X-Genesys-Route names. Returns 2, or -3 on an error. */
+static int route_from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
+		int *froles, int nf, ha_pair_t *p, int indialog)
+{
+	str next_hop;
+
+	from_member(msg, t, fp, froles, nf, p, indialog);
+	/* the pair says where this request goes */
+	if(ha_xgr_take(msg, &next_hop) == 1 && set_dst_uri(msg, &next_hop) < 0) {
+		LM_ERR("cannot set the destination URI\n");
+		return -3;
+	}
+	return 2;
+}
+
+/* The members the source of msg is (over UDP, only of pairs whose
+ * member_trust lets a datagram speak for them), into _ha_fp/_ha_froles.
+ * Returns how many, or -1 when out of memory. */
+static int request_members(struct sip_msg *msg, ha_table_t *t)
+{
+	ha_addr_t src;
+	int nf;
+
+	if(from_room(t->max_per_addr) < 0)
+		return -1;
+	ha_addr_from_ip(&src, &msg->rcv.src_ip);
+	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
+			msg->rcv.proto != PROTO_UDP, _ha_fp, _ha_froles, _ha_fmax);
+	if(nf > 0 && msg->rcv.proto == PROTO_UDP
+			&& !trust_udp(_ha_fp, _ha_froles, &nf)) {
+		/* anyone can send a datagram with a member's source address: only
+		 * a connection (its handshake) shows that the member sent it.
+		 * DBG: forged requests must not be able to flood the log */
+		LM_DBG("request from a member's address over UDP: member_trust "
+			   "transport handles it as from anyone else\n");
+		nf = 0;
+	}
+	return nf;
+}
+
+/* $du to pair p's active member (SPEC 3: 1), or -2 when it has none right
+ * now, -3 on an error. */
+static int route_to_active(struct sip_msg *msg, ha_pair_t *p, int indialog)
+{
+	ha_role_t active;
+
+	if(ha_msg_first(&_ha_found_msg_id, msg)) {
+		memcpy(_ha_found_pair, p->name.s, p->name.len);
+		_ha_found_pair[p->name.len] = '\0';
+	}
+	lock_get(&p->st->lock);
+	active = ha_fsm_routable(&p->st->fsm);
+	lock_release(&p->st->lock);
+	if(active == HA_ROLE_NONE) {
+		if(ha_msg_first(&_ha_refused_msg_id, msg))
+			update_stat(_ha_st_requests_refused, 1);
+		return -2;
+	}
+	if(set_dst_uri(msg, &p->m[active].uri) < 0) {
+		LM_ERR("cannot set the destination URI\n");
+		return -3;
+	}
+	if(p->shared)
+		route_remember(p); /* costs a shared-memory AVP: only when needed */
+	if(!indialog)
+		ha_route_tag(msg, p);
+	if(ha_msg_first(&_ha_routed_msg_id, msg))
+		update_stat(_ha_st_requests_routed, 1);
+	return 1;
+}
+
+/* ha_route() and ha_route(pair) with table t pinned. name is NULL without
+ * argument. */
+static int route_request(struct sip_msg *msg, ha_table_t *t, str *name)
+{
+	ha_pair_t *p = NULL;
+	int nf, indialog;
+
+	if(t == NULL || msg->first_line.type != SIP_REQUEST)
+		return -3;
+	if(parse_headers(msg, HDR_TO_F, 0) < 0 || msg->to == NULL
+			|| get_to(msg) == NULL) {
+		LM_ERR("cannot parse the To header\n");
+		return -3;
+	}
+	indialog = get_to(msg)->tag_value.len > 0;
+	if(name != NULL) {
+		p = ha_table_by_name(t, name);
+		if(p == NULL) {
+			LM_DBG("no pair '%.*s'\n", name->len, name->s);
+			return -1;
+		}
+	}
+	nf = request_members(msg, t);
+	if(nf < 0)
+		return -3;
+	if(nf > 0)
+		return route_from_member(msg, t, _ha_fp, _ha_froles, nf, p, indialog);
+	/* only members may steer the proxy */
+	if(ha_msg_first(&_ha_xgr_msg_id, msg))
+		ha_xgr_take(msg, NULL);
+	if(p == NULL)
+		p = pair_of_request(msg, t);
+	if(p == NULL)
+		return -1;
+	return route_to_active(msg, p, indialog);
+}
+
+int ha_route_request(struct sip_msg *msg, str *name)
+{
+	ha_table_t *t = ha_table_pin(); /* every pair it looks at is in t */
+	int rc;
+
+	rc = route_request(msg, t, name);
+	ha_table_unpin(t);
+	return rc;
+}

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""TLS for the end-to-end tests: certificates made with openssl, the tls
+module's file, a pair member that answers over TLS (Debian's kamailio with
+tls_member.cfg; sipp in Debian has no TLS), and a raw TLS request to the
+proxy."""
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import KAMAILIO
+
+MEMBER_CFG = Path(__file__).resolve().parent / "tls_member.cfg"
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True,
+                   timeout=30)
+
+
+def make_ca(d, name):
+    key, crt = d / f"{name}.key", d / f"{name}.crt"
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key),
+            "-out", str(crt), "-days", "2", "-subj", f"/CN=ha_pair test {name}")
+    return key, crt
+
+
+def make_cert(d, name, ca_key, ca_crt):
+    key, csr, crt = d / f"{name}.key", d / f"{name}.csr", d / f"{name}.crt"
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", str(key), "-out", str(csr), "-subj",
+            f"/CN={name}")
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey",
+            str(ca_key), "-CAcreateserial", "-out", str(crt), "-days", "2")
+    return key, crt
+
+
+def tls_cfg(path, key, crt, ca=None, client_certs=False):
+    """A tls module file: this side's certificate as a server; as a client
+    it verifies the peer's certificate against ca (when given). With
+    client_certs, as a server it requires a client certificate from ca."""
+    verify = (f"verify_certificate = yes\nrequire_certificate = yes\n"
+              f"ca_list = {ca}\n")
+    no = "verify_certificate = no\nrequire_certificate = no\n"
+    path.write_text(f"[server:default]\nmethod = TLSv1.2+\n"
+                    f"{verify if client_certs else no}"
+                    f"private_key = {key}\ncertificate = {crt}\n\n"
+                    f"[client:default]\nmethod = TLSv1.2+\n"
+                    f"{verify if ca else no}")
+    return path
+
+
+def make_pki(logdir):
+    """The pair's CA with a certificate per member and one for the proxy,
+    and a rogue CA the proxy does not trust, with a certificate (the pki
+    fixture)."""
+    ca_key, ca_crt = make_ca(logdir, "ca")
+    rogue_key, rogue_crt = make_ca(logdir, "rogue-ca")
+    p = {"ca": ca_crt}
+    for name in ("primary", "backup", "proxy"):
+        p[name] = make_cert(logdir, name, ca_key, ca_crt)
+    p["rogue"] = make_cert(logdir, "rogue", rogue_key, rogue_crt)
+    return p
+
+
+def tls_ready(ip, port):
+    """Does ip:port complete a TLS handshake? (kamailio listens before its
+    TLS workers are up: a connection taken then fails its handshake)"""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((ip, port), timeout=0.5) as raw:
+            with ctx.wrap_socket(raw):
+                return True
+    except (OSError, ssl.SSLError):
+        return False
+
+
+class TlsMember:
+    """A pair member: Debian's kamailio answering 200 over TLS on ip:port.
+    Its processes form one process group (frozen and killed together)."""
+
+    def __init__(self, procs, logdir, name, ip, cert, port=5061):
+        self.procs, self.ip, self.port = procs, ip, port
+        self.log = logdir / f"member-{name}.log"
+        cfg = tls_cfg(logdir / f"tls-{name}.cfg", *cert)
+        self.proc = procs.start(
+            [KAMAILIO, "-f", str(MEMBER_CFG), "-DD", "-E", "-m", "32",
+             "-M", "4", "-A", f"LISTEN=tls:{ip}:{port}",
+             "-A", f'TLS_CFG="{cfg}"'], self.log, cwd=logdir)
+        deadline = time.time() + 10
+        while not tls_ready(ip, port):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"TLS member {name} did not start:\n"
+                                   + self.log.read_text()[-2000:])
+            time.sleep(0.05)
+
+    def freeze(self):
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def kill(self):
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(5)
+
+    def received(self, what):
+        """How many requests it got whose method and R-URI start so
+        (e.g. "OPTIONS sip:127.0.0.2"), and over TLS."""
+        text = self.log.read_text(errors="replace")
+        return sum(1 for line in text.splitlines()
+                   if f"member got {what}" in line and line.endswith(
+                       "over tls"))
+
+
+def tls_request(pki, src_ip, user, cert=None):
+    """Send one MESSAGE (for 127.0.0.5:5060) to the proxy over TLS from
+    src_ip, presenting cert (key, crt) when given; return the reply's
+    bytes (b"" when the connection failed or closed without one)."""
+    ctx = ssl.create_default_context(cafile=str(pki["ca"]))
+    ctx.check_hostname = False  # the proxy's certificate names no host
+    if cert:
+        ctx.load_cert_chain(str(cert[1]), str(cert[0]))
+    reply = b""
+    try:
+        raw = socket.create_connection(("127.0.0.1", 5061), timeout=5,
+                                       source_address=(src_ip, 0))
+        with ctx.wrap_socket(raw) as s:
+            port = s.getsockname()[1]
+            s.sendall((f"MESSAGE sip:{user}@127.0.0.5:5060 SIP/2.0\r\n"
+                       f"Via: SIP/2.0/TLS {src_ip}:{port};"
+                       f"branch=z9hG4bK-{user};rport\r\n"
+                       f"Max-Forwards: 70\r\n"
+                       f"From: <sip:pair@{src_ip}>;tag={user}\r\n"
+                       f"To: <sip:{user}@127.0.0.5:5060>\r\n"
+                       f"Call-ID: {user}@{src_ip}\r\nCSeq: 1 MESSAGE\r\n"
+                       f"Content-Length: 0\r\n\r\n").encode())
+            while b"\r\n\r\n" not in reply:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+    except (OSError, ssl.SSLError):
+        pass
+    return reply

@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What the end-to-end tests (tests/e2e) and the benchmarks (tests/bench)
+both need to run real processes on loopback: starting and stopping them by
+PID, telling a free port from a taken one, waiting for a condition,
+reading kamcmd's output, the CPU a process used, and a network namespace
+of one's own. One definition of each, imported by both; nothing here
+knows pytest."""
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+
+class PortTaken(Exception):
+    """Another program holds a port a test or benchmark needs."""
+
+
+class Procs:
+    """Processes of one test or measurement, stopped by PID (and by
+    process group: kamailio's children go too) at its end. STOP_WAIT: how
+    long a process has to exit after its signal before it is killed."""
+
+    STOP_WAIT = 5.0
+
+    def __init__(self):
+        self.procs = []
+        self.kamailio_logs = []  # what the e2e crash checks read
+
+    def start(self, args, log, netns=None, cwd=None, env=None):
+        """Start args with stdout and stderr to the file log, in its own
+        session (so stop_all() can kill what it forks), inside the network
+        namespace netns when given."""
+        if netns:
+            args = ["ip", "netns", "exec", netns] + list(args)
+        f = open(log, "ab")
+        p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, cwd=cwd, env=env,
+                             start_new_session=True)
+        f.close()
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=None, wait=None):
+        """Stop p with sig (its stop_sig attribute, else SIGTERM), waking
+        it first should it be frozen; SIGKILL to its group after wait s
+        (STOP_WAIT)."""
+        if p.poll() is not None:
+            return
+        sig = sig or getattr(p, "stop_sig", signal.SIGTERM)
+        for s in (signal.SIGCONT, sig):
+            try:
+                os.kill(p.pid, s)
+            except ProcessLookupError:
+                return
+        try:
+            p.wait(self.STOP_WAIT if wait is None else wait)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
+
+    def stop_all(self):
+        for p in reversed(self.procs):
+            self.stop(p)
+        # whatever the sessions left (kamailio's children) goes too
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_all()
+
+
+class Served:
+    """A socket on ip:port that a daemon thread serves until close(): over
+    UDP handle(data, addr) is called for each datagram, over TCP
+    handle(conn, addr) for each accepted connection. Subclasses define
+    handle() and call serve() from their __init__."""
+
+    def serve(self, ip, port, tcp=False, timeout=0.05, sndbuf=None):
+        fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        self.s = socket.socket(fam, socket.SOCK_STREAM if tcp
+                               else socket.SOCK_DGRAM)
+        if tcp:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if sndbuf:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        self.s.bind((ip, port))
+        if tcp:
+            self.s.listen(16)
+        self.s.settimeout(timeout)
+        self._tcp = tcp
+        self.running = True
+        self.t = threading.Thread(target=self._serve, daemon=True)
+        self.t.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                got = self.s.accept() if self._tcp else self.s.recvfrom(65535)
+            except (socket.timeout, OSError):
+                continue
+            self.handle(*got)
+
+    def handle(self, data_or_conn, addr):
+        raise NotImplementedError
+
+    def close(self):
+        self.running = False
+        self.t.join(2)
+        self.s.close()
+
+
+def port_free(ip, port, proto="udp"):
+    """Can ip:port be bound? (tells a busy port from a failure of ours)
+
+    SO_REUSEADDR only for TCP, so that connections of an earlier run in
+    TIME_WAIT do not make the port look busy. Not for UDP: kamailio binds
+    its UDP sockets with SO_REUSEADDR, and a probe socket with it too would
+    bind beside a running kamailio and call its port free."""
+    fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+    s = socket.socket(fam, kind)
+    if kind == socket.SOCK_STREAM:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((ip, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def listening(ip, port, proto="udp", netns=None):
+    """Is ip:port bound by some program? In a network namespace, as its
+    ss says; here, by trying to bind it."""
+    if not netns:
+        return not port_free(ip, port, proto)
+    addr = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+    r = subprocess.run(["ip", "netns", "exec", netns, "ss",
+                        "-Hln" + ("u" if proto == "udp" else "t"), "src",
+                        addr], capture_output=True, text=True, timeout=5)
+    return bool(r.stdout.strip())
+
+
+def require_free(ip, port, proto="udp", grace=3.0):
+    """Raise PortTaken, saying so plainly, when another program holds
+    ip:port (a process of the previous run may take a moment to let it
+    go: grace s)."""
+    deadline = time.monotonic() + grace
+    while not port_free(ip, port, proto):
+        if time.monotonic() > deadline:
+            raise PortTaken(f"{proto} port {ip}:{port} is already taken by "
+                            f"another program (a kamailio service?): stop "
+                            f"it and run again")
+        time.sleep(0.05)
+
+
+def wait_until(pred, timeout, step=0.02):
+    """Poll pred() until true; returns the seconds it took, or None.
+    Check the result one way: `assert wait_until(...) is not None` (a bare
+    assert would take an instant success, 0.0 s, for a failure)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if pred():
+            return time.monotonic() - t0
+        time.sleep(step)
+    return None
+
+
+def parse_kamcmd(text):
+    """kamcmd's print of RPC structs and arrays -> a list of dicts/lists."""
+    stack = [([], None)]  # (items, key of this container in its parent)
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "}":
+            items, key = stack.pop()
+            if items and all(k is not None for k, _ in items):
+                value = dict(items)
+            else:
+                value = [v for _, v in items]
+            stack[-1][0].append((key, value))
+        elif line == "{" or line.endswith(": {"):
+            stack.append(([], None if line == "{" else line[:-3]))
+        elif ":" in line:
+            k, _, v = line.partition(":")
+            stack[-1][0].append((k, v.strip()))
+        else:
+            stack[-1][0].append((None, line))
+    return [v for _, v in stack[0][0]]
+
+
+def member(pair, role):
+    """The member of role (primary/backup) in a pair as ha_pair.show
+    returns it."""
+    return next(m for m in pair["members"] if m["role"] == role)
+
+
+def events(kam, kind):
+    """What the example config logged for each hapair:<kind> event (one
+    string per event, in order)."""
+    return re.findall(rf"ha_pair event {kind}: (.*)", kam.log_text())
+
+
+def note(logdir, name, line):
+    """Append a line of measured figures, after the test's name (logdir's
+    own), to the file name in the folder above logdir (tests/e2e/logs), for
+    the record of a run."""
+    with open(Path(logdir).parent / name, "a") as f:
+        f.write(f"{Path(logdir).name}: {line.rstrip()}\n")
+
+
+def cpu_seconds(pid):
+    """CPU time a process has used, in seconds, from the scheduler's own
+    nanosecond account (/proc/PID/schedstat); None when it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return None
+
+
+def group_pids(pgid):
+    """The PIDs of process group pgid."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(f[2]) == pgid:
+            out.append(int(d.name))
+    return out
+
+
+def netns_etc(name):
+    """The folder whose files `ip netns exec <name>` bind-mounts over
+    /etc's (hosts, resolv.conf) for the processes it starts."""
+    return Path("/etc/netns") / name
+
+
+@contextlib.contextmanager
+def netns(prefix, etc=None, nft=None):
+    """A network namespace of this run's own (named prefix + PID) with its
+    loopback up; gone at the end. etc: {file name: text} written to
+    netns_etc(name) (e.g. "resolv.conf", "hosts": what the processes in it
+    read instead of the host's, which is never touched); nft: an nftables
+    ruleset loaded into it. Yields its name."""
+    name = f"{prefix}{os.getpid()}"
+    if etc:
+        netns_etc(name).mkdir(parents=True, exist_ok=True)
+        for fname, text in etc.items():
+            (netns_etc(name) / fname).write_text(text)
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo",
+                        "up"], check=True)
+        if nft is not None:
+            subprocess.run(["ip", "netns", "exec", name, "nft", "-f", "-"],
+                           input=nft, text=True, check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name])
+        if etc:
+            shutil.rmtree(netns_etc(name), ignore_errors=True)
