@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <stdio.h>
+#include <dlfcn.h>
 
 #include "../../core/dprint.h"
 #include "../../core/sr_module.h"
@@ -46,6 +47,9 @@ typedef struct ha_dmq_q
 static ha_dmq_q_t *_ha_dmq_q = NULL;
 static dmq_api_t _ha_dmqb;
 static dmq_peer_t *_ha_dmq_peer = NULL;
+/* dmq's own node list (its global dmq_node_list, found in dmq's module):
+ * a node it holds is only valid under the list's lock */
+static dmq_node_list_t **_ha_dmq_nodes = NULL;
 /* this proxy's DMQ address (dmq's server_address): the origin of local
  * changes, and what a tie is broken with */
 static char _ha_dmq_self[HA_ORIGIN_MAX];
@@ -238,12 +242,39 @@ static int dmq_resp_f(
 
 static dmq_resp_cback_t _ha_dmq_resp = {dmq_resp_f, 0};
 
+/* Send body to the pool node at to, if it is an active node of the pool
+ * other than this proxy. dmq's find_dmq_node_uri() walks dmq's node list
+ * without its lock, and the node it returns is freed by another process
+ * when dmq drops it (a node that stopped answering dmq's pings, or
+ * dmq.remove): the node is looked up and used under the list's lock, as
+ * dmq's own broadcast does (it sends under that lock too). Returns 0 when
+ * sent, 1 when to is no active node, -1 when the send failed. */
+static int dmq_send_to(const char *to, str *body)
+{
+	dmq_node_list_t *list = *_ha_dmq_nodes;
+	dmq_node_t *node;
+	str uri;
+	int rc;
+
+	uri.s = (char *)to;
+	uri.len = strlen(to);
+	lock_get(&list->lock);
+	node = _ha_dmqb.find_dmq_node_uri(&uri);
+	if(node == NULL || node->local || node->status != DMQ_NODE_ACTIVE) {
+		lock_release(&list->lock);
+		return 1;
+	}
+	rc = _ha_dmqb.send_message(
+			_ha_dmq_peer, body, node, &_ha_dmq_resp, 1, &_ha_dmq_ct);
+	lock_release(&list->lock);
+	return rc < 0 ? -1 : 0;
+}
+
 /* The send process's tick: send what is queued, in order. */
 static void dmq_send_tick(unsigned int ticks, void *param)
 {
 	ha_dmq_out_t o;
-	dmq_node_t *node;
-	str body, to;
+	str body;
 	int rc;
 
 	(void)ticks;
@@ -263,15 +294,11 @@ static void dmq_send_tick(unsigned int ticks, void *param)
 			rc = _ha_dmqb.bcast_message(
 					_ha_dmq_peer, &body, NULL, &_ha_dmq_resp, 1, &_ha_dmq_ct);
 		} else {
-			to.s = o.to;
-			to.len = strlen(o.to);
-			node = _ha_dmqb.find_dmq_node_uri(&to);
-			if(node == NULL) {
-				LM_DBG("no dmq node %s: answer not sent\n", o.to);
+			rc = dmq_send_to(o.to, &body);
+			if(rc == 1) {
+				LM_DBG("no active dmq node %s: answer not sent\n", o.to);
 				continue;
 			}
-			rc = _ha_dmqb.send_message(
-					_ha_dmq_peer, &body, node, &_ha_dmq_resp, 1, &_ha_dmq_ct);
 		}
 		if(rc < 0)
 			LM_ERR("a pair change could not be sent to the pool\n");
@@ -413,6 +440,13 @@ int ha_dmq_mod_init(void)
 	if(addr->len >= HA_ORIGIN_MAX) {
 		LM_ERR("dmq's server_address '%.*s' is longer than %d characters\n",
 				addr->len, addr->s, HA_ORIGIN_MAX - 1);
+		return -1;
+	}
+	_ha_dmq_nodes = (dmq_node_list_t **)dlsym(mod->handle, "dmq_node_list");
+	if(_ha_dmq_nodes == NULL) {
+		LM_ERR("enable_dmq is 1 but the dmq module has no node list symbol "
+			   "(dmq_node_list) to lock: this dmq is not one ha_pair "
+			   "supports\n");
 		return -1;
 	}
 	memcpy(_ha_dmq_self, addr->s, addr->len);
