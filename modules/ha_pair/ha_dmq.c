@@ -60,6 +60,7 @@ static str _ha_dmq_bad = str_init("Bad Request");
 static stat_var *_ha_st_peer_sent = NULL;
 static stat_var *_ha_st_peer_received = NULL;
 static stat_var *_ha_st_peer_adopted = NULL;
+static stat_var *_ha_st_peer_agreed = NULL;
 static stat_var *_ha_st_peer_refused = NULL;
 static stat_var *_ha_st_peer_stale = NULL;
 
@@ -67,6 +68,7 @@ static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_sent", 0, &_ha_st_peer_sent},
 		{"peer_changes_received", 0, &_ha_st_peer_received},
 		{"peer_changes_adopted", 0, &_ha_st_peer_adopted},
+		{"peer_changes_agreed", 0, &_ha_st_peer_agreed},
 		{"peer_changes_refused", 0, &_ha_st_peer_refused},
 		{"peer_changes_stale", 0, &_ha_st_peer_stale}, {0, 0, 0}};
 
@@ -200,6 +202,8 @@ void ha_dmq_actions(ha_pair_t *p, const ha_actions_t *acts)
 		return;
 	if(acts->peer_adopted > 0)
 		update_stat(_ha_st_peer_adopted, acts->peer_adopted);
+	if(acts->peer_agreed > 0)
+		update_stat(_ha_st_peer_agreed, acts->peer_agreed);
 	if(acts->peer_refused > 0) {
 		update_stat(_ha_st_peer_refused, acts->peer_refused);
 		LM_WARN("pair '%.*s': a pool peer's change names a member that does "
@@ -391,7 +395,7 @@ static int dmq_handle(
 				dmq_answer(p, m.origin);
 			break;
 		case HA_PEERV_AGREE:
-			update_stat(_ha_st_peer_adopted, 1);
+			update_stat(_ha_st_peer_agreed, 1);
 			break;
 		case HA_PEERV_HELD:
 			update_stat(_ha_st_peer_refused, 1);

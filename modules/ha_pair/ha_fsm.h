@@ -173,7 +173,8 @@ typedef struct ha_fsm
 	uint64_t disagree_version;
 	char disagree_origin[HA_ORIGIN_MAX];
 	uint64_t peer_received; /* peer changes about this pair */
-	uint64_t peer_adopted;	/* made active (or agreed) after the probe */
+	uint64_t peer_adopted;	/* made active after the probe */
+	uint64_t peer_agreed;	/* named the member active here: version taken */
 	uint64_t peer_refused;	/* the named member did not answer, or held */
 	uint64_t peer_stale;	/* not newer than what this proxy has */
 	uint32_t next_token;
@@ -213,6 +214,7 @@ typedef struct ha_actions
 	int verified_alive;			  /* verifications that ended with an answer */
 	int verified_silent;		  /* and without */
 	int peer_adopted;			  /* peer changes adopted */
+	int peer_agreed;			  /* confirmed, the member active already */
 	int peer_refused;			  /* refused: their member did not answer */
 	/* a refused peer change asks for this proxy's state: send it to
 	 * answer_to (non-empty) */
@@ -230,6 +232,7 @@ static inline void ha_actions_reset(ha_actions_t *acts)
 	acts->verified_alive = 0;
 	acts->verified_silent = 0;
 	acts->peer_adopted = 0;
+	acts->peer_agreed = 0;
 	acts->peer_refused = 0;
 	acts->answer_to[0] = '\0';
 }

@@ -202,6 +202,11 @@ def test_passive_switchover_adopted_by_the_pool_within_100ms(
     for k in kams:
         assert k.stat("peer_changes_refused") == 0
         assert k.stat("peer_changes_adopted") >= 13
+        # no change of the rounds merely agreed (each moved the pair where
+        # it was adopted); only the start-up sync's answers can: the two
+        # peers' state (the primary, version 0) agrees where it sorts after
+        # this proxy's own origin
+        assert k.stat("peer_changes_agreed") <= 2
         # the switchover event of an adopted change says so
         assert re.search(r"ha_pair event switchover: pair=sipserver1 \S+ -> "
                          r"\S+ .* reason=peer", k.log_text()), k.log
@@ -321,10 +326,14 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
     # (the pool's start-up syncs are done: each proxy has its node list)
     before = show(b)
     received = b.stat("peer_changes_received")
+    received0 = kams[0].stat("peer_changes_received")
     # a forged change: the backup is active, version 100, "from" proxy 0
     assert kdmq(PROXIES[1], change("backup", 100, dmq_addr(PROXIES[0]))) \
         == 200
     assert b.wait(lambda: show(b)["peer_refused"] == "1", 2) is not None
+    # refused: proxy 0 (an active node of the pool) gets b's state back
+    assert kams[0].wait(lambda: kams[0].stat("peer_changes_received")
+                        == received0 + 1, 2) is not None
     p = show(b)
     # it cost one probe of the backup, moved nothing, and is reported
     assert int(p["members"][1]["probes_sent"]) == \
@@ -360,6 +369,31 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
     # a malformed body: 400, nothing counted
     assert kdmq(PROXIES[1], '{"v":1,"op":"change"') == 400
     assert b.stat("peer_changes_received") == received + 4
+    # a refused change whose origin is no node of the pool (here a socket
+    # of the test's): nothing is sent there (no reflection to an address
+    # a forger names)
+    trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    trap.bind(("127.0.0.31", 5097))
+    trap.settimeout(1.0)
+    try:
+        assert kdmq(PROXIES[1], change("backup", 103,
+                                       "sip:127.0.0.31:5097")) == 200
+        assert b.wait(lambda: show(b)["peer_refused"] == "4", 2) is not None
+        with pytest.raises(socket.timeout):
+            trap.recv(65535)
+    finally:
+        trap.close()
+    # a newer change naming the member active here agrees: its version is
+    # taken, nothing probed, counted as agreed (not adopted)
+    adopted = b.stat("peer_changes_adopted")
+    assert kdmq(PROXIES[1], change("primary", 200, dmq_addr(PROXIES[0]))) \
+        == 200
+    assert b.wait(lambda: show(b)["version"] == "200", 2) is not None
+    p = show(b)
+    assert (p["active"], p["disagreement"], p["peer_agreed"]) == (
+        "primary", "no", "1"), p
+    assert b.stat("peer_changes_agreed") == 1
+    assert b.stat("peer_changes_adopted") == adopted
     # the other proxies never moved either
     for k in (kams[0], kams[2]):
         assert show(k)["active"] == "primary"
