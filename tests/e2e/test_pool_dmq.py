@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import Kamailio, pairs_xml
+from conftest import TOP, Kamailio, pairs_xml
 
 PAIR = "sipserver1"
 PRI, BAK = ("127.0.0.2", 5060), ("127.0.0.3", 5060)
@@ -36,11 +36,16 @@ def dmq_addr(ip, transport="udp"):
                                 else "")
 
 
+KEMI_CFG = TOP / "config" / "kamailio-kemi.cfg"
+LUA = TOP / "config" / "ha_pair.lua"
+
+
 def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS,
-               transport="udp", extra=None):
+               transport="udp", extra=None, kemi=False):
     """Proxies on ips (each in a folder of its own); with dmq (over
     transport), each names the first as its notification address, and the
-    first names the second (a fixed node list). Returns them once every one
+    first names the second (a fixed node list); kemi: with
+    config/kamailio-kemi.cfg and ha_pair.lua. Returns them once every one
     of them knows every other as an active dmq node."""
     kams = []
     for i, ip in enumerate(ips):
@@ -56,8 +61,12 @@ def start_pool(procs, logdir, dmq=True, ips=PROXIES, pairs=PAIRS,
                 defines.update({"WITH_TCP": None,
                                 "LISTEN_TCP": f"tcp:{ip}:5060"})
         defines.update(extra or {})
+        cfg = {}
+        if kemi:
+            defines["LUA_SCRIPT"] = f'"{LUA}"'
+            cfg = {"cfg": KEMI_CFG}
         kams.append(Kamailio(procs, d, pairs, defines=defines,
-                             listen=f"udp:{ip}:5060"))
+                             listen=f"udp:{ip}:5060", **cfg))
     if dmq:
         for k in kams:
             assert k.wait(lambda: active_nodes(k) == len(ips), 15,
@@ -106,6 +115,24 @@ def until_all(kams, role, t0, timeout=2.0):
     None when one did not in time."""
     got = until_each(kams, role, t0, timeout)
     return max(got.values()) if len(got) == len(kams) else None
+
+
+def promote_seen_by_one(kams, ips, member, role, seen):
+    """member (of role) promotes itself by a request to kams[seen] (at
+    ips[seen]): every proxy shows it active within 2 s, the others with the
+    change adopted from kams[seen] (reason peer, its DMQ address, its
+    version)."""
+    member.send(f"promote-{role}-{time.monotonic_ns()}",
+                proxy=(ips[seen], 5060))
+    assert until_all(kams, role, time.monotonic()) is not None, \
+        [show(k) for k in kams]
+    shows = [show(k) for k in kams]
+    assert shows[seen]["last_switchover_from"] == "local", shows
+    for i, q in enumerate(shows):
+        if i != seen:
+            assert (q["last_switchover_reason"], q["last_switchover_from"],
+                    q["version"]) == ("peer", dmq_addr(ips[seen]),
+                                      shows[seen]["version"]), shows
 
 
 def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.31", 5099)):
@@ -222,6 +249,20 @@ def test_passive_switchover_adopted_by_the_pool_within_100ms(
                 f"(from the promoting request; confirming probes "
                 f"included; each proxy polled by kamcmd)\n")
     assert worst < ADOPT_MS / 1000, times
+
+
+def test_kemi_pool_replicates_a_change(procs, logdir, udp_member):
+    """kamailio-kemi.cfg's WITH_DMQ: ha_pair.lua hands KDMQ requests to
+    KSR.dmq.handle_message(); a passive switchover seen by one proxy is
+    adopted by the other two after their own probe, and back again."""
+    members = {"primary": udp_member(*PRI), "backup": udp_member(*BAK)}
+    kams = start_pool(procs, logdir, kemi=True)
+    assert all_on(kams, "primary")
+    promote_seen_by_one(kams, PROXIES, members["backup"], "backup", 0)
+    promote_seen_by_one(kams, PROXIES, members["primary"], "primary", 2)
+    for k in kams:
+        assert k.stat("peer_changes_adopted") >= 1
+        assert k.stat("peer_changes_refused") == 0
 
 
 def test_switchover_found_by_probes_adopted_by_the_pool(
@@ -385,14 +426,17 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
         trap.close()
     # a newer change naming the member active here agrees: its version is
     # taken, nothing probed, counted as agreed (not adopted)
+    # (the start-up sync's answers may have agreed already)
     adopted = b.stat("peer_changes_adopted")
+    agreed, pair_agreed = b.stat("peer_changes_agreed"), \
+        int(show(b)["peer_agreed"])
     assert kdmq(PROXIES[1], change("primary", 200, dmq_addr(PROXIES[0]))) \
         == 200
     assert b.wait(lambda: show(b)["version"] == "200", 2) is not None
     p = show(b)
-    assert (p["active"], p["disagreement"], p["peer_agreed"]) == (
-        "primary", "no", "1"), p
-    assert b.stat("peer_changes_agreed") == 1
+    assert (p["active"], p["disagreement"], int(p["peer_agreed"])) == (
+        "primary", "no", pair_agreed + 1), p
+    assert b.stat("peer_changes_agreed") == agreed + 1
     assert b.stat("peer_changes_adopted") == adopted
     # the other proxies never moved either
     for k in (kams[0], kams[2]):
