@@ -258,7 +258,9 @@ class Kamailio:
                  listen="udp:127.0.0.1:5060", expect_start=True, cfg=CFG,
                  pairs_file=None, wrapper=()):
         """pairs_file: use that path as it is (pairs_xml is then not
-        written); wrapper: a command prefix (e.g. setpriv ...)."""
+        written); wrapper: a command prefix (e.g. setpriv ...); listen
+        None: no LISTEN given (cfg sets its own, e.g. config/pool's node
+        files)."""
         self.procs, self.logdir = procs, logdir
         if pairs_file is not None:
             self.pairs = Path(pairs_file)
@@ -269,7 +271,7 @@ class Kamailio:
         if self.ctl.exists():
             self.ctl.unlink()
         self.log = logdir / "kamailio.log"
-        if not netns:
+        if not netns and listen is not None:
             m = re.match(r"udp:\[?([^\]]+?)\]?:(\d+)$", listen)
             if m:
                 require_free(m.group(1), int(m.group(2)))
@@ -283,8 +285,9 @@ class Kamailio:
             defines.setdefault("MSG_RECV_MAX_SIZE", 65535)
         args = list(wrapper) + [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-e",
                 "-A", f'PAIRS_FILE="{self.pairs}"',
-                "-A", f'CTL_SOCKET="unix:{self.ctl}"',
-                "-A", f"LISTEN={listen}"]
+                "-A", f'CTL_SOCKET="unix:{self.ctl}"']
+        if listen is not None:
+            args += ["-A", f"LISTEN={listen}"]
         for k, v in defines.items():
             args += ["-A", f"{k}={v}" if v is not None else k]
         self.proc = procs.start(args, self.log, netns=netns, cwd=logdir,
