@@ -8,6 +8,8 @@
 #               FUZZ_SECONDS (20) seconds
 #   make status every pair of a running kamailio (CTL=its ctl socket)
 #   make deb    the Debian package of the module (build/deb/*.deb)
+#   make bench-pool  the pool's agreement times, with and without dmq
+#               replication (docs/benchmarks.md)
 #   make test-long  the long tests only (HA_LONG=1, marker "long"): the
 #               10-minute soak, the long fault variants, 1,000 reloads,
 #               and each fuzzer for 60 s
@@ -302,6 +304,17 @@ bench-wait: module
 bench-cost: module
 	$(KAMAILIO_ENV) $(PYTHON) tests/bench/bench.py --profile quick \
 		--only callgrind --versions-table docs/benchmarks.md
+
+# the pool's agreement times (docs/benchmarks.md, "Pool agreement"): with
+# dmq replication (as make test runs them) and without it (HA_LONG=1,
+# about two minutes); the figures go to tests/e2e/logs/pool_agreement.txt
+.PHONY: bench-pool
+bench-pool: module
+	rm -f $(TOP)/tests/e2e/logs/pool_agreement.txt
+	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_LONG=1 $(PYTHON) -m pytest -q \
+		-p no:cacheprovider test_pool_dmq.py -k \
+		"within_100ms or found_by_probes or without_replication"
+	cat $(TOP)/tests/e2e/logs/pool_agreement.txt
 
 # a 10-second run of the benchmark harness (it works; no figures kept)
 ifeq ($(SANITIZE),1)

@@ -6,6 +6,12 @@
 local FR_INV_MS, FR_MS = 120000, 1000
 
 function ksr_request_route()
+	-- the pool's own messages (kamailio-kemi.cfg's WITH_DMQ: pair changes,
+	-- dmq's node list and pings); KSR.dmq exists only with dmq loaded
+	if KSR.dmq ~= nil and KSR.is_method("KDMQ") then
+		KSR.dmq.handle_message()
+		return 1
+	end
 	if KSR.maxfwd.process_maxfwd(10) < 0 then
 		KSR.sl.send_reply(483, "Too Many Hops")
 		return 1

@@ -47,6 +47,8 @@ cp "$top"/docs/img/*.png "$src/docs/img/"
 cp "$top"/config/*.cfg "$top"/config/*.lua "$top"/config/*.xml \
 	"$top"/config/*.xsd "$src/config/"
 cp "$top"/config/*.json "$src/config/" 2>/dev/null || true
+mkdir -p "$src/config/pool"
+cp "$top"/config/pool/*.cfg "$top"/config/pool/*.zone "$src/config/pool/"
 
 # the package's version names the kamailio it is for: one version per core
 base=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)

@@ -20,6 +20,7 @@ comment_for() { # file -> the comment line, or nothing
 		debian/rules | scripts/ha_status | ci/*) echo "# $id" ;;
 	*.lua) echo "-- $id" ;;
 	*.dot) echo "// $id" ;;
+	*.zone) echo "; $id" ;;
 	*.xml | *.xsd) echo "<!-- $id -->" ;;
 	esac
 }

@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <stdio.h>
+#include <dlfcn.h>
 
 #include "../../core/dprint.h"
 #include "../../core/sr_module.h"
@@ -67,6 +68,9 @@ typedef struct ha_dmq_q
 static ha_dmq_q_t *_ha_dmq_q = NULL;
 static dmq_api_t _ha_dmqb;
 static dmq_peer_t *_ha_dmq_peer = NULL;
+/* dmq's own node list (its global dmq_node_list, found in dmq's module):
+ * a node it holds is only valid under the list's lock */
+static dmq_node_list_t **_ha_dmq_nodes = NULL;
 /* this proxy's DMQ address (dmq's server_address): the origin of local
  * changes, and what a tie is broken with */
 static char _ha_dmq_self[HA_ORIGIN_MAX];
@@ -79,6 +83,7 @@ static void dmq_send_queued(void);
 static stat_var *_ha_st_peer_sent = NULL;
 static stat_var *_ha_st_peer_received = NULL;
 static stat_var *_ha_st_peer_adopted = NULL;
+static stat_var *_ha_st_peer_agreed = NULL;
 static stat_var *_ha_st_peer_refused = NULL;
 static stat_var *_ha_st_peer_stale = NULL;
 static stat_var *_ha_st_batches_sent = NULL;
@@ -89,6 +94,7 @@ static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_sent", 0, &_ha_st_peer_sent},
 		{"peer_changes_received", 0, &_ha_st_peer_received},
 		{"peer_changes_adopted", 0, &_ha_st_peer_adopted},
+		{"peer_changes_agreed", 0, &_ha_st_peer_agreed},
 		{"peer_changes_refused", 0, &_ha_st_peer_refused},
 		{"peer_changes_stale", 0, &_ha_st_peer_stale},
 		{"peer_batches_sent", 0, &_ha_st_batches_sent},
@@ -261,6 +267,8 @@ void ha_dmq_actions(ha_pair_t *p, const ha_actions_t *acts)
 		return;
 	if(acts->peer_adopted > 0)
 		update_stat(_ha_st_peer_adopted, acts->peer_adopted);
+	if(acts->peer_agreed > 0)
+		update_stat(_ha_st_peer_agreed, acts->peer_agreed);
 	if(acts->peer_refused > 0) {
 		update_stat(_ha_st_peer_refused, acts->peer_refused);
 		LM_WARN("pair '%.*s': a pool peer's change names a member that does "
@@ -305,27 +313,53 @@ static int dmq_resp_f(
 
 static dmq_resp_cback_t _ha_dmq_resp = {dmq_resp_f, 0};
 
+/* Send body to the pool node at to, if it is an active node of the pool
+ * other than this proxy. dmq's find_dmq_node_uri() walks dmq's node list
+ * without its lock, and the node it returns is freed by another process
+ * when dmq drops it (a node that stopped answering dmq's pings, or
+ * dmq.remove): the node is looked up and used under the list's lock, as
+ * dmq's own broadcast does (it sends under that lock too). Returns 0 when
+ * sent, 1 when to is no active node, -1 when the send failed. */
+static int dmq_send_to(const char *to, str *body)
+{
+	dmq_node_list_t *list = *_ha_dmq_nodes;
+	dmq_node_t *node;
+	str uri;
+	int rc;
+
+	uri.s = (char *)to;
+	uri.len = strlen(to);
+	lock_get(&list->lock);
+	node = _ha_dmqb.find_dmq_node_uri(&uri);
+	if(node == NULL || node->local || node->status != DMQ_NODE_ACTIVE) {
+		lock_release(&list->lock);
+		return 1;
+	}
+	rc = _ha_dmqb.send_message(
+			_ha_dmq_peer, body, node, &_ha_dmq_resp, 1, &_ha_dmq_ct);
+	lock_release(&list->lock);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Send body (len bytes) to the node at to ("": every node). Returns what
- * dmq returned (< 0: not sent), or -2 when there is no such node. */
+ * dmq returned (< 0: not sent), or -2 when to is no active node of the
+ * pool other than this proxy. */
 static int dmq_send(const char *to, char *buf, int len)
 {
-	dmq_node_t *node;
-	str body, uri;
+	str body;
+	int rc;
 
 	body.s = buf;
 	body.len = len;
 	if(to[0] == '\0')
 		return _ha_dmqb.bcast_message(
 				_ha_dmq_peer, &body, NULL, &_ha_dmq_resp, 1, &_ha_dmq_ct);
-	uri.s = (char *)to;
-	uri.len = strlen(to);
-	node = _ha_dmqb.find_dmq_node_uri(&uri);
-	if(node == NULL) {
-		LM_DBG("no dmq node %s: not sent\n", to);
+	rc = dmq_send_to(to, &body);
+	if(rc == 1) {
+		LM_DBG("no active dmq node %s: not sent\n", to);
 		return -2;
 	}
-	return _ha_dmqb.send_message(
-			_ha_dmq_peer, &body, node, &_ha_dmq_resp, 1, &_ha_dmq_ct);
+	return rc;
 }
 
 /* Run job j for up to HA_DMQ_CHUNKS_PER_TICK batches. Returns 1 when it is
@@ -526,7 +560,7 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
 				dmq_answer(p, m->origin);
 			break;
 		case HA_PEERV_AGREE:
-			update_stat(_ha_st_peer_adopted, 1);
+			update_stat(_ha_st_peer_agreed, 1);
 			break;
 		case HA_PEERV_HELD:
 			update_stat(_ha_st_peer_refused, 1);
@@ -655,6 +689,13 @@ int ha_dmq_mod_init(void)
 	if(addr->len >= HA_ORIGIN_MAX) {
 		LM_ERR("dmq's server_address '%.*s' is longer than %d characters\n",
 				addr->len, addr->s, HA_ORIGIN_MAX - 1);
+		return -1;
+	}
+	_ha_dmq_nodes = (dmq_node_list_t **)dlsym(mod->handle, "dmq_node_list");
+	if(_ha_dmq_nodes == NULL) {
+		LM_ERR("enable_dmq is 1 but the dmq module has no node list symbol "
+			   "(dmq_node_list) to lock: this dmq is not one ha_pair "
+			   "supports\n");
 		return -1;
 	}
 	memcpy(_ha_dmq_self, addr->s, addr->len);

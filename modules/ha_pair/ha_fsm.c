@@ -695,17 +695,21 @@ static int reply_in(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 		f->claim = HA_ROLE_NONE;
 		f->claim_peer = 0;
 		if(!f->held && claim_still_newer(f)) {
-			f->peer_adopted++;
-			out->peer_adopted++;
 			/* refused before: the peer recorded this proxy's state as a
 			 * disagreement; the state it gets now ends it there */
 			if(disagree_is(f, m, f->claim_version, f->claim_origin))
 				memcpy(out->answer_to, f->claim_origin, sizeof(out->answer_to));
 			if(f->state != HA_ST_CHECK || f->active != m) {
+				f->peer_adopted++;
+				out->peer_adopted++;
 				become_active(f, m, HA_RSN_PEER, now, out);
 				f->next_probe_ms = sent + f->cfg.oos_check_ms;
 				return 0;
 			}
+			/* this proxy is on that member already (its own probing
+			 * found it meanwhile): the views agree, the version is taken */
+			f->peer_agreed++;
+			out->peer_agreed++;
 			f->version = f->claim_version;
 			memcpy(f->origin, f->claim_origin, sizeof(f->origin));
 			disagree_recheck(f);
@@ -846,7 +850,7 @@ ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 		f->version = version;
 		origin_set(f->origin, origin);
 		disagree_recheck(f); /* the peer names the member active here */
-		f->peer_adopted++;
+		f->peer_agreed++;
 		return HA_PEERV_AGREE;
 	}
 	if(f->held) {

@@ -176,7 +176,8 @@ typedef struct ha_fsm
 	char disagree_origin[HA_ORIGIN_MAX];
 	int64_t disagree_retry_ms; /* next retry of a newer one's member */
 	uint64_t peer_received;	   /* peer changes about this pair */
-	uint64_t peer_adopted;	   /* made active (or agreed) after the probe */
+	uint64_t peer_adopted;	   /* made active after the probe */
+	uint64_t peer_agreed;	   /* named the member active here: version taken */
 	uint64_t peer_refused;	   /* changes refused (each version once) */
 	uint64_t peer_stale;	   /* not newer than what this proxy has */
 	uint64_t peer_retries;	   /* retries of a refused newer change */
@@ -224,6 +225,7 @@ typedef struct ha_actions
 	int verified_alive;			  /* verifications that ended with an answer */
 	int verified_silent;		  /* and without */
 	int peer_adopted;			  /* peer changes adopted */
+	int peer_agreed;			  /* confirmed, the member active already */
 	int peer_refused;			  /* refused: their member did not answer */
 	int synced;					  /* the start-up sync of the pair ended */
 	/* this proxy's state must go to answer_to (non-empty): a peer's
@@ -243,6 +245,7 @@ static inline void ha_actions_reset(ha_actions_t *acts)
 	acts->verified_alive = 0;
 	acts->verified_silent = 0;
 	acts->peer_adopted = 0;
+	acts->peer_agreed = 0;
 	acts->peer_refused = 0;
 	acts->synced = 0;
 	acts->answer_to[0] = '\0';

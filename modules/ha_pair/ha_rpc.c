@@ -58,7 +58,8 @@ static int rpc_add_pool(rpc_t *rpc, void *st, const ha_fsm_t *f)
 		return -1;
 	if(rpc->struct_add(st, "jjjjj", "peer_received",
 			   (unsigned long)f->peer_received, "peer_adopted",
-			   (unsigned long)f->peer_adopted, "peer_refused",
+			   (unsigned long)f->peer_adopted, "peer_agreed",
+			   (unsigned long)f->peer_agreed, "peer_refused",
 			   (unsigned long)f->peer_refused, "peer_stale",
 			   (unsigned long)f->peer_stale, "peer_retries",
 			   (unsigned long)f->peer_retries)

@@ -778,11 +778,14 @@ def main():
             indent=1))
     if a.out:
         text = report.render(res, WORK, COSTS)
-        # the section tests/bench/wait.py wrote stays
+        # the sections tests/bench/wait.py wrote and the pool's agreement
+        # times (make bench-pool, written by hand from its figures) stay
         old = Path(a.out).read_text() if Path(a.out).exists() else ""
-        b, e = "<!-- wait:begin -->", "<!-- wait:end -->"
-        if b in old and e in old:
-            text += "\n" + old[old.index(b):old.index(e) + len(e)] + "\n"
+        for sec in ("wait", "pool"):
+            b, e = f"<!-- {sec}:begin -->", f"<!-- {sec}:end -->"
+            if b in old and e in old:
+                text += ("\n" + old[old.index(b):old.index(e) + len(e)]
+                         + "\n")
         Path(a.out).write_text(text)
         log(f"report in {a.out}")
     if a.versions_table:

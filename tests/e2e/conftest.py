@@ -145,7 +145,9 @@ class Kamailio:
                  listen="udp:127.0.0.1:5060", expect_start=True, cfg=CFG,
                  pairs_file=None, wrapper=()):
         """pairs_file: use that path as it is (pairs_xml is then not
-        written); wrapper: a command prefix (e.g. setpriv ...)."""
+        written); wrapper: a command prefix (e.g. setpriv ...); listen
+        None: no LISTEN given (cfg sets its own, e.g. config/pool's node
+        files)."""
         self.procs, self.logdir = procs, logdir
         if pairs_file is not None:
             self.pairs = Path(pairs_file)
@@ -156,7 +158,7 @@ class Kamailio:
         if self.ctl.exists():
             self.ctl.unlink()
         self.log = logdir / "kamailio.log"
-        if not netns:
+        if not netns and listen is not None:
             m = re.match(r"udp:\[?([^\]]+?)\]?:(\d+)$", listen)
             if m:
                 require_free(m.group(1), int(m.group(2)))
@@ -170,8 +172,9 @@ class Kamailio:
             defines.setdefault("MSG_RECV_MAX_SIZE", 65535)
         args = list(wrapper) + [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-e",
                 "-A", f'PAIRS_FILE="{self.pairs}"',
-                "-A", f'CTL_SOCKET="unix:{self.ctl}"',
-                "-A", f"LISTEN={listen}"]
+                "-A", f'CTL_SOCKET="unix:{self.ctl}"']
+        if listen is not None:
+            args += ["-A", f"LISTEN={listen}"]
         for k, v in defines.items():
             args += ["-A", f"{k}={v}" if v is not None else k]
         self.proc = procs.start(args, self.log, netns=netns, cwd=logdir,
@@ -444,11 +447,12 @@ def active_nodes(kam):
 
 
 def start_pool(procs, logdir, ips, pairs, dmq=True, transport="udp",
-               extra=None, netns=None):
+               extra=None, netns=None, kemi=False):
     """Proxies (config/kamailio.cfg) on ips:5060, each in a folder of its
     own under logdir; with dmq (WITH_DMQ, over transport), each names the
     first as its notification address, and the first names the second (a
-    fixed node list). Returns them once every one of them knows every
+    fixed node list); kemi: with config/kamailio-kemi.cfg and
+    config/ha_pair.lua. Returns them once every one of them knows every
     other as an active dmq node."""
     kams = []
     for i, ip in enumerate(ips):
@@ -464,8 +468,12 @@ def start_pool(procs, logdir, ips, pairs, dmq=True, transport="udp",
                 defines.update({"WITH_TCP": None,
                                 "LISTEN_TCP": f"tcp:{ip}:5060"})
         defines.update(extra or {})
+        cfg = {}
+        if kemi:
+            defines["LUA_SCRIPT"] = f'"{TOP / "config" / "ha_pair.lua"}"'
+            cfg = {"cfg": TOP / "config" / "kamailio-kemi.cfg"}
         kams.append(Kamailio(procs, d, pairs, defines=defines,
-                             listen=f"udp:{ip}:5060", netns=netns))
+                             listen=f"udp:{ip}:5060", netns=netns, **cfg))
     if dmq:
         for k in kams:
             assert k.wait(lambda: active_nodes(k) == len(ips), 15,

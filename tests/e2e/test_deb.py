@@ -94,6 +94,9 @@ def test_deb_files(deb):
         "kamailio.cfg", "kamailio-kemi.cfg", "ha_pair.lua", "ha_pairs.xml",
         "ha_pairs.xsd")}
     expected |= {f"{ex}/{p.name}" for p in (TOP / "config").glob("*.json")}
+    # the example pool (config/pool: node files including ../kamailio.cfg)
+    expected |= {f"{ex}/pool/{p.name}" for p in (TOP / "config" / "pool")
+                 .iterdir()}
     assert set(files) == expected
     for path, (mode, owner) in files.items():
         assert owner == "root/root", path

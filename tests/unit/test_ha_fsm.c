@@ -91,6 +91,7 @@ typedef struct sim
 	ha_role_t unconfirmed_member; /* the member of the last of them */
 	int peer_refused;			  /* peer claims the actions refused */
 	int peer_adopted;
+	int peer_agreed;
 	char answer_to[HA_ORIGIN_MAX]; /* the last answer asked for */
 	int64_t synced_ms; /* when the actions said the sync ended, -1: not */
 } sim_t;
@@ -220,6 +221,7 @@ static void sim_actions(sim_t *s, const ha_actions_t *acts)
 				(long long)s->now);
 		s->synced_ms = s->now;
 	}
+	s->peer_agreed += acts->peer_agreed;
 	if(acts->answer_to[0] != '\0')
 		memcpy(s->answer_to, acts->answer_to, sizeof(s->answer_to));
 	if(acts->unconfirmed > 0)
@@ -1740,6 +1742,9 @@ START_TEST(local_change_takes_highest_version_seen_plus_one)
 	ck_assert_int_eq(sim_peer(&S, P, 7, "sip:peer", 1), HA_PEERV_AGREE);
 	ck_assert_int_eq(S.f.version, 7);
 	ck_assert_str_eq(S.f.origin, "sip:peer");
+	/* agreed, not adopted: nothing moved */
+	ck_assert_int_eq(S.f.peer_agreed, 1);
+	ck_assert_int_eq(S.f.peer_adopted, 0);
 	/* a peer names version 9 for the backup, which does not answer: the
 	 * claim is refused, but 9 has been seen */
 	S.peer[B].mode = PEER_SILENT;
@@ -1779,6 +1784,8 @@ START_TEST(peer_change_adopted_once_its_member_answers)
 	ck_assert_int_eq(S.f.last_reason, HA_RSN_PEER);
 	ck_assert_int_eq(S.f.peer_adopted, 1);
 	ck_assert_int_eq(S.peer_adopted, 1);
+	ck_assert_int_eq(S.f.peer_agreed, 0);
+	ck_assert_int_eq(S.peer_agreed, 0);
 	ck_assert_int_eq(S.f.claims_confirmed, 0); /* a peer's, not a request's */
 	ck_assert_int_eq(S.f.disagree, 0);
 	ck_assert_str_eq(S.answer_to, "");
