@@ -77,6 +77,7 @@ static char _ha_dmq_self[HA_ORIGIN_MAX];
 static str _ha_dmq_ct = str_init("application/json");
 static str _ha_dmq_ok = str_init("OK");
 static str _ha_dmq_bad = str_init("Bad Request");
+static str _ha_dmq_forbidden = str_init("Forbidden");
 
 static void dmq_send_queued(void);
 
@@ -84,6 +85,7 @@ static stat_var *_ha_st_peer_sent = NULL;
 static stat_var *_ha_st_peer_received = NULL;
 static stat_var *_ha_st_peer_adopted = NULL;
 static stat_var *_ha_st_peer_agreed = NULL;
+static stat_var *_ha_st_peer_foreign = NULL;
 static stat_var *_ha_st_peer_refused = NULL;
 static stat_var *_ha_st_peer_stale = NULL;
 static stat_var *_ha_st_batches_sent = NULL;
@@ -97,6 +99,7 @@ static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_agreed", 0, &_ha_st_peer_agreed},
 		{"peer_changes_refused", 0, &_ha_st_peer_refused},
 		{"peer_changes_stale", 0, &_ha_st_peer_stale},
+		{"peer_changes_foreign", 0, &_ha_st_peer_foreign},
 		{"peer_batches_sent", 0, &_ha_st_batches_sent},
 		{"peer_batch_max_bytes", STAT_NO_RESET, &_ha_st_batch_max},
 		{"pairs_synced", 0, &_ha_st_syncs}, {0, 0, 0}};
@@ -599,8 +602,27 @@ static void dmq_sync_complete(ha_table_t *t, const char *from)
 			from, n);
 }
 
+/* Did msg come from the address of a node of the pool other than this
+ * proxy (dmq's node list, under its lock)? dmq hands every KDMQ request
+ * to its peers whatever its source (the node it names comes from the From
+ * URI, which anyone can write), so ha_pair looks at the source itself, as
+ * dmq's own dmq_is_from_node() does. */
+static int from_pool_node(struct sip_msg *msg)
+{
+	dmq_node_list_t *list = *_ha_dmq_nodes;
+	dmq_node_t *n;
+	int found = 0;
+
+	lock_get(&list->lock);
+	for(n = list->nodes; n != NULL && !found; n = n->next)
+		found = !n->local && ip_addr_cmp(&msg->rcv.src_ip, &n->ip_address);
+	lock_release(&list->lock);
+	return found;
+}
+
 /* A KDMQ request for ha_pair, in a dmq worker: a peer's change (or its
- * answer), a starting proxy's sync, or a batch of states. */
+ * answer), a starting proxy's sync, or a batch of states. From an address
+ * that is no node of the pool: refused (403), not read. */
 static int dmq_handle(
 		struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
 {
@@ -611,6 +633,15 @@ static int dmq_handle(
 	int len, rc = -1, batch = 0;
 
 	(void)node;
+	if(!from_pool_node(msg)) {
+		/* DBG: anyone can send these; the statistic counts them */
+		LM_DBG("a pool message from %s:%d, no node of the pool: refused\n",
+				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+		update_stat(_ha_st_peer_foreign, 1);
+		resp->reason = _ha_dmq_forbidden;
+		resp->resp_code = 403;
+		return 0;
+	}
 	resp->reason = _ha_dmq_ok;
 	resp->resp_code = 200;
 	if(dmq_msg_body(msg, &body, &len) == 0) {

@@ -93,10 +93,11 @@ def promote_seen_by_one(kams, ips, member, role, seen):
                                       shows[seen]["version"]), shows
 
 
-def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.31", 5099)):
+def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.22", 5099)):
     """Send one KDMQ request for ha_pair to the proxy at to_ip from src (a
-    socket of the test, not a node of the pool), as from the node at
-    from_ip; return the status code of its reply."""
+    socket of the test: by default on the address of a node of the pool,
+    PROXIES[2], as a forger on the pool's network could send over UDP), as
+    from the node at from_ip; return the status code of its reply."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(src)
     s.settimeout(3)
@@ -410,7 +411,14 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
     before = show(b)
     received = b.stat("peer_changes_received")
     received0 = kams[0].stat("peer_changes_received")
-    # a forged change: the backup is active, version 100, "from" proxy 0
+    # from an address that is no node of the pool: refused, not read
+    foreign = b.stat("peer_changes_foreign")
+    assert kdmq(PROXIES[1], change("backup", 100, dmq_addr(PROXIES[0])),
+                src=("127.0.0.31", 5099)) == 403
+    assert b.stat("peer_changes_foreign") == foreign + 1
+    assert b.stat("peer_changes_received") == received
+    # a forged change from a node's address: the backup is active, version
+    # 100, "from" proxy 0
     assert kdmq(PROXIES[1], change("backup", 100, dmq_addr(PROXIES[0]))) \
         == 200
     assert b.wait(lambda: show(b)["peer_refused"] == "1", 2) is not None
