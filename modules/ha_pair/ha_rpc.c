@@ -56,7 +56,7 @@ static int rpc_add_pool(rpc_t *rpc, void *st, const ha_fsm_t *f)
 					   f->disagree_origin)
 					   < 0)
 		return -1;
-	if(rpc->struct_add(st, "jjjjj", "peer_received",
+	if(rpc->struct_add(st, "jjjjjj", "peer_received",
 			   (unsigned long)f->peer_received, "peer_adopted",
 			   (unsigned long)f->peer_adopted, "peer_agreed",
 			   (unsigned long)f->peer_agreed, "peer_refused",

@@ -12,8 +12,8 @@ import dns.rdatatype
 import dns.zone
 import pytest
 
-from conftest import TOP, Kamailio, require_free
-from test_pool_dmq import (PAIRS, PRI, BAK, active_nodes, promote_seen_by_one,
+from conftest import TOP, Kamailio, active_nodes, require_free
+from test_pool_dmq import (PAIRS, PRI, BAK, promote_seen_by_one,
                            show)
 
 POOL = TOP / "config" / "pool"
