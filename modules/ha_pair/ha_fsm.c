@@ -853,15 +853,11 @@ ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 		f->peer_agreed++;
 		return HA_PEERV_AGREE;
 	}
-	if(f->disagree && f->disagree_newer && disagree_is(f, m, version, origin)) {
-		/* refused already, and tried again every oos-check (once the
-		 * pair is released, when held): the same version once more (a
-		 * periodic broadcast, another peer's sync answer) costs no probe
-		 * of its own */
-		f->peer_stale++;
-		return HA_PEERV_STALE;
-	}
 	if(f->held) {
+		if(disagree_is(f, m, version, origin)) {
+			f->peer_stale++; /* refused already */
+			return HA_PEERV_STALE;
+		}
 		f->peer_refused++;
 		disagree_note(f, m, version, origin, 1);
 		f->disagree_retry_ms = now + f->cfg.oos_check_ms;
