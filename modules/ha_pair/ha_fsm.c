@@ -863,6 +863,12 @@ ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 		f->disagree_retry_ms = now + f->cfg.oos_check_ms;
 		return HA_PEERV_HELD;
 	}
+	/* the refused newer version again (the peer's periodic broadcast,
+	 * another peer's sync answer): one more try of it, as its retries are
+	 * (its member may serve again), counted with them; a failure is no
+	 * new refusal */
+	if(f->disagree && f->disagree_newer && disagree_is(f, m, version, origin))
+		f->peer_retries++;
 	f->claim_version = version;
 	origin_set(f->claim_origin, origin);
 	if(f->claim == m) {
