@@ -158,10 +158,11 @@ $(UNITDIR)/test_ha_config: tests/unit/test_ha_config.c $(CONFIG_SRC) \
 		tests/unit/test_ha_config.c $(CONFIG_SRC) $(XML_LIBS) \
 		$(CHECK_LIBS)
 
-$(UNITDIR)/test_ha_codes: tests/unit/test_ha_codes.c $(FSM_SRC) $(PURE_HDR)
+$(UNITDIR)/test_ha_codes: tests/unit/test_ha_codes.c $(MODDIR)/ha_codes.c \
+		$(MODDIR)/ha_text.c $(PURE_HDR)
 	@mkdir -p $(UNITDIR)
 	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_codes.c \
-		$(FSM_SRC) $(CHECK_LIBS)
+		$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c $(CHECK_LIBS)
 
 $(UNITDIR)/test_ha_token: tests/unit/test_ha_token.c $(MODDIR)/ha_token.c \
 		$(MODDIR)/ha_token.h
