@@ -129,12 +129,15 @@ $(UNITDIR)/ha_xsd.h: config/ha_pairs.xsd scripts/xsd2c.sh
 	@mkdir -p $(UNITDIR)
 	scripts/xsd2c.sh $< > $@
 
-# the pure sources each test and fuzzer links: the state machine (with the
-# alive-codes grammar it reads) and the pairs-file parser
-FSM_SRC := $(MODDIR)/ha_fsm.c $(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c
+# the pure sources each test and fuzzer links: the state machine (its
+# probing, requests' and pool replication's files, with the alive-codes
+# grammar it reads) and the pairs-file parser
+FSM_SRC := $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm_req.c $(MODDIR)/ha_fsm_pool.c \
+	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c
 CONFIG_SRC := $(MODDIR)/ha_config.c $(MODDIR)/ha_xml.c $(MODDIR)/ha_uri.c \
 	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c
-PURE_HDR := $(MODDIR)/ha_fsm.h $(MODDIR)/ha_codes.h $(MODDIR)/ha_text.h \
+PURE_HDR := $(MODDIR)/ha_fsm.h $(MODDIR)/ha_fsm_int.h $(MODDIR)/ha_codes.h \
+	$(MODDIR)/ha_text.h \
 	$(MODDIR)/ha_config.h $(MODDIR)/ha_xml.h $(MODDIR)/ha_uri.h \
 	$(MODDIR)/ha_hash.h $(MODDIR)/ha_token.h
 
@@ -155,10 +158,11 @@ $(UNITDIR)/test_ha_config: tests/unit/test_ha_config.c $(CONFIG_SRC) \
 		tests/unit/test_ha_config.c $(CONFIG_SRC) $(XML_LIBS) \
 		$(CHECK_LIBS)
 
-$(UNITDIR)/test_ha_codes: tests/unit/test_ha_codes.c $(FSM_SRC) $(PURE_HDR)
+$(UNITDIR)/test_ha_codes: tests/unit/test_ha_codes.c $(MODDIR)/ha_codes.c \
+		$(MODDIR)/ha_text.c $(PURE_HDR)
 	@mkdir -p $(UNITDIR)
 	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_codes.c \
-		$(FSM_SRC) $(CHECK_LIBS)
+		$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c $(CHECK_LIBS)
 
 $(UNITDIR)/test_ha_token: tests/unit/test_ha_token.c $(MODDIR)/ha_token.c \
 		$(MODDIR)/ha_token.h
@@ -234,10 +238,10 @@ $(FUZZDIR)/fuzz_fsm: tests/fuzz/fuzz_fsm.c $(FSM_SRC) $(PURE_HDR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_fsm.c $(FSM_SRC)
 
 $(FUZZDIR)/fuzz_config: tests/fuzz/fuzz_config.c $(CONFIG_SRC) \
-		$(MODDIR)/ha_fsm.c $(PURE_HDR) $(UNITDIR)/ha_xsd.h
+		$(PURE_HDR) $(UNITDIR)/ha_xsd.h
 	@mkdir -p $(FUZZDIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(XML_CFLAGS) -o $@ tests/fuzz/fuzz_config.c \
-		$(CONFIG_SRC) $(MODDIR)/ha_fsm.c $(XML_LIBS)
+		$(CONFIG_SRC) $(XML_LIBS)
 
 $(FUZZDIR)/fuzz_peer: tests/fuzz/fuzz_peer.c $(MODDIR)/ha_peer.c \
 		$(MODDIR)/ha_peer.h $(FSM_SRC) $(PURE_HDR)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ha_codes.c - the alive-codes grammar of ha_pair: reading one item, and a
- * list checked and normalised for the pairs file (pure). */
+/* ha_codes.c - the alive-codes grammar of ha_pair: reading one item, a
+ * list checked and normalised for the pairs file, and a list parsed into
+ * the set of codes the state machine tests replies against (pure). */
 
 #include <string.h>
 
@@ -80,4 +81,46 @@ int ha_codes_norm(const char *s, char *out, char *why, size_t wlen)
 	} while(more);
 	*o = '\0';
 	return 0;
+}
+
+static void codes_set(ha_codes_t *c, int code)
+{
+	int i = code - 100;
+	c->bits[i / 32] |= 1u << (i % 32);
+}
+
+int ha_codes_parse(const char *s, ha_codes_t *c)
+{
+	ha_codes_item_t it;
+	const char *p = s;
+	int code, more;
+
+	memset(c, 0, sizeof(*c));
+	c->any = 1;
+	if(s == NULL || *s == '\0')
+		return 0;
+	c->any = 0;
+	do {
+		more = ha_codes_next(&p, &it, NULL, 0);
+		if(more < 0) {
+			memset(c, 0, sizeof(*c));
+			c->any = 1;
+			return -1;
+		}
+		for(code = it.lo; code <= it.hi; code++)
+			codes_set(c, code);
+	} while(more);
+	return 0;
+}
+
+int ha_codes_alive(const ha_codes_t *c, int code)
+{
+	int i;
+
+	if(code < 200 || code > 699)
+		return 0;
+	if(c->any)
+		return 1;
+	i = code - 100;
+	return (c->bits[i / 32] >> (i % 32)) & 1u;
 }

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ha_fsm.c - the pure per-pair probing state machine of ha_pair. */
+/* ha_fsm.c - the pure per-pair probing state machine of ha_pair: start,
+ * ticks (deadlines, retransmissions, due probes, the FORCE hunt), replies
+ * and send failures, switchover, verification probes,
+ * the operator's switch, hold and probe. What requests and transactions do
+ * to a pair is in ha_fsm_req.c, pool replication's part in ha_fsm_pool.c. */
 
 #include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "ha_fsm.h"
-#include "ha_codes.h"
+#include "ha_fsm_int.h"
 
 const char *ha_state_names[HA_ST_COUNT] = {
 		[HA_ST_CHECK] = "CHECK",
@@ -39,48 +43,6 @@ const char *ha_role_name(ha_role_t r)
 		default:
 			return "none";
 	}
-}
-
-static void codes_set(ha_codes_t *c, int code)
-{
-	int i = code - 100;
-	c->bits[i / 32] |= 1u << (i % 32);
-}
-
-int ha_codes_parse(const char *s, ha_codes_t *c)
-{
-	ha_codes_item_t it;
-	const char *p = s;
-	int code, more;
-
-	memset(c, 0, sizeof(*c));
-	c->any = 1;
-	if(s == NULL || *s == '\0')
-		return 0;
-	c->any = 0;
-	do {
-		more = ha_codes_next(&p, &it, NULL, 0);
-		if(more < 0) {
-			memset(c, 0, sizeof(*c));
-			c->any = 1;
-			return -1;
-		}
-		for(code = it.lo; code <= it.hi; code++)
-			codes_set(c, code);
-	} while(more);
-	return 0;
-}
-
-int ha_codes_alive(const ha_codes_t *c, int code)
-{
-	int i;
-
-	if(code < 200 || code > 699)
-		return 0;
-	if(c->any)
-		return 1;
-	i = code - 100;
-	return (c->bits[i / 32] >> (i % 32)) & 1u;
 }
 
 int ha_addr_is_member(const ha_addr_t *addrs, int n, int port,
@@ -180,72 +142,7 @@ static ha_role_t other(ha_role_t m)
 	return m == HA_ROLE_PRIMARY ? HA_ROLE_BACKUP : HA_ROLE_PRIMARY;
 }
 
-/* Is the peer's version (v, o), newer than the pair's version when it
- * came, still newer? A local change since then took a number above it (v
- * was seen); an equal number with an empty origin is the local version it
- * beat; an equal one from a peer is ordered by origin. */
-static int still_newer(const ha_fsm_t *f, uint64_t v, const char *o)
-{
-	if(v != f->version)
-		return v > f->version;
-	if(f->origin[0] == '\0')
-		return 1;
-	return strcmp(o, f->origin) > 0;
-}
-
-static int claim_still_newer(const ha_fsm_t *f)
-{
-	return still_newer(f, f->claim_version, f->claim_origin);
-}
-
-/* Is the recorded disagreement about member m at version (v, o)? */
-static int disagree_is(
-		const ha_fsm_t *f, ha_role_t m, uint64_t v, const char *o)
-{
-	return f->disagree && f->disagree_member == m && f->disagree_version == v
-		   && strcmp(f->disagree_origin, o) == 0;
-}
-
-/* Record that a peer names member m at version (v, o), newer (1) or not
- * (0) than the pair's version. A newer record is replaced only by a newer
- * one of a newer version, never by an older one: the newest view is the
- * one to retry. */
-static void disagree_note(
-		ha_fsm_t *f, ha_role_t m, uint64_t v, const char *o, int newer)
-{
-	if(f->disagree) {
-		if(f->disagree_newer && !newer)
-			return;
-		if(f->disagree_newer == newer
-				&& ha_ver_cmp(v, o, f->disagree_version, f->disagree_origin)
-						   <= 0)
-			return;
-	}
-	f->disagree = 1;
-	f->disagree_newer = newer;
-	f->disagree_member = m;
-	f->disagree_version = v;
-	snprintf(f->disagree_origin, HA_ORIGIN_MAX, "%s", o);
-}
-
-/* The pair's version changed (f->origin set for a peer's, empty for a
- * local one): a disagreement that is not newer than it is over. A local
- * version is above every number seen, so above any recorded: the peers
- * get it, and a peer that refuses it answers anew. */
-static void disagree_recheck(ha_fsm_t *f)
-{
-	if(!f->disagree)
-		return;
-	if(f->origin[0] == '\0'
-			|| ha_ver_cmp(f->disagree_version, f->disagree_origin, f->version,
-					   f->origin)
-					   <= 0)
-		f->disagree = 0;
-}
-
-/* Make m the active member (state CHECK). Fires SWITCH when the member
- * differs from the one active before, and UP when leaving a DOWN. */
-static void become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
+void ha_fsm_become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
 		int64_t now, ha_actions_t *out)
 {
 	ha_role_t old = f->active != HA_ROLE_NONE ? f->active : f->last_active;
@@ -268,17 +165,7 @@ static void become_active(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
 		f->switchovers++;
 		f->last_reason = reason;
 		f->last_switch_ms = now;
-		if(reason == HA_RSN_PEER) {
-			f->version = f->claim_version;
-			memcpy(f->origin, f->claim_origin, sizeof(f->origin));
-		} else {
-			/* a local change: newer than any version seen */
-			if(f->version_seen > f->version)
-				f->version = f->version_seen;
-			f->version++;
-			f->origin[0] = '\0';
-		}
-		disagree_recheck(f);
+		ha_fsm_version_switch(f, reason);
 		act_event(out, HA_ACT_SWITCH, old, m, reason, f->version);
 	}
 	if(f->down) {
@@ -321,8 +208,7 @@ static void attempt_failed(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 		f->next_attempt_ms = now;
 }
 
-/* The probe in flight to member m must end within oos-force from now. */
-static void probe_within_force(ha_fsm_t *f, ha_role_t m, int64_t now)
+void ha_fsm_probe_within_force(ha_fsm_t *f, ha_role_t m, int64_t now)
 {
 	ha_probe_t *p = &f->m[m].probe;
 
@@ -333,12 +219,44 @@ static void probe_within_force(ha_fsm_t *f, ha_role_t m, int64_t now)
 	}
 }
 
-/* Make the probe in flight to member m a verification: it must end
- * within oos-force from now. */
-static void verify_join(ha_fsm_t *f, ha_role_t m, int64_t now)
+void ha_fsm_verify_join(ha_fsm_t *f, ha_role_t m, int64_t now)
 {
 	f->m[m].probe.verify = 1;
-	probe_within_force(f, m, now);
+	ha_fsm_probe_within_force(f, m, now);
+}
+
+/* What member m's unanswered probe (sent at sent) means for the pair: in
+ * CHECK, the active member's ends in the fresh standby or FORCE (with
+ * reason why), the standby's ends a run of split rounds; in FORCE, the
+ * hunt's ends its attempt. */
+static void probe_failed_verdict(ha_fsm_t *f, ha_role_t m, int64_t sent,
+		ha_reason_t why, int64_t now, ha_actions_t *out)
+{
+	ha_mfsm_t *om = &f->m[other(m)];
+
+	if(f->state == HA_ST_CHECK) {
+		if(m != f->active) {
+			/* the run of "both alive" rounds ends: a new run may report
+			 * a new split */
+			f->split_rounds = 0;
+			f->split = 0;
+			return;
+		}
+		if(f->held)
+			return;
+		/* the other member answered alive since this probe went out (the
+		 * backup's start probe, or probe_standby): no extra round needed */
+		if(om->state == HA_MS_UP && om->last_ok_ms >= sent) {
+			ha_fsm_become_active(f, other(m), why, now, out);
+			f->next_probe_ms = now;
+			return;
+		}
+		enter_force(f, m, why, now);
+		return;
+	}
+	/* FORCE */
+	if(f->attempt_open && m == f->hunt)
+		attempt_failed(f, now, out);
 }
 
 /* Member m did not answer its probe (deadline, send failure, or a reply
@@ -347,7 +265,6 @@ static void probe_failed(
 		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
 {
 	ha_mfsm_t *mm = &f->m[m];
-	ha_mfsm_t *om = &f->m[other(m)];
 	int64_t sent = mm->probe.sent_ms;
 	/* a verification that found the member silent: what follows is the
 	 * failed transaction's doing */
@@ -363,27 +280,7 @@ static void probe_failed(
 	out->unanswered++;
 	mm->last_fail_ms = now;
 	if(f->claim == m && f->claim_peer) {
-		/* a peer's change whose member does not answer this proxy: keep
-		 * the own view, say so, and answer the peer (once per version: a
-		 * retry, or the same state again, is no new refusal) */
-		f->claim = HA_ROLE_NONE;
-		f->claim_peer = 0;
-		if(!claim_still_newer(f)) {
-			f->peer_stale++; /* a local change beat it meanwhile */
-		} else {
-			if(!disagree_is(f, m, f->claim_version, f->claim_origin)) {
-				f->peer_refused++;
-				out->peer_refused++;
-				memcpy(out->answer_to, f->claim_origin, sizeof(out->answer_to));
-			}
-			disagree_note(f, m, f->claim_version, f->claim_origin, 1);
-		}
-		/* the newest view is tried again an oos-check after this try */
-		if(f->disagree && f->disagree_newer) {
-			f->disagree_retry_ms = f->claim_ms + f->cfg.oos_check_ms;
-			if(f->disagree_retry_ms < now)
-				f->disagree_retry_ms = now;
-		}
+		ha_fsm_peer_claim_silent(f, m, now, out);
 	} else if(f->claim == m) {
 		/* the member that said it was promoted does not answer: the
 		 * request was not its own (forged), or it is gone again */
@@ -392,50 +289,9 @@ static void probe_failed(
 		out->unconfirmed++;
 		out->unconfirmed_member = m;
 	}
-
-	if(f->state == HA_ST_CHECK) {
-		if(m != f->active) {
-			/* the run of "both alive" rounds ends: a new run may report
-			 * a new split */
-			f->split_rounds = 0;
-			f->split = 0;
-			return;
-		}
-		if(f->held)
-			return;
-		/* the other member answered alive since this probe went out (the
-		 * backup's start probe, or probe_standby): no extra round needed */
-		if(om->state == HA_MS_UP && om->last_ok_ms >= sent) {
-			become_active(f, other(m), why, now, out);
-			f->next_probe_ms = now;
-			return;
-		}
-		enter_force(f, m, why, now);
-		return;
-	}
-	/* FORCE */
-	if(f->attempt_open && m == f->hunt)
-		attempt_failed(f, now, out);
+	probe_failed_verdict(f, m, sent, why, now, out);
 }
 
-/* The start-up sync ends now (see ha_fsm_sync_begin()). */
-static void sync_end(ha_fsm_t *f, ha_actions_t *out)
-{
-	f->syncing = 0;
-	f->sync_claim = 0;
-	if(out != NULL)
-		out->synced = 1;
-}
-
-/* After a call that may end an answer's claim, or pass the deadline. */
-static void sync_check(ha_fsm_t *f, int64_t now, ha_actions_t *out)
-{
-	if(!f->syncing)
-		return;
-	if(now >= f->sync_until_ms
-			|| (f->sync_claim && (f->claim == HA_ROLE_NONE || !f->claim_peer)))
-		sync_end(f, out);
-}
 
 void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
 		uint32_t token_seed, int64_t now, ha_actions_t *out)
@@ -478,36 +334,27 @@ void ha_fsm_set_cfg(ha_fsm_t *f, const ha_fsm_cfg_t *cfg)
 		f->next_standby_ms = f->next_probe_ms;
 }
 
-/* Is a retry of the recorded newer disagreement due at now? Not while
- * held, nor while a claim is pending (it is tried after that one). */
-static int retry_at(const ha_fsm_t *f, int64_t *at)
-{
-	if(!f->disagree || !f->disagree_newer || f->held
-			|| f->claim != HA_ROLE_NONE)
-		return 0;
-	*at = f->disagree_retry_ms;
-	return 1;
-}
-
-static int retry_due(const ha_fsm_t *f, int64_t now)
-{
-	int64_t at;
-
-	return retry_at(f, &at) && now >= at;
-}
-
-static void tick_in(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+/* Probes whose deadline passed end unanswered first: that makes room for
+ * the next ones. */
+static void tick_deadlines(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 {
 	ha_probe_t *p;
-	ha_role_t s;
 	int i;
 
-	/* deadlines first: a probe that ended makes room for the next one */
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		p = &f->m[i].probe;
 		if(p->token != 0 && now >= p->deadline_ms)
 			probe_failed(f, (ha_role_t)i, now, out);
 	}
+}
+
+/* Resend the probes (over UDP) whose retransmission is due, the gap
+ * doubling each time. */
+static void tick_retransmit(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	ha_probe_t *p;
+	int i;
+
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		p = &f->m[i].probe;
 		if(p->token != 0 && p->rtx_ms != 0 && now >= p->rtx_ms) {
@@ -522,7 +369,13 @@ static void tick_in(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 				p->rtx_ms = 0;
 		}
 	}
-	/* verifications asked for by failed transactions */
+}
+
+/* Start the verifications asked for by failed transactions. */
+static void tick_verifications(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	int i;
+
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		if(f->m[i].verify_ms < 0 || now < f->m[i].verify_ms)
 			continue;
@@ -533,70 +386,63 @@ static void tick_in(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 			continue;
 		if(f->m[i].probe.token == 0)
 			probe_start(f, (ha_role_t)i, f->cfg.oos_force_ms, now, out);
-		verify_join(f, (ha_role_t)i, now);
+		ha_fsm_verify_join(f, (ha_role_t)i, now);
 	}
-	/* a refused newer version: its member may answer now (a partition
-	 * healed); try it again as a claim */
-	if(retry_due(f, now)) {
-		f->claim = f->disagree_member;
-		f->claim_ms = now;
-		f->claim_peer = 1;
-		f->claim_version = f->disagree_version;
-		memcpy(f->claim_origin, f->disagree_origin, sizeof(f->claim_origin));
-		f->claim_sent = 0;
-		f->peer_retries++;
-		/* the next one, should this one fail too; its probe decides */
-		f->disagree_retry_ms = now + f->cfg.oos_check_ms;
-		if(f->m[f->claim].probe.token != 0) {
-			f->claim_sent = 1;
-			probe_within_force(f, f->claim, now);
-		}
-	}
-	/* a claim to confirm: probe its member now (in FORCE the hunt takes
-	 * this probe over when the member's attempt comes) */
+}
+
+/* A claim to confirm: probe its member now (in FORCE the hunt takes this
+ * probe over when the member's attempt comes). */
+static void tick_claim(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
 	if(f->claim != HA_ROLE_NONE && !f->claim_sent && now >= f->claim_ms) {
 		if(f->m[f->claim].probe.token == 0)
 			probe_start(f, f->claim, f->cfg.oos_force_ms, now, out);
 		f->claim_sent = 1;
 	}
+}
 
-	if(f->state == HA_ST_CHECK) {
-		if(f->m[f->active].probe.token == 0 && now >= f->next_probe_ms) {
-			probe_start(f, f->active, f->cfg.oos_check_ms, now, out);
-			/* SPEC 2: the next one at this one's send time + oos-check
-			 * (a probe sent late, e.g. held back by the pacing, keeps its
-			 * place in the spread instead of joining the others) */
-			f->next_probe_ms = now + f->cfg.oos_check_ms;
-		}
-		s = other(f->active);
-		if(f->next_standby_ms >= 0 && now >= f->next_standby_ms
-				&& f->m[s].probe.token == 0) {
-			probe_start(f, s, f->cfg.oos_check_ms, now, out);
-			if(f->cfg.probe_standby) {
-				f->next_standby_ms += f->cfg.oos_check_ms;
-				if(f->next_standby_ms <= now)
-					f->next_standby_ms = now + f->cfg.oos_check_ms;
-			} else {
-				f->next_standby_ms = -1;
-			}
-		}
-		return;
+/* CHECK: the active member's periodic probe, and the standby's (once at
+ * start, or every oos-check with probe_standby). */
+static void tick_check(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	ha_role_t s;
+
+	if(f->m[f->active].probe.token == 0 && now >= f->next_probe_ms) {
+		probe_start(f, f->active, f->cfg.oos_check_ms, now, out);
+		/* SPEC 2: the next one at this one's send time + oos-check (a
+		 * probe sent late, e.g. held back by the pacing, keeps its place
+		 * in the spread instead of joining the others) */
+		f->next_probe_ms = now + f->cfg.oos_check_ms;
 	}
+	s = other(f->active);
+	if(f->next_standby_ms >= 0 && now >= f->next_standby_ms
+			&& f->m[s].probe.token == 0) {
+		probe_start(f, s, f->cfg.oos_check_ms, now, out);
+		if(f->cfg.probe_standby) {
+			f->next_standby_ms += f->cfg.oos_check_ms;
+			if(f->next_standby_ms <= now)
+				f->next_standby_ms = now + f->cfg.oos_check_ms;
+		} else {
+			f->next_standby_ms = -1;
+		}
+	}
+}
 
-	/* FORCE: one attempt at a time, alternating */
+/* FORCE: one attempt at a time, alternating; and an operator's
+ * ha_pair.probe. */
+static void tick_force(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	int i;
+
 	if(!f->attempt_open && now >= f->next_attempt_ms) {
 		f->attempt_open = 1;
 		f->attempt_ms = now;
-		p = &f->m[f->hunt].probe;
-		if(p->token == 0) {
+		/* a probe already in flight serves as this attempt, with the
+		 * attempt's deadline (one probe per member in flight) */
+		if(f->m[f->hunt].probe.token == 0)
 			probe_start(f, f->hunt, f->cfg.oos_force_ms, now, out);
-		} else if(p->deadline_ms > now + f->cfg.oos_force_ms) {
-			/* a probe already in flight serves as this attempt, with the
-			 * attempt's deadline (one probe per member in flight) */
-			p->deadline_ms = now + f->cfg.oos_force_ms;
-			if(p->rtx_ms >= p->deadline_ms)
-				p->rtx_ms = 0;
-		}
+		else
+			ha_fsm_probe_within_force(f, f->hunt, now);
 	}
 	/* an operator's ha_pair.probe: every member with no probe in flight is
 	 * probed now, outside the attempts (one probe per member in flight) */
@@ -608,10 +454,23 @@ static void tick_in(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 	}
 }
 
+static void tick_in(ha_fsm_t *f, int64_t now, ha_actions_t *out)
+{
+	tick_deadlines(f, now, out);
+	tick_retransmit(f, now, out);
+	tick_verifications(f, now, out);
+	ha_fsm_retry_tick(f, now);
+	tick_claim(f, now, out);
+	if(f->state == HA_ST_CHECK)
+		tick_check(f, now, out);
+	else
+		tick_force(f, now, out);
+}
+
 void ha_fsm_tick(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 {
 	tick_in(f, now, out);
-	sync_check(f, now, out);
+	ha_fsm_sync_check(f, now, out);
 }
 
 int64_t ha_fsm_next_due(const ha_fsm_t *f)
@@ -635,7 +494,7 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f)
 			t = f->m[i].verify_ms;
 	if(f->claim != HA_ROLE_NONE && !f->claim_sent && f->claim_ms < t)
 		t = f->claim_ms;
-	if(retry_at(f, &at) && at < t)
+	if(ha_fsm_retry_at(f, &at) && at < t)
 		t = at;
 	if(f->syncing && f->sync_until_ms < t)
 		t = f->sync_until_ms;
@@ -655,17 +514,75 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f)
 	return t;
 }
 
+/* Member m answered its probe alive at now: it is up. */
+static void probe_answered(
+		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
+{
+	ha_mfsm_t *mm = &f->m[m];
+	int64_t sent = mm->probe.sent_ms;
+
+	if(mm->probe.verify) {
+		f->verify_alive++;
+		out->verified_alive++;
+	}
+	probe_clear(&mm->probe);
+	mm->state = HA_MS_UP;
+	mm->last_rtt_ms = (int)(now - sent);
+	mm->last_ok_ms = now;
+}
+
+/* Member m answered the probe sent at sent: make it active for reason,
+ * its next probe an oos-check after that one. */
+static void reply_activate(ha_fsm_t *f, ha_role_t m, ha_reason_t reason,
+		int64_t sent, int64_t now, ha_actions_t *out)
+{
+	ha_fsm_become_active(f, m, reason, now, out);
+	f->next_probe_ms = sent + f->cfg.oos_check_ms;
+}
+
+/* Member m, with a claim pending, answered alive. Returns 1 when that made
+ * it active, 0 when the reply's handling goes on. */
+static int reply_claim(
+		ha_fsm_t *f, ha_role_t m, int64_t sent, int64_t now, ha_actions_t *out)
+{
+	if(f->claim_peer) {
+		if(!ha_fsm_peer_claim_alive(f, m, out))
+			return 0;
+		reply_activate(f, m, HA_RSN_PEER, sent, now, out);
+		return 1;
+	}
+	/* the member that said it was promoted answers: it was */
+	f->claim = HA_ROLE_NONE;
+	f->claims_confirmed++;
+	if(f->held || (f->state == HA_ST_CHECK && f->active == m))
+		return 0;
+	reply_activate(f, m, HA_RSN_PASSIVE, sent, now, out);
+	return 1;
+}
+
+/* The standby m answered alive while the active member is up too (with
+ * probe_standby): HA_SPLIT_ROUNDS such rounds in a row are a split. */
+static void reply_split(ha_fsm_t *f, ha_role_t m, ha_actions_t *out)
+{
+	if(m == f->active || !f->cfg.probe_standby
+			|| f->m[f->active].state != HA_MS_UP)
+		return;
+	f->split_rounds++;
+	if(f->split_rounds >= HA_SPLIT_ROUNDS && !f->split) {
+		f->split = 1;
+		act_event(out, HA_ACT_SPLIT, f->active, m, HA_RSN_PROBE, f->version);
+	}
+}
+
 static int reply_in(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 		int64_t now, ha_actions_t *out)
 {
-	ha_mfsm_t *mm;
 	ha_probe_t *p;
 	int64_t sent;
 
 	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
 		return -1;
-	mm = &f->m[m];
-	p = &mm->probe;
+	p = &f->m[m].probe;
 	if(token == 0 || p->token != token || now >= p->deadline_ms)
 		return -1;
 	if(code < 200) {
@@ -674,72 +591,20 @@ static int reply_in(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 		p->rtx_ms = 0;
 		return 0;
 	}
-	mm->last_code = code;
+	f->m[m].last_code = code;
 	if(!ha_codes_alive(&f->cfg.alive, code)) {
 		probe_failed(f, m, now, out);
 		return 0;
 	}
 	sent = p->sent_ms;
-	if(p->verify) {
-		f->verify_alive++;
-		out->verified_alive++;
-	}
-	probe_clear(p);
-	mm->state = HA_MS_UP;
-	mm->last_rtt_ms = (int)(now - sent);
-	mm->last_ok_ms = now;
-
-	if(f->claim == m && f->claim_peer) {
-		/* a peer's change, confirmed: adopted, unless a newer version
-		 * came meanwhile */
-		f->claim = HA_ROLE_NONE;
-		f->claim_peer = 0;
-		if(!f->held && claim_still_newer(f)) {
-			/* refused before: the peer recorded this proxy's state as a
-			 * disagreement; the state it gets now ends it there */
-			if(disagree_is(f, m, f->claim_version, f->claim_origin))
-				memcpy(out->answer_to, f->claim_origin, sizeof(out->answer_to));
-			if(f->state != HA_ST_CHECK || f->active != m) {
-				f->peer_adopted++;
-				out->peer_adopted++;
-				become_active(f, m, HA_RSN_PEER, now, out);
-				f->next_probe_ms = sent + f->cfg.oos_check_ms;
-				return 0;
-			}
-			/* this proxy is on that member already (its own probing
-			 * found it meanwhile): the views agree, the version is taken */
-			f->peer_agreed++;
-			out->peer_agreed++;
-			f->version = f->claim_version;
-			memcpy(f->origin, f->claim_origin, sizeof(f->origin));
-			disagree_recheck(f);
-		} else {
-			f->peer_stale++;
-		}
-	} else if(f->claim == m) {
-		/* the member that said it was promoted answers: it was */
-		f->claim = HA_ROLE_NONE;
-		f->claims_confirmed++;
-		if(!f->held && (f->state != HA_ST_CHECK || f->active != m)) {
-			become_active(f, m, HA_RSN_PASSIVE, now, out);
-			f->next_probe_ms = sent + f->cfg.oos_check_ms;
-			return 0;
-		}
-	}
+	probe_answered(f, m, now, out);
+	if(f->claim == m && reply_claim(f, m, sent, now, out))
+		return 0;
 	if(f->state == HA_ST_FORCE) {
-		become_active(f, m, f->force_reason, now, out);
-		f->next_probe_ms = sent + f->cfg.oos_check_ms;
+		reply_activate(f, m, f->force_reason, sent, now, out);
 		return 0;
 	}
-	if(m != f->active && f->cfg.probe_standby
-			&& f->m[f->active].state == HA_MS_UP) {
-		f->split_rounds++;
-		if(f->split_rounds >= HA_SPLIT_ROUNDS && !f->split) {
-			f->split = 1;
-			act_event(
-					out, HA_ACT_SPLIT, f->active, m, HA_RSN_PROBE, f->version);
-		}
-	}
+	reply_split(f, m, out);
 	return 0;
 }
 
@@ -749,7 +614,7 @@ int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 	int r = reply_in(f, m, token, code, now, out);
 
 	if(r == 0)
-		sync_check(f, now, out); /* a refused reply changes nothing */
+		ha_fsm_sync_check(f, now, out); /* a refused reply changes nothing */
 	return r;
 }
 
@@ -761,129 +626,8 @@ int ha_fsm_send_failed(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
 	if(token == 0 || f->m[m].probe.token != token)
 		return -1;
 	probe_failed(f, m, now, out);
-	sync_check(f, now, out);
+	ha_fsm_sync_check(f, now, out);
 	return 0;
-}
-
-int ha_fsm_passive(ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out)
-{
-	ha_role_t old = f->active != HA_ROLE_NONE ? f->active : f->last_active;
-
-	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
-		return 0;
-	if(f->held || (f->state == HA_ST_CHECK && f->active == m))
-		return 0;
-	become_active(f, m, HA_RSN_PASSIVE, now, out);
-	f->next_probe_ms = now;
-	return old != m;
-}
-
-int ha_fsm_claim(ha_fsm_t *f, ha_role_t m, int64_t now)
-{
-	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
-		return -1;
-	if(f->held || (f->state == HA_ST_CHECK && f->active == m))
-		return 0;
-	if(f->claim == m)
-		return 2;
-	f->claim = m;
-	f->claim_ms = now;
-	f->claim_peer = 0;
-	/* one probe per member in flight: one already out serves, and ends
-	 * within oos-force, as a probe sent for the claim would */
-	f->claim_sent = f->m[m].probe.token != 0;
-	if(f->claim_sent)
-		probe_within_force(f, m, now);
-	return 1;
-}
-
-int ha_ver_cmp(uint64_t an, const char *ao, uint64_t bn, const char *bo)
-{
-	int c;
-
-	if(an != bn)
-		return an < bn ? -1 : 1;
-	c = strcmp(ao, bo);
-	return c < 0 ? -1 : (c > 0 ? 1 : 0);
-}
-
-/* Copy the string s into a field of HA_ORIGIN_MAX, cut if longer. */
-static void origin_set(char *dst, const char *s)
-{
-	snprintf(dst, HA_ORIGIN_MAX, "%s", s);
-}
-
-ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
-		const char *origin, const char *self, int change, int64_t now)
-{
-	const char *cur = f->origin[0] != '\0' ? f->origin : self;
-	int cmp;
-
-	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
-		return HA_PEERV_BAD;
-	f->peer_received++;
-	if(version > f->version_seen)
-		f->version_seen = version;
-	cmp = ha_ver_cmp(version, origin, f->version, cur);
-	if(cmp <= 0) {
-		if(f->state == HA_ST_CHECK && f->active == m) {
-			/* the peer has this version: the views agree, unless a
-			 * newer one is still to be tried here */
-			if(cmp == 0 && f->disagree && !f->disagree_newer)
-				f->disagree = 0;
-		} else if(!change && f->state == HA_ST_CHECK) {
-			/* a peer's state (its answer to a change of this proxy's it
-			 * refused) names another member: it is behind, and says so */
-			disagree_note(f, m, version, origin, 0);
-		}
-		f->peer_stale++;
-		return HA_PEERV_STALE;
-	}
-	if(f->claim != HA_ROLE_NONE && f->claim_peer
-			&& ha_ver_cmp(version, origin, f->claim_version, f->claim_origin)
-					   <= 0) {
-		f->peer_stale++;
-		return HA_PEERV_STALE; /* a newer claim is being confirmed */
-	}
-	if(f->state == HA_ST_CHECK && f->active == m) {
-		/* the same view, newer: nothing to confirm */
-		f->version = version;
-		origin_set(f->origin, origin);
-		disagree_recheck(f); /* the peer names the member active here */
-		f->peer_agreed++;
-		return HA_PEERV_AGREE;
-	}
-	if(f->held) {
-		if(disagree_is(f, m, version, origin)) {
-			f->peer_stale++; /* refused already */
-			return HA_PEERV_STALE;
-		}
-		f->peer_refused++;
-		disagree_note(f, m, version, origin, 1);
-		f->disagree_retry_ms = now + f->cfg.oos_check_ms;
-		return HA_PEERV_HELD;
-	}
-	/* the refused newer version again (the peer's periodic broadcast,
-	 * another peer's sync answer): one more try of it, as its retries are
-	 * (its member may serve again), counted with them; a failure is no
-	 * new refusal */
-	if(f->disagree && f->disagree_newer && disagree_is(f, m, version, origin))
-		f->peer_retries++;
-	f->claim_version = version;
-	origin_set(f->claim_origin, origin);
-	if(f->claim == m) {
-		/* one probe serves: the claim becomes the peer's */
-		f->claim_peer = 1;
-		return HA_PEERV_PENDING;
-	}
-	f->claim = m;
-	f->claim_ms = now;
-	f->claim_peer = 1;
-	f->claim_sent = f->m[m].probe.token != 0;
-	/* a probe in flight serves, within the claim's own bound */
-	if(f->claim_sent)
-		probe_within_force(f, m, now);
-	return HA_PEERV_CLAIM;
 }
 
 int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
@@ -893,86 +637,8 @@ int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,
 		return -1;
 	if(f->state == HA_ST_CHECK && f->active == m)
 		return 0;
-	become_active(f, m, reason, now, out);
+	ha_fsm_become_active(f, m, reason, now, out);
 	f->next_probe_ms = now;
-	return 1;
-}
-
-int ha_fsm_verify(ha_fsm_t *f, ha_role_t m, int64_t now)
-{
-	ha_probe_t *p;
-
-	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
-		return -1;
-	if(f->state != HA_ST_CHECK || f->active != m || f->held)
-		return 0;
-	p = &f->m[m].probe;
-	if(p->token != 0) {
-		if(!p->verify)
-			f->verifies++;
-		verify_join(f, m, now);
-		return 2;
-	}
-	if(f->m[m].verify_ms >= 0)
-		return 2; /* asked for already: the next tick starts it */
-	f->m[m].verify_ms = now;
-	f->verifies++;
-	return 1;
-}
-
-ha_verdict_t ha_fsm_wait_verdict(
-		const ha_fsm_t *f, const ha_waitpoint_t *w, ha_role_t *retry)
-{
-	const ha_mfsm_t *mm;
-
-	if(f->state != HA_ST_CHECK || f->syncing)
-		return HA_WV_WAIT; /* hunting (or syncing): the member it finds is
-							* the answer */
-	*retry = f->active;
-	if(w->failed != HA_ROLE_PRIMARY && w->failed != HA_ROLE_BACKUP)
-		return HA_WV_RETRY; /* it waited for an active member: here it is */
-	if(f->active != w->failed || f->force_runs != w->force_runs)
-		return HA_WV_RETRY; /* the pair moved (or hunted) since it failed */
-	mm = &f->m[w->failed];
-	if(mm->last_ok_ms >= w->since_ms)
-		return HA_WV_ANSWERED; /* alive: the request was the problem */
-	if(f->held && mm->last_fail_ms >= w->since_ms)
-		return HA_WV_NONE; /* silent, but pinned: nowhere else to go */
-	return HA_WV_WAIT;
-}
-
-ha_role_t ha_fsm_routable(const ha_fsm_t *f)
-{
-	return f->state == HA_ST_CHECK && !f->syncing ? f->active : HA_ROLE_NONE;
-}
-
-void ha_fsm_sync_begin(ha_fsm_t *f, int64_t until)
-{
-	f->syncing = 1;
-	f->sync_claim = 0;
-	f->sync_until_ms = until;
-}
-
-int ha_fsm_sync_answer(ha_fsm_t *f, ha_peer_verdict_t v)
-{
-	if(!f->syncing || v == HA_PEERV_BAD)
-		return 0; /* no member named: no answer */
-	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING) {
-		/* its probe decides: the claim's end ends the sync */
-		f->sync_claim = 1;
-		return 0;
-	}
-	if(f->sync_claim)
-		return 0; /* another answer's claim is still being confirmed */
-	sync_end(f, NULL);
-	return 1;
-}
-
-int ha_fsm_sync_done(ha_fsm_t *f)
-{
-	if(!f->syncing || f->sync_claim)
-		return 0;
-	sync_end(f, NULL);
 	return 1;
 }
 

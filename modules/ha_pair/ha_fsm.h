@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "ha_codes.h"
+
 /* Time is always passed in, as milliseconds of a monotonic clock; nothing
  * here reads a clock, allocates, locks or logs. The caller holds the pair's
  * lock around every call on a pair. Calls that change state append what
@@ -58,20 +60,6 @@ extern const char *ha_mstate_names[HA_MS_COUNT];
 extern const char *ha_reason_names[HA_RSN_COUNT];
 /* "primary", "backup"; ha_role_name() also gives "none" */
 const char *ha_role_name(ha_role_t r);
-
-/* Which final replies mean "alive". Empty (any == 1): every final reply. */
-typedef struct ha_codes
-{
-	int any;
-	uint32_t bits[(600 + 31) / 32]; /* codes 100..699 */
-} ha_codes_t;
-
-/* Parse "2xx,404" (items: a code 100..699 or a class 1xx..6xx, spaces
- * around items allowed). NULL or "" gives "any final reply". Returns 0, or
- * -1 on a bad list (c is then "any"). */
-int ha_codes_parse(const char *s, ha_codes_t *c);
-/* Is code (a final reply, >= 200) alive under c? */
-int ha_codes_alive(const ha_codes_t *c, int code);
 
 /* A network address, protocol-neutral and comparable with memcmp. */
 typedef struct ha_addr

@@ -4,7 +4,7 @@
  * An input whose first byte is 0x01..0x05 goes, as a NUL-terminated string
  * after that byte, to one of the small public parsers: 0x01 durations
  * (ha_duration_parse), 0x02 member URIs (ha_uri_parse), 0x03 alive-code
- * lists (ha_codes_parse, from ha_fsm.c, which reads what the config's
+ * lists (ha_codes_parse, from ha_codes.c, which reads what the config's
  * normaliser wrote), 0x04 pair names (ha_name_valid), 0x05 all four. Any
  * other input is a whole pairs file, loaded from memory with
  * ha_cfg_load_mem() (and, for one input in 64, through a temporary file

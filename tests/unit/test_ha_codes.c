@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_ha_codes.c - Check suite "ha_codes": the alive-codes grammar, one
  * tokenizer read by the module parameter (ha_codes_parse()) and the pairs
- * file (ha_codes_norm()). */
+ * file (ha_codes_norm()), and the set of codes ha_codes_alive() tests. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,6 @@
 #include <check.h>
 
 #include "ha_codes.h"
-#include "ha_fsm.h"
 
 /* Lists and what both readers make of them: norm NULL means refused (by
  * both). The refused ones are those each reader refused before the two
@@ -151,6 +150,81 @@ START_TEST(parse_empty_is_any_and_refused_leaves_any)
 }
 END_TEST
 
+START_TEST(codes_parse_accepts_codes_and_classes)
+{
+	ha_codes_t c;
+
+	ck_assert_int_eq(ha_codes_parse("2xx,404", &c), 0);
+	ck_assert_int_eq(c.any, 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 299), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 403), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 405), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 300), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 503), 0);
+
+	ck_assert_int_eq(ha_codes_parse(" 2xx , 404 ", &c), 0);
+	ck_assert_int_eq(c.any, 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 202), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 480), 0);
+
+	ck_assert_int_eq(ha_codes_parse("6xx", &c), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 600), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 699), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 200), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 599), 0);
+
+	ck_assert_int_eq(ha_codes_parse("2XX,503", &c), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 250), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 502), 0);
+
+	/* a provisional reply is never an answer, even when listed */
+	ck_assert_int_eq(ha_codes_parse("1xx,2xx", &c), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 180), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
+}
+END_TEST
+
+START_TEST(codes_parse_null_or_empty_means_any_final_reply)
+{
+	ha_codes_t c;
+
+	ck_assert_int_eq(ha_codes_parse(NULL, &c), 0);
+	ck_assert_int_eq(c.any, 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 699), 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 100), 0);
+	ck_assert_int_eq(ha_codes_alive(&c, 183), 0);
+
+	ck_assert_int_eq(ha_codes_parse("", &c), 0);
+	ck_assert_int_eq(c.any, 1);
+	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
+}
+END_TEST
+
+START_TEST(codes_parse_rejects_bad_lists)
+{
+	static const char *bad[] = {"2x", "700", "099", "2xx,", "abc", ",2xx",
+			"2xx 404", "20x", "2xxx", "1000", "2xx,,404", "0xx", "7xx", "x2x",
+			"2xx;404", " ", "40 4"};
+	ha_codes_t c;
+	size_t i;
+
+	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&c, 0x55, sizeof(c));
+		ck_assert_msg(
+				ha_codes_parse(bad[i], &c) == -1, "'%s' accepted", bad[i]);
+		/* on error the result is "any" */
+		ck_assert_msg(c.any == 1, "'%s': not any after the error", bad[i]);
+		ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
+	}
+}
+END_TEST
+
 static Suite *ha_codes_suite(void)
 {
 	Suite *s = suite_create("ha_codes");
@@ -161,6 +235,9 @@ static Suite *ha_codes_suite(void)
 	tcase_add_test(tc, next_reads_items_and_their_ranges);
 	tcase_add_test(tc, next_refuses_with_a_reason_and_does_not_move);
 	tcase_add_test(tc, parse_empty_is_any_and_refused_leaves_any);
+	tcase_add_test(tc, codes_parse_accepts_codes_and_classes);
+	tcase_add_test(tc, codes_parse_null_or_empty_means_any_final_reply);
+	tcase_add_test(tc, codes_parse_rejects_bad_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -622,82 +622,7 @@ static void setup(void)
 	memset(&S, 0, sizeof(S));
 }
 
-/* ---- alive codes, addresses, names ------------------------------------------ */
-
-START_TEST(codes_parse_accepts_codes_and_classes)
-{
-	ha_codes_t c;
-
-	ck_assert_int_eq(ha_codes_parse("2xx,404", &c), 0);
-	ck_assert_int_eq(c.any, 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 299), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 403), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 405), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 300), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 503), 0);
-
-	ck_assert_int_eq(ha_codes_parse(" 2xx , 404 ", &c), 0);
-	ck_assert_int_eq(c.any, 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 202), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 480), 0);
-
-	ck_assert_int_eq(ha_codes_parse("6xx", &c), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 600), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 699), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 200), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 599), 0);
-
-	ck_assert_int_eq(ha_codes_parse("2XX,503", &c), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 250), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 502), 0);
-
-	/* a provisional reply is never an answer, even when listed */
-	ck_assert_int_eq(ha_codes_parse("1xx,2xx", &c), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 180), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
-}
-END_TEST
-
-START_TEST(codes_parse_null_or_empty_means_any_final_reply)
-{
-	ha_codes_t c;
-
-	ck_assert_int_eq(ha_codes_parse(NULL, &c), 0);
-	ck_assert_int_eq(c.any, 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 200), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 699), 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 100), 0);
-	ck_assert_int_eq(ha_codes_alive(&c, 183), 0);
-
-	ck_assert_int_eq(ha_codes_parse("", &c), 0);
-	ck_assert_int_eq(c.any, 1);
-	ck_assert_int_eq(ha_codes_alive(&c, 404), 1);
-}
-END_TEST
-
-START_TEST(codes_parse_rejects_bad_lists)
-{
-	static const char *bad[] = {"2x", "700", "099", "2xx,", "abc", ",2xx",
-			"2xx 404", "20x", "2xxx", "1000", "2xx,,404", "0xx", "7xx", "x2x",
-			"2xx;404", " ", "40 4"};
-	ha_codes_t c;
-	size_t i;
-
-	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		memset(&c, 0x55, sizeof(c));
-		ck_assert_msg(
-				ha_codes_parse(bad[i], &c) == -1, "'%s' accepted", bad[i]);
-		/* on error the result is "any" */
-		ck_assert_msg(c.any == 1, "'%s': not any after the error", bad[i]);
-		ck_assert_int_eq(ha_codes_alive(&c, 503), 1);
-	}
-}
-END_TEST
+/* ---- addresses, names ------------------------------------------ */
 
 static ha_addr_t v4(int a, int b, int c, int d)
 {
@@ -3424,9 +3349,6 @@ static Suite *ha_fsm_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("codes_addr");
-	tcase_add_test(tc, codes_parse_accepts_codes_and_classes);
-	tcase_add_test(tc, codes_parse_null_or_empty_means_any_final_reply);
-	tcase_add_test(tc, codes_parse_rejects_bad_lists);
 	tcase_add_test(tc, addr_is_member_ipv4);
 	tcase_add_test(tc, addr_is_member_ipv6_and_family_mismatch);
 	tcase_add_test(tc, names_of_roles_states_reasons);
