@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_dmq.c - pool replication of ha_pair over Kamailio's dmq module: every
  * local change of a pair's active member goes to the pool's peers, and a
- * peer's change is a claim that a probe confirms (ha_fsm_peer()). */
+ * peer's change is a claim that a probe confirms (ha_fsm_peer()). This
+ * file binds dmq and sends (the queue, the batch jobs, the "ha_pair dmq"
+ * process); ha_dmq_recv.c takes what the peers send. */
 
 #include <string.h>
 #include <stdio.h>
