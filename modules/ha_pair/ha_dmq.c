@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_dmq.c - pool replication of ha_pair over Kamailio's dmq module: every
  * local change of a pair's active member goes to the pool's peers, and a
- * peer's change is a claim that a probe confirms (ha_fsm_peer()). */
+ * peer's change is a claim that a probe confirms (ha_fsm_peer()). This
+ * file binds dmq and sends (the queue, the batch jobs, the "ha_pair dmq"
+ * process); ha_dmq_recv.c takes what the peers send. */
 
 #include <string.h>
 #include <stdio.h>
@@ -13,12 +15,12 @@
 #include "../../core/counters.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/parser/msg_parser.h"
-#include "../../core/parser/parse_content.h"
 #include "../../modules/dmq/bind_dmq.h"
 
 #include "ha_pair.h"
 #include "ha_peer.h"
 #include "ha_dmq.h"
+#include "ha_dmq_int.h"
 
 #define HA_DMQ_QUEUE 1024		  /* messages waiting to be sent, at most */
 #define HA_DMQ_TICK_US 2000		  /* the send process looks every 2 ms */
@@ -68,29 +70,22 @@ typedef struct ha_dmq_q
 static ha_dmq_q_t *_ha_dmq_q = NULL;
 static dmq_api_t _ha_dmqb;
 static dmq_peer_t *_ha_dmq_peer = NULL;
-/* dmq's own node list (its global dmq_node_list, found in dmq's module):
- * a node it holds is only valid under the list's lock */
-static dmq_node_list_t **_ha_dmq_nodes = NULL;
-/* this proxy's DMQ address (dmq's server_address): the origin of local
- * changes, and what a tie is broken with */
-static char _ha_dmq_self[HA_ORIGIN_MAX];
+dmq_node_list_t **_ha_dmq_nodes = NULL;
+char _ha_dmq_self[HA_ORIGIN_MAX];
 static str _ha_dmq_ct = str_init("application/json");
-static str _ha_dmq_ok = str_init("OK");
-static str _ha_dmq_bad = str_init("Bad Request");
-static str _ha_dmq_forbidden = str_init("Forbidden");
 
 static void dmq_send_queued(void);
 
 static stat_var *_ha_st_peer_sent = NULL;
-static stat_var *_ha_st_peer_received = NULL;
+stat_var *_ha_st_peer_received = NULL;
 static stat_var *_ha_st_peer_adopted = NULL;
-static stat_var *_ha_st_peer_agreed = NULL;
-static stat_var *_ha_st_peer_foreign = NULL;
-static stat_var *_ha_st_peer_refused = NULL;
-static stat_var *_ha_st_peer_stale = NULL;
+stat_var *_ha_st_peer_agreed = NULL;
+stat_var *_ha_st_peer_foreign = NULL;
+stat_var *_ha_st_peer_refused = NULL;
+stat_var *_ha_st_peer_stale = NULL;
 static stat_var *_ha_st_batches_sent = NULL;
 static stat_var *_ha_st_batch_max = NULL;
-static stat_var *_ha_st_syncs = NULL;
+stat_var *_ha_st_syncs = NULL;
 
 static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_sent", 0, &_ha_st_peer_sent},
@@ -183,10 +178,8 @@ static int pair_state(ha_pair_t *p, ha_peer_msg_t *m, int changed_only)
 	return none ? 1 : 0;
 }
 
-/* Send pair p's current state to the node at to: the answer to a change
- * of to's that this proxy did not take. Returns 0, or -1 when the send
- * queue is full. */
-static int dmq_answer(ha_pair_t *p, const char *to)
+/* See ha_dmq_int.h. */
+int ha_dmq_answer(ha_pair_t *p, const char *to)
 {
 	ha_peer_msg_t m;
 
@@ -195,8 +188,8 @@ static int dmq_answer(ha_pair_t *p, const char *to)
 	return msg_queue(to, &m, p);
 }
 
-/* Queue a batch job (see ha_dmq_job_t). Returns 0, or -1 when full. */
-static int job_queue(const char *to, int sync)
+/* See ha_dmq_int.h. */
+int ha_dmq_job_queue(const char *to, int sync)
 {
 	ha_dmq_job_t *j;
 
@@ -216,13 +209,6 @@ static int job_queue(const char *to, int sync)
 	_ha_dmq_q->jtail++;
 	lock_release(&_ha_dmq_q->lock);
 	return 0;
-}
-
-/* A starting proxy (to) asks for the state of every pair: the send
- * process answers in batches. */
-static void dmq_sync_answer(const char *to)
-{
-	job_queue(to, 1);
 }
 
 /* Start-up: every pair waits for the pool's answer until sync_timeout. */
@@ -279,7 +265,7 @@ void ha_dmq_actions(ha_pair_t *p, const ha_actions_t *acts)
 				p->name.len, p->name.s);
 	}
 	if(acts->answer_to[0] != '\0')
-		dmq_answer(p, acts->answer_to);
+		ha_dmq_answer(p, acts->answer_to);
 	if(acts->synced)
 		update_stat(_ha_st_syncs, 1);
 	for(i = 0; i < acts->n; i++) {
@@ -466,7 +452,7 @@ static void dmq_send_tick(unsigned int ticks, void *param)
 			next_bcast = now + _ha_sync_interval;
 		if(now >= next_bcast) {
 			next_bcast = now + _ha_sync_interval;
-			job_queue("", 0);
+			ha_dmq_job_queue("", 0);
 		}
 	}
 	jobs_run();
@@ -497,196 +483,10 @@ static void dmq_send_queued(void)
 	}
 }
 
-/* The body of a KDMQ request (len bytes at *body). Returns 0, or -1. */
-static int dmq_msg_body(struct sip_msg *msg, char **body, int *len)
+/* The pool parameters, checked whether enable_dmq is on or not. Returns
+ * 0, or -1 (logged). */
+static int dmq_params_check(void)
 {
-	if(msg->content_length == NULL
-			&& (parse_headers(msg, HDR_CONTENTLENGTH_F, 0) < 0
-					|| msg->content_length == NULL))
-		return -1;
-	*len = get_content_length(msg);
-	*body = get_body(msg);
-	if(*body == NULL || *len <= 0 || *body + *len > msg->buf + msg->len)
-		return -1;
-	return 0;
-}
-
-/* Is pair p the pair m is about (same name and member URIs)? */
-static int same_identity(const ha_pair_t *p, const ha_peer_msg_t *m)
-{
-	int i;
-
-	for(i = 0; i < HA_ROLE_COUNT; i++) {
-		if(p->m[i].uri.len != (int)strlen(m->uri[i])
-				|| memcmp(p->m[i].uri.s, m->uri[i], p->m[i].uri.len) != 0)
-			return 0;
-	}
-	return 1;
-}
-
-/* Take a peer's change or state m about a pair of table t (pinned). It
- * never waits for the claim's probe: the prober sends it, and the verdict
- * is taken there. A state is also the pool's answer for a syncing pair. */
-static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
-{
-	ha_pair_t *p;
-	ha_peer_verdict_t v;
-	int synced = 0;
-	str name;
-
-	update_stat(_ha_st_peer_received, 1);
-	name.s = (char *)m->pair;
-	name.len = strlen(m->pair);
-	p = t != NULL ? ha_table_by_name(t, &name) : NULL;
-	if(p == NULL || !same_identity(p, m)) {
-		/* another pairs file (or an older or newer one) on that peer */
-		LM_DBG("pool change of pair '%s', which this proxy has not (or "
-			   "with other members): ignored\n",
-				m->pair);
-		return;
-	}
-	lock_get(&p->st->lock);
-	v = ha_fsm_peer(&p->st->fsm, m->active, m->version, m->origin, _ha_dmq_self,
-			m->op == HA_PEER_CHANGE, ha_now_ms());
-	if(m->op == HA_PEER_STATE)
-		synced = ha_fsm_sync_answer(&p->st->fsm, v);
-	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING || synced)
-		ha_pair_touched(p); /* the prober sends the claim's probe now */
-	lock_release(&p->st->lock);
-	if(synced)
-		update_stat(_ha_st_syncs, 1);
-	switch(v) {
-		case HA_PEERV_STALE:
-			update_stat(_ha_st_peer_stale, 1);
-			/* the sender is behind: tell it what this proxy has */
-			if(m->op == HA_PEER_CHANGE)
-				dmq_answer(p, m->origin);
-			break;
-		case HA_PEERV_AGREE:
-			update_stat(_ha_st_peer_agreed, 1);
-			break;
-		case HA_PEERV_HELD:
-			update_stat(_ha_st_peer_refused, 1);
-			if(m->op == HA_PEER_CHANGE)
-				dmq_answer(p, m->origin);
-			break;
-		default:
-			break;
-	}
-	LM_DBG("pair '%s': pool change %s v%llu from %s: %d\n", m->pair,
-			ha_role_name(m->active), (unsigned long long)m->version, m->origin,
-			(int)v);
-}
-
-static void dmq_take_cb(const ha_peer_msg_t *m, void *arg)
-{
-	dmq_take((ha_table_t *)arg, m);
-}
-
-/* A peer's answer to this proxy's sync is complete: the pairs it did not
- * name (in FORCE there, or not in its pairs file) stop waiting, unless an
- * answer's claim is being confirmed. */
-static void dmq_sync_complete(ha_table_t *t, const char *from)
-{
-	int i, n = 0, r;
-
-	for(i = 0; t != NULL && i < t->npairs; i++) {
-		lock_get(&t->pairs[i].st->lock);
-		r = ha_fsm_sync_done(&t->pairs[i].st->fsm);
-		lock_release(&t->pairs[i].st->lock);
-		n += r;
-	}
-	if(n > 0)
-		update_stat(_ha_st_syncs, n);
-	LM_DBG("the sync answer of %s is complete (%d pairs it did not name)\n",
-			from, n);
-}
-
-/* Did msg come from the address of a node of the pool other than this
- * proxy (dmq's node list, under its lock)? dmq hands every KDMQ request
- * to its peers whatever its source (the node it names comes from the From
- * URI, which anyone can write), so ha_pair looks at the source itself, as
- * dmq's own dmq_is_from_node() does. */
-static int from_pool_node(struct sip_msg *msg)
-{
-	dmq_node_list_t *list = *_ha_dmq_nodes;
-	dmq_node_t *n;
-	int found = 0;
-
-	lock_get(&list->lock);
-	for(n = list->nodes; n != NULL && !found; n = n->next)
-		found = !n->local && ip_addr_cmp(&msg->rcv.src_ip, &n->ip_address);
-	lock_release(&list->lock);
-	return found;
-}
-
-/* A KDMQ request for ha_pair, in a dmq worker: a peer's change (or its
- * answer), a starting proxy's sync, or a batch of states. From an address
- * that is no node of the pool: refused (403), not read. */
-static int dmq_handle(
-		struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
-{
-	ha_peer_msg_t m;
-	ha_peer_batch_t b;
-	ha_table_t *t;
-	char *body;
-	int len, rc = -1, batch = 0;
-
-	(void)node;
-	if(!from_pool_node(msg)) {
-		/* DBG: anyone can send these; the statistic counts them */
-		LM_DBG("a pool message from %s:%d, no node of the pool: refused\n",
-				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
-		update_stat(_ha_st_peer_foreign, 1);
-		resp->reason = _ha_dmq_forbidden;
-		resp->resp_code = 403;
-		return 0;
-	}
-	resp->reason = _ha_dmq_ok;
-	resp->resp_code = 200;
-	if(dmq_msg_body(msg, &body, &len) == 0) {
-		rc = ha_peer_decode(body, (size_t)len, &m);
-		if(rc < 0) {
-			rc = ha_peer_batch_decode(body, (size_t)len, &b, NULL, NULL);
-			batch = 1;
-		}
-	}
-	if(rc < 0) {
-		LM_WARN("a malformed pair change from the pool (%s:%d): ignored\n",
-				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
-		resp->reason = _ha_dmq_bad;
-		resp->resp_code = 400;
-		return 0;
-	}
-	if(!batch && m.op == HA_PEER_SYNC) {
-		update_stat(_ha_st_peer_received, 1);
-		dmq_sync_answer(m.origin);
-		return 0;
-	}
-	t = ha_table_pin(); /* its pairs and their strings are valid until the
-						 * unpin */
-	if(!batch) {
-		dmq_take(t, &m);
-	} else {
-		ha_peer_batch_decode(body, (size_t)len, &b, dmq_take_cb, t);
-		if(b.sync && b.last)
-			dmq_sync_complete(t, b.origin);
-	}
-	ha_table_unpin(t);
-	return 0;
-}
-
-int ha_dmq_mod_init(void)
-{
-	struct sr_module *mod;
-	dmq_peer_t peer;
-	str *addr;
-	modparam_t ptype;
-
-	if(register_module_stats("ha_pair", ha_dmq_stats) != 0) {
-		LM_ERR("cannot register the pool statistics\n");
-		return -1;
-	}
 	if(_ha_enable_dmq != 0 && _ha_enable_dmq != 1) {
 		LM_ERR("enable_dmq %d: 0 (off) or 1 (on)\n", _ha_enable_dmq);
 		return -1;
@@ -703,8 +503,18 @@ int ha_dmq_mod_init(void)
 				_ha_sync_interval, HA_SYNC_INTERVAL_MIN, HA_SYNC_INTERVAL_MAX);
 		return -1;
 	}
-	if(!_ha_enable_dmq)
-		return 0;
+	return 0;
+}
+
+/* Find the loaded dmq module and take from it what ha_pair needs: its
+ * server_address (this proxy's origin), its node list (to lock) and its
+ * API. Returns 0, or -1 (logged) when dmq is missing or not usable. */
+static int dmq_bind(void)
+{
+	struct sr_module *mod;
+	str *addr;
+	modparam_t ptype;
+
 	mod = find_module_by_name("dmq");
 	if(mod == NULL || find_export("bind_dmq", 0, 0) == NULL) {
 		LM_ERR("enable_dmq is 1 but the dmq module is not loaded: add "
@@ -735,8 +545,18 @@ int ha_dmq_mod_init(void)
 		LM_ERR("cannot bind the dmq module's API\n");
 		return -1;
 	}
+	return 0;
+}
+
+/* Register ha_pair as a dmq peer: its KDMQ requests come to
+ * ha_dmq_handle(), the node list's arrival to dmq_init_cb(). Returns 0, or
+ * -1 (logged). */
+static int dmq_peer_register(void)
+{
+	dmq_peer_t peer;
+
 	memset(&peer, 0, sizeof(peer));
-	peer.callback = dmq_handle;
+	peer.callback = ha_dmq_handle;
 	peer.init_callback = dmq_init_cb;
 	peer.peer_id.s = HA_DMQ_PEER_ID;
 	peer.peer_id.len = sizeof(HA_DMQ_PEER_ID) - 1;
@@ -747,6 +567,13 @@ int ha_dmq_mod_init(void)
 		LM_ERR("cannot register with dmq (is dmq loaded before ha_pair?)\n");
 		return -1;
 	}
+	return 0;
+}
+
+/* The send queue in shared memory, empty, with its lock. Returns 0, or -1
+ * (logged; nothing stays allocated). */
+static int dmq_queue_make(void)
+{
 	_ha_dmq_q = shm_malloc(sizeof(*_ha_dmq_q));
 	if(_ha_dmq_q == NULL) {
 		SHM_MEM_ERROR;
@@ -760,6 +587,21 @@ int ha_dmq_mod_init(void)
 		_ha_dmq_q = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+int ha_dmq_mod_init(void)
+{
+	if(register_module_stats("ha_pair", ha_dmq_stats) != 0) {
+		LM_ERR("cannot register the pool statistics\n");
+		return -1;
+	}
+	if(dmq_params_check() < 0)
+		return -1;
+	if(!_ha_enable_dmq)
+		return 0;
+	if(dmq_bind() < 0 || dmq_peer_register() < 0 || dmq_queue_make() < 0)
+		return -1;
 	if(register_basic_timers(1) < 0) {
 		LM_ERR("cannot reserve the dmq send process\n");
 		return -1;

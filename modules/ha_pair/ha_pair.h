@@ -119,8 +119,11 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param);
  * and bring the prober's next wake-up forward to it when it is earlier.
  * The wake-up can't be lost, even while the prober is scanning. */
 void ha_pair_touched(ha_pair_t *p);
-/* Act on what a state machine call returned, outside the pair's lock:
- * log, count, fire events. */
+
+/* ha_actions.c */
+/* Act on what a state machine call returned, outside the pair's lock (any
+ * process: prober, SIP worker, RPC, dmq worker): log, count, fire events,
+ * and hand the pool's part to ha_dmq_actions(). */
 void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts);
 
 /* ha_event.c */

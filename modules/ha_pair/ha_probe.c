@@ -17,7 +17,6 @@
 #include "../../core/tcp_conn.h"
 
 #include "ha_pair.h"
-#include "ha_dmq.h"
 #include "ha_token.h"
 
 /* probe_conn_alive() relies on tcpconn_get() having this form, as in 5.6
@@ -102,53 +101,6 @@ void ha_pair_touched(ha_pair_t *p)
 		membar();
 	}
 	prober_lower_next(p->st->due_ms);
-}
-
-void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
-{
-	const ha_action_t *a;
-	int i;
-
-	if(acts->unanswered > 0)
-		update_stat(_ha_st_probes_unanswered, acts->unanswered);
-	if(acts->verified_alive > 0)
-		update_stat(_ha_st_verify_alive, acts->verified_alive);
-	if(acts->verified_silent > 0)
-		update_stat(_ha_st_verify_silent, acts->verified_silent);
-	if(acts->unconfirmed > 0)
-		LM_WARN("pair '%.*s': the %s, which a request over UDP said was "
-				"active, did not answer its probe: no switchover (a forged "
-				"request?)\n",
-				p->name.len, p->name.s, ha_role_name(acts->unconfirmed_member));
-	for(i = 0; i < acts->n; i++) {
-		a = &acts->a[i];
-		ha_event_push(p, a);
-		switch(a->type) {
-			case HA_ACT_SWITCH:
-				if(a->reason != HA_RSN_START)
-					update_stat(_ha_st_switchovers, 1);
-				LM_NOTICE("pair '%.*s': active member %s -> %s (%s)\n",
-						p->name.len, p->name.s, ha_role_name(a->old_role),
-						ha_role_name(a->new_role), ha_reason_names[a->reason]);
-				break;
-			case HA_ACT_DOWN:
-				LM_WARN("pair '%.*s': no member answers\n", p->name.len,
-						p->name.s);
-				break;
-			case HA_ACT_UP:
-				LM_NOTICE("pair '%.*s': %s answers again\n", p->name.len,
-						p->name.s, ha_role_name(a->new_role));
-				break;
-			case HA_ACT_SPLIT:
-				LM_WARN("pair '%.*s': both members answer as alive (split "
-						"brain?)\n",
-						p->name.len, p->name.s);
-				break;
-			default:
-				break;
-		}
-	}
-	ha_dmq_actions(p, acts);
 }
 
 /* Build the OPTIONS of probe token to member role of pair p, sent from

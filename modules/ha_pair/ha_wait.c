@@ -173,22 +173,18 @@ static void waiter_cb(struct cell *t, int type, struct tmcb_params *ps)
 	}
 }
 
-int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
-		const ha_mfail_t *fail, int route)
+/* A new waiter for transaction t (of msg) on pair p, registered for t's
+ * CANCEL and destruction: from then on it is t's, freed when t is
+ * destroyed. Returns it, or NULL (logged; nothing allocated stays). */
+static ha_waiter_t *waiter_new(struct sip_msg *msg, struct cell *t,
+		ha_pair_t *p, ha_role_t failed, const ha_mfail_t *fail, int route)
 {
-	struct cell *t = _ha_tmb.t_gett();
 	ha_waiter_t *w;
-	ha_pstate_t *st;
-	unsigned int hi, lb;
-	int_str name, val;
-	int bound, rc, sync_left;
 
-	if(t == NULL || t == T_UNDEFINED || route <= 0 || _ha_wait_cap == 0)
-		return -1; /* max_waiting 0: nothing waits */
 	w = shm_malloc(sizeof(*w));
 	if(w == NULL) {
 		SHM_MEM_ERROR;
-		return -1;
+		return NULL;
 	}
 	memset(w, 0, sizeof(*w));
 	w->wp.failed = failed;
@@ -204,23 +200,30 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 		LM_ERR("pair '%.*s': cannot register a transaction callback\n",
 				p->name.len, p->name.s);
 		shm_free(w);
-		return -1;
+		return NULL;
 	}
-	/* from here on w is the transaction's: freed when it is destroyed */
+	return w;
+}
+
+/* Put w on pair p's waiters (takes the waits' lock, then p's). *sync_left
+ * is the ms left of p's start-up sync (<= 0: none). Returns 0, or -1 when
+ * p has max_waiting waiters already (w stays unlinked). */
+static int waiter_link(ha_pair_t *p, ha_waiter_t *w, int *sync_left)
+{
 	lock_get(&_ha_waits->lock);
 	lock_get(&p->st->lock);
 	if(p->st->nwait >= _ha_wait_cap) {
 		lock_release(&p->st->lock);
 		lock_release(&_ha_waits->lock);
-		goto full;
+		return -1;
 	}
 	w->wp.since_ms = ha_now_ms();
 	w->wp.force_runs = p->st->fsm.force_runs;
 	/* the start-up sync (pool replication) may take longer than the bound:
 	 * such a request waits for its end, and a margin */
-	sync_left = p->st->fsm.syncing
-						? (int)(p->st->fsm.sync_until_ms - w->wp.since_ms)
-						: 0;
+	*sync_left = p->st->fsm.syncing
+						 ? (int)(p->st->fsm.sync_until_ms - w->wp.since_ms)
+						 : 0;
 	w->st = p->st;
 	w->next = p->st->waiters;
 	p->st->waiters = w;
@@ -229,24 +232,48 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 	atomic_inc(&_ha_waits->total);
 	lock_release(&p->st->lock);
 	lock_release(&_ha_waits->lock);
-	update_stat(_ha_st_waiting, 1);
-	update_stat(_ha_st_waited, 1);
+	return 0;
+}
 
-	/* the pair it waits on, for ha_failover() when the bound passes */
+/* Count a request of pair p that found max_waiting waiting already. */
+static void wait_rejected(ha_pair_t *p)
+{
+	lock_get(&p->st->lock);
+	p->st->wait_rejected++;
+	lock_release(&p->st->lock);
+	update_stat(_ha_st_wait_rejected, 1);
+}
+
+/* Before transaction t (of msg) is suspended: remember its pair for
+ * ha_failover(), and have tm time it by fr_timer (the bound, or the rest
+ * of the start-up sync and a margin) into failure route route. */
+static void wait_arm(struct sip_msg *msg, struct cell *t, ha_pair_t *p,
+		int sync_left, int route)
+{
+	int_str name, val;
+	int bound;
+
 	name.s = _ha_wait_avp;
 	val.s = p->name;
 	if(add_avp(AVP_NAME_STR | AVP_VAL_STR, name, val) < 0)
 		LM_WARN("pair '%.*s': cannot remember the pair of a waiting "
 				"transaction\n",
 				p->name.len, p->name.s);
-	/* tm times the suspended transaction by fr_timer: the bound, and the
-	 * failure route to run when it passes */
 	bound = ha_wait_bound_ms(p);
 	if(sync_left > 0 && sync_left + HA_WAIT_MARGIN_MS > bound)
 		bound = sync_left + HA_WAIT_MARGIN_MS;
 	_ha_tmb.set_fr(msg, 0, bound);
 	t->on_failure = (unsigned short)route;
-	rc = _ha_tmb.t_suspend(msg, &hi, &lb);
+}
+
+/* After t_suspend() returned rc: a suspended waiter keeps the
+ * transaction's index and label (for its continuation), one that is not
+ * leaves its pair. Nothing when a reload let it go meanwhile. */
+static void waiter_suspended(
+		ha_waiter_t *w, int rc, unsigned int hi, unsigned int lb)
+{
+	ha_pstate_t *st;
+
 	lock_get(&_ha_waits->lock);
 	st = w->st; /* NULL: a reload let it go meanwhile */
 	if(st != NULL) {
@@ -261,6 +288,31 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 		lock_release(&st->lock);
 	}
 	lock_release(&_ha_waits->lock);
+}
+
+int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
+		const ha_mfail_t *fail, int route)
+{
+	struct cell *t = _ha_tmb.t_gett();
+	ha_waiter_t *w;
+	unsigned int hi, lb;
+	int rc, sync_left;
+
+	if(t == NULL || t == T_UNDEFINED || route <= 0 || _ha_wait_cap == 0)
+		return -1; /* max_waiting 0: nothing waits */
+	w = waiter_new(msg, t, p, failed, fail, route);
+	if(w == NULL)
+		return -1;
+	/* from here on w is the transaction's: freed when it is destroyed */
+	if(waiter_link(p, w, &sync_left) < 0) {
+		wait_rejected(p);
+		return -2;
+	}
+	update_stat(_ha_st_waiting, 1);
+	update_stat(_ha_st_waited, 1);
+	wait_arm(msg, t, p, sync_left, route);
+	rc = _ha_tmb.t_suspend(msg, &hi, &lb);
+	waiter_suspended(w, rc, hi, lb);
 	if(rc != 0) {
 		_ha_tmb.set_fr(msg, w->fr_inv_ms, w->fr_ms);
 		if(rc != 1)
@@ -269,13 +321,6 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 		return rc == 1 ? 1 : -1; /* 1: canceled meanwhile */
 	}
 	return 0;
-
-full:
-	lock_get(&p->st->lock);
-	p->st->wait_rejected++;
-	lock_release(&p->st->lock);
-	update_stat(_ha_st_wait_rejected, 1);
-	return -2;
 }
 
 /* Continue transaction c with its verdict: into its failure route, where

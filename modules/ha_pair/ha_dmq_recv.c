@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ha_dmq_recv.c - the handler of the pool peers' KDMQ requests for ha_pair:
+ * the source check, decoding, taking a change, a state or a batch of
+ * states (each a claim a probe confirms), a starting proxy's sync request
+ * and the end of an answer to this proxy's own sync. */
+
+#include <string.h>
+
+#include "../../core/dprint.h"
+#include "../../core/ip_addr.h"
+#include "../../core/parser/msg_parser.h"
+#include "../../core/parser/parse_content.h"
+
+#include "ha_pair.h"
+#include "ha_peer.h"
+#include "ha_dmq_int.h"
+
+static str _ha_dmq_ok = str_init("OK");
+static str _ha_dmq_bad = str_init("Bad Request");
+static str _ha_dmq_forbidden = str_init("Forbidden");
+
+/* A starting proxy (to) asks for the state of every pair: the send
+ * process answers in batches. */
+static void dmq_sync_answer(const char *to)
+{
+	ha_dmq_job_queue(to, 1);
+}
+
+/* The body of a KDMQ request (len bytes at *body). Returns 0, or -1. */
+static int dmq_msg_body(struct sip_msg *msg, char **body, int *len)
+{
+	if(msg->content_length == NULL
+			&& (parse_headers(msg, HDR_CONTENTLENGTH_F, 0) < 0
+					|| msg->content_length == NULL))
+		return -1;
+	*len = get_content_length(msg);
+	*body = get_body(msg);
+	if(*body == NULL || *len <= 0 || *body + *len > msg->buf + msg->len)
+		return -1;
+	return 0;
+}
+
+/* Is pair p the pair m is about (same name and member URIs)? */
+static int same_identity(const ha_pair_t *p, const ha_peer_msg_t *m)
+{
+	int i;
+
+	for(i = 0; i < HA_ROLE_COUNT; i++) {
+		if(p->m[i].uri.len != (int)strlen(m->uri[i])
+				|| memcmp(p->m[i].uri.s, m->uri[i], p->m[i].uri.len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Take a peer's change or state m about a pair of table t (pinned). It
+ * never waits for the claim's probe: the prober sends it, and the verdict
+ * is taken there. A state is also the pool's answer for a syncing pair. */
+static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
+{
+	ha_pair_t *p;
+	ha_peer_verdict_t v;
+	int synced = 0;
+	str name;
+
+	update_stat(_ha_st_peer_received, 1);
+	name.s = (char *)m->pair;
+	name.len = strlen(m->pair);
+	p = t != NULL ? ha_table_by_name(t, &name) : NULL;
+	if(p == NULL || !same_identity(p, m)) {
+		/* another pairs file (or an older or newer one) on that peer */
+		LM_DBG("pool change of pair '%s', which this proxy has not (or "
+			   "with other members): ignored\n",
+				m->pair);
+		return;
+	}
+	lock_get(&p->st->lock);
+	v = ha_fsm_peer(&p->st->fsm, m->active, m->version, m->origin, _ha_dmq_self,
+			m->op == HA_PEER_CHANGE, ha_now_ms());
+	if(m->op == HA_PEER_STATE)
+		synced = ha_fsm_sync_answer(&p->st->fsm, v);
+	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING || synced)
+		ha_pair_touched(p); /* the prober sends the claim's probe now */
+	lock_release(&p->st->lock);
+	if(synced)
+		update_stat(_ha_st_syncs, 1);
+	switch(v) {
+		case HA_PEERV_STALE:
+			update_stat(_ha_st_peer_stale, 1);
+			/* the sender is behind: tell it what this proxy has */
+			if(m->op == HA_PEER_CHANGE)
+				ha_dmq_answer(p, m->origin);
+			break;
+		case HA_PEERV_AGREE:
+			update_stat(_ha_st_peer_agreed, 1);
+			break;
+		case HA_PEERV_HELD:
+			update_stat(_ha_st_peer_refused, 1);
+			if(m->op == HA_PEER_CHANGE)
+				ha_dmq_answer(p, m->origin);
+			break;
+		default:
+			break;
+	}
+	LM_DBG("pair '%s': pool change %s v%llu from %s: %d\n", m->pair,
+			ha_role_name(m->active), (unsigned long long)m->version, m->origin,
+			(int)v);
+}
+
+static void dmq_take_cb(const ha_peer_msg_t *m, void *arg)
+{
+	dmq_take((ha_table_t *)arg, m);
+}
+
+/* A peer's answer to this proxy's sync is complete: the pairs it did not
+ * name (in FORCE there, or not in its pairs file) stop waiting, unless an
+ * answer's claim is being confirmed. */
+static void dmq_sync_complete(ha_table_t *t, const char *from)
+{
+	int i, n = 0, r;
+
+	for(i = 0; t != NULL && i < t->npairs; i++) {
+		lock_get(&t->pairs[i].st->lock);
+		r = ha_fsm_sync_done(&t->pairs[i].st->fsm);
+		lock_release(&t->pairs[i].st->lock);
+		n += r;
+	}
+	if(n > 0)
+		update_stat(_ha_st_syncs, n);
+	LM_DBG("the sync answer of %s is complete (%d pairs it did not name)\n",
+			from, n);
+}
+
+/* Did msg come from the address of a node of the pool other than this
+ * proxy (dmq's node list, under its lock)? dmq hands every KDMQ request
+ * to its peers whatever its source (the node it names comes from the From
+ * URI, which anyone can write), so ha_pair looks at the source itself, as
+ * dmq's own dmq_is_from_node() does. */
+static int from_pool_node(struct sip_msg *msg)
+{
+	dmq_node_list_t *list = *_ha_dmq_nodes;
+	dmq_node_t *n;
+	int found = 0;
+
+	lock_get(&list->lock);
+	for(n = list->nodes; n != NULL && !found; n = n->next)
+		found = !n->local && ip_addr_cmp(&msg->rcv.src_ip, &n->ip_address);
+	lock_release(&list->lock);
+	return found;
+}
+
+/* A KDMQ request for ha_pair, in a dmq worker: a peer's change (or its
+ * answer), a starting proxy's sync, or a batch of states. From an address
+ * that is no node of the pool: refused (403), not read. */
+int ha_dmq_handle(struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
+{
+	ha_peer_msg_t m;
+	ha_peer_batch_t b;
+	ha_table_t *t;
+	char *body;
+	int len, rc = -1, batch = 0;
+
+	(void)node;
+	if(!from_pool_node(msg)) {
+		/* DBG: anyone can send these; the statistic counts them */
+		LM_DBG("a pool message from %s:%d, no node of the pool: refused\n",
+				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+		update_stat(_ha_st_peer_foreign, 1);
+		resp->reason = _ha_dmq_forbidden;
+		resp->resp_code = 403;
+		return 0;
+	}
+	resp->reason = _ha_dmq_ok;
+	resp->resp_code = 200;
+	if(dmq_msg_body(msg, &body, &len) == 0) {
+		rc = ha_peer_decode(body, (size_t)len, &m);
+		if(rc < 0) {
+			rc = ha_peer_batch_decode(body, (size_t)len, &b, NULL, NULL);
+			batch = 1;
+		}
+	}
+	if(rc < 0) {
+		LM_WARN("a malformed pair change from the pool (%s:%d): ignored\n",
+				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+		resp->reason = _ha_dmq_bad;
+		resp->resp_code = 400;
+		return 0;
+	}
+	if(!batch && m.op == HA_PEER_SYNC) {
+		update_stat(_ha_st_peer_received, 1);
+		dmq_sync_answer(m.origin);
+		return 0;
+	}
+	t = ha_table_pin(); /* its pairs and their strings are valid until the
+						 * unpin */
+	if(!batch) {
+		dmq_take(t, &m);
+	} else {
+		ha_peer_batch_decode(body, (size_t)len, &b, dmq_take_cb, t);
+		if(b.sync && b.last)
+			dmq_sync_complete(t, b.origin);
+	}
+	ha_table_unpin(t);
+	return 0;
+}
