@@ -80,7 +80,7 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
 	if(m->op == HA_PEER_STATE)
 		synced = ha_fsm_sync_answer(&p->st->fsm, v);
 	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING || synced)
-		ha_pair_touched(p); /* the prober sends the claim's probe now */
+		ha_pair_reschedule(p); /* the prober sends the claim's probe now */
 	lock_release(&p->st->lock);
 	if(synced)
 		update_stat(_ha_st_syncs, 1);

@@ -237,7 +237,7 @@ static ha_verdict_t failover_verify(
 	wp->failed = rc > 0 ? fb->role : HA_ROLE_NONE;
 	v = ha_fsm_wait_verdict(f, wp, retry);
 	if(rc > 0)
-		ha_pair_touched(fb->p);
+		ha_pair_reschedule(fb->p);
 	lock_release(&fb->p->st->lock);
 	if(verifies > 0)
 		update_stat(_ha_st_verify_probes, (int)verifies);

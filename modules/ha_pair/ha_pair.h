@@ -47,7 +47,7 @@ extern stat_var *_ha_st_wait_rejected;
 typedef struct ha_prober_shm
 {
 	atomic_t wake;
-	int64_t next_due_ms; /* __atomic builtins only */
+	int64_t wake_at_ms; /* __atomic builtins only */
 } ha_prober_shm_t;
 extern ha_prober_shm_t *_ha_prober;
 
@@ -56,7 +56,7 @@ extern ha_prober_shm_t *_ha_prober;
  * With events, each pair it adds fires its start event (exactly once,
  * before any other event of the pair); at start-up (events 0, the event
  * queue is made later) ha_start_events() does that. */
-int ha_load(char *err, size_t errlen, ha_load_stats_t *ls, int events);
+int ha_pairs_load(char *err, size_t errlen, ha_pairs_counts_t *ls, int events);
 void ha_start_events(void);
 
 /* ha_route.c */
@@ -79,12 +79,12 @@ ha_pair_t *ha_route_remembered(ha_table_t *t);
 /* Add p's pair tag to the Record-Route of msg (with rr loaded). */
 void ha_route_tag(struct sip_msg *msg, ha_pair_t *p);
 
-/* ha_xgr.c */
+/* ha_genesys_route.c */
 /* Remove every X-Genesys-Route header of msg. When uri is not NULL, the
  * first one's URI goes there. Returns 1 when that URI is valid, 0 when
  * there is no such header, -1 on a malformed value or a parse error (it is
  * removed all the same). */
-int ha_xgr_take(struct sip_msg *msg, str *uri);
+int ha_genesys_route_take(struct sip_msg *msg, str *uri);
 
 /* ha_failover.c */
 /* ha_failover() (SPEC 3), in a failure_route. Returns 1 with $du set to
@@ -118,7 +118,7 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param);
 /* After changing p's state machine (with p locked): refresh its due time
  * and bring the prober's next wake-up forward to it when it is earlier.
  * The wake-up can't be lost, even while the prober is scanning. */
-void ha_pair_touched(ha_pair_t *p);
+void ha_pair_reschedule(ha_pair_t *p);
 
 /* ha_actions.c */
 /* Act on what a state machine call returned, outside the pair's lock (any

@@ -184,14 +184,14 @@ static void ha_start_event(ha_pair_t *p)
 
 /* At start-up only, once the event queue is made (one process, no reload
  * yet): every pair of the first table fires its start event. Pairs added
- * by a reload fire theirs in the load itself (ha_load()). */
+ * by a reload fire theirs in the load itself (ha_pairs_load()). */
 void ha_start_events(void)
 {
 	ha_table_t *t = ha_table_pin();
 	int i;
 
 	for(i = 0; t != NULL && i < t->npairs; i++)
-		if(t->pairs[i].fresh)
+		if(t->pairs[i].is_new)
 			ha_start_event(&t->pairs[i]);
 	ha_table_unpin(t);
 }
@@ -252,7 +252,7 @@ static int mod_params_check(void)
 	return 0;
 }
 
-int ha_load(char *err, size_t errlen, ha_load_stats_t *ls, int events)
+int ha_pairs_load(char *err, size_t errlen, ha_pairs_counts_t *ls, int events)
 {
 	ha_cfg_defaults_t defs;
 
@@ -294,7 +294,7 @@ static int mod_bind(void)
 
 static int mod_init(void)
 {
-	ha_load_stats_t ls;
+	ha_pairs_counts_t ls;
 	char err[HA_ERR_MAX];
 
 	if(mod_params_check() < 0 || probe_socket_init() < 0
@@ -304,7 +304,7 @@ static int mod_init(void)
 		SHM_MEM_ERROR;
 		return -1;
 	}
-	if(ha_load(err, sizeof(err), &ls, 0) < 0) {
+	if(ha_pairs_load(err, sizeof(err), &ls, 0) < 0) {
 		LM_ERR("%s\n", err);
 		return -1;
 	}

@@ -60,7 +60,7 @@ static int64_t pair_due(ha_pair_t *p)
 	return ha_fsm_next_due(&p->st->fsm);
 }
 
-/* The prober's next wake-up, next_due_ms, is only ever lowered by the
+/* The prober's next wake-up, wake_at_ms, is only ever lowered by the
  * other processes, and the prober resets it to "never" before each scan
  * and lowers it to what the scan found after. Every access to it and to
  * the due times is sequentially consistent (__atomic builtins, so a
@@ -68,28 +68,28 @@ static int64_t pair_due(ha_pair_t *p)
  * x86_64, which is what we build for; a 32-bit target needs a double-word
  * cmpxchg, as GCC gives on i586 and later). So, between a process that
  * makes pair p due at d and a scan of the prober:
- * - the process stores p's due time, then reads next_due_ms;
- * - the prober stores "never" in next_due_ms, then reads p's due time;
+ * - the process stores p's due time, then reads wake_at_ms;
+ * - the prober stores "never" in wake_at_ms, then reads p's due time;
  * one of the two sees the other's store (the store-buffer pattern with
  * seq_cst): either the scan sees d and counts it, or the process sees
  * "never" (or a value that a later reset or lowering left) and lowers
- * next_due_ms to d itself, which the prober's own lowering after the scan
+ * wake_at_ms to d itself, which the prober's own lowering after the scan
  * cannot raise. A wake-up can't be lost, whatever the interleaving. */
 static void prober_lower_next(int64_t d)
 {
 	int64_t cur;
 
-	cur = __atomic_load_n(&_ha_prober->next_due_ms, __ATOMIC_SEQ_CST);
+	cur = __atomic_load_n(&_ha_prober->wake_at_ms, __ATOMIC_SEQ_CST);
 	while(d < cur
-			&& !__atomic_compare_exchange_n(&_ha_prober->next_due_ms, &cur, d,
-					0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			&& !__atomic_compare_exchange_n(&_ha_prober->wake_at_ms, &cur, d, 0,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		; /* cur now holds the value that won: try again against it */
 }
 
-void ha_pair_touched(ha_pair_t *p)
+void ha_pair_reschedule(ha_pair_t *p)
 {
-	p->st->due_ms = pair_due(p);
-	__atomic_store_n(p->due, p->st->due_ms, __ATOMIC_SEQ_CST);
+	p->st->run_at_ms = pair_due(p);
+	__atomic_store_n(p->run_at_slot, p->st->run_at_ms, __ATOMIC_SEQ_CST);
 	if(_ha_prober == NULL)
 		return;
 	if(p->gen != __atomic_load_n(&_ha_store->gen, __ATOMIC_SEQ_CST)) {
@@ -100,7 +100,7 @@ void ha_pair_touched(ha_pair_t *p)
 		atomic_set(&_ha_prober->wake, 1);
 		membar();
 	}
-	prober_lower_next(p->st->due_ms);
+	prober_lower_next(p->st->run_at_ms);
 }
 
 /* Build the OPTIONS of probe token to member role of pair p, sent from
@@ -191,7 +191,7 @@ static void probe_failed_now(ha_pair_t *p, int role, uint32_t token)
 	lock_get(&p->st->lock);
 	ha_fsm_send_failed(&p->st->fsm, role, token, ha_now_ms(), &acts);
 	/* what the failure makes due is sent by a later tick */
-	ha_pair_touched(p);
+	ha_pair_reschedule(p);
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 }
@@ -237,8 +237,8 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 				&& p->st->fsm.m[i].probe.sent_ms < now)
 			conn_tok[i] = p->st->fsm.m[i].probe.token;
 	}
-	p->st->due_ms = pair_due(p);
-	__atomic_store_n(p->due, p->st->due_ms, __ATOMIC_SEQ_CST);
+	p->st->run_at_ms = pair_due(p);
+	__atomic_store_n(p->run_at_slot, p->st->run_at_ms, __ATOMIC_SEQ_CST);
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 
@@ -259,8 +259,8 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 		}
 	}
 
-	/* a failure above refreshed it (ha_pair_touched()) */
-	return p->st->due_ms;
+	/* a failure above refreshed it (ha_pair_reschedule()) */
+	return p->st->run_at_ms;
 }
 
 /* The prober's tick, every HA_PROBE_TICK_US: runs every pair that is due
@@ -285,8 +285,7 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	}
 	woken = atomic_get(&_ha_prober->wake);
 	if(!woken
-			&& now < __atomic_load_n(
-					   &_ha_prober->next_due_ms, __ATOMIC_SEQ_CST))
+			&& now < __atomic_load_n(&_ha_prober->wake_at_ms, __ATOMIC_SEQ_CST))
 		return;
 	t = ha_table_pin();
 	if(t == NULL)
@@ -294,13 +293,13 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	/* take the flag: one raised from here on runs the next tick */
 	woken = atomic_get_and_set(&_ha_prober->wake, 0);
 	/* "never" before reading any due time (see prober_lower_next()) */
-	__atomic_store_n(&_ha_prober->next_due_ms, INT64_MAX, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&_ha_prober->wake_at_ms, INT64_MAX, __ATOMIC_SEQ_CST);
 	if(first >= t->npairs)
 		first = 0; /* a reload made the table smaller */
 	for(k = 0, i = first; k < t->npairs; k++, i++) {
 		if(i == t->npairs)
 			i = 0;
-		due = __atomic_load_n(&t->due[i], __ATOMIC_SEQ_CST);
+		due = __atomic_load_n(&t->run_at[i], __ATOMIC_SEQ_CST);
 		if(woken || due <= now) {
 			p = &t->pairs[i];
 			if(sent >= HA_PROBE_BURST) {
@@ -332,7 +331,7 @@ int ha_probe_mod_init(void)
 	}
 	memset(_ha_prober, 0, sizeof(*_ha_prober));
 	atomic_set(&_ha_prober->wake, 1);
-	_ha_prober->next_due_ms = 0;
+	_ha_prober->wake_at_ms = 0;
 	/* reserve the prober process */
 	if(register_basic_timers(1) < 0) {
 		LM_ERR("cannot reserve the prober process\n");
@@ -384,7 +383,7 @@ static void probe_reply(struct sip_msg *msg, ha_table_t *t, unsigned int idx,
 	rc = ha_fsm_reply(&p->st->fsm, (ha_role_t)role, token,
 			msg->first_line.u.reply.statuscode, ha_now_ms(), &acts);
 	if(rc == 0)
-		ha_pair_touched(p);
+		ha_pair_reschedule(p);
 	lock_release(&p->st->lock);
 	if(rc < 0)
 		LM_DBG("pair '%.*s': late or stale reply from %.*s ignored\n",

@@ -46,7 +46,7 @@ static str _ha_tag_name = str_init("hapair");
  * whose X-Genesys-Route was removed (message ids are unique per process) */
 static unsigned int _ha_refused_msg_id = 0;
 static unsigned int _ha_routed_msg_id = 0;
-static unsigned int _ha_xgr_msg_id = 0;
+static unsigned int _ha_genesys_route_msg_id = 0;
 /* the pair ha_route() found for the request being routed, for ha_wait() */
 static unsigned int _ha_found_msg_id = 0;
 static char _ha_found_pair[HA_NAME_MAX + 1];
@@ -190,29 +190,30 @@ static ha_trust_t pair_trust(const ha_pair_t *p)
 	return of_cfg[p->trust];
 }
 
-/* A UDP request from the address of the *nf pair members fp/froles: drop
+/* A UDP request from the address of the *nfrom pair members from_pairs/from_roles: drop
  * those of pairs whose member_trust is "transport" (for them it is a request
- * from anyone). Returns how many remain in *nf, 0 when none. */
-static int trust_udp(ha_pair_t **fp, int *froles, int *nf)
+ * from anyone). Returns how many remain in *nfrom, 0 when none. */
+static int trust_udp(ha_pair_t **from_pairs, int *from_roles, int *nfrom)
 {
-	int i, n = *nf, kept = 0;
+	int i, n = *nfrom, kept = 0;
 
 	for(i = 0; i < n; i++) {
-		if(pair_trust(fp[i]) == HA_TRUST_TRANSPORT)
+		if(pair_trust(from_pairs[i]) == HA_TRUST_TRANSPORT)
 			continue;
-		fp[kept] = fp[i];
-		froles[kept] = froles[i];
+		from_pairs[kept] = from_pairs[i];
+		from_roles[kept] = from_roles[i];
 		kept++;
 	}
-	*nf = kept;
-	return *nf;
+	*nfrom = kept;
+	return *nfrom;
 }
 
 /* A request from a member (the pair's outbound traffic): apply passive
  * switchover where SPEC 2 says so. named is the pair the script names, or
  * NULL (then the pair tag, if any, names it). */
-static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
-		int *froles, int nf, ha_pair_t *named, int indialog)
+static void from_member(struct sip_msg *msg, ha_table_t *t,
+		ha_pair_t **from_pairs, int *from_roles, int nfrom, ha_pair_t *named,
+		int indialog)
 {
 	ha_pair_t *p = NULL;
 	ha_actions_t acts;
@@ -223,16 +224,16 @@ static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 		return;
 	if(named == NULL)
 		named = pair_by_tag(msg, t);
-	for(i = 0; i < nf; i++) {
-		if(named != NULL && fp[i] != named)
+	for(i = 0; i < nfrom; i++) {
+		if(named != NULL && from_pairs[i] != named)
 			continue;
-		if(p != NULL && (fp[i] != p || froles[i] != role)) {
+		if(p != NULL && (from_pairs[i] != p || from_roles[i] != role)) {
 			LM_DBG("request from an address of several pairs or members: no "
 				   "passive switchover\n");
 			return;
 		}
-		p = fp[i];
-		role = froles[i];
+		p = from_pairs[i];
+		role = from_roles[i];
 	}
 	if(p == NULL)
 		return;
@@ -245,7 +246,7 @@ static void from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 	} else {
 		ha_fsm_passive(&p->st->fsm, (ha_role_t)role, ha_now_ms(), &acts);
 	}
-	ha_pair_touched(p);
+	ha_pair_reschedule(p);
 	lock_release(&p->st->lock);
 	/* once per claim, so at most once per probe: forged requests cannot
 	 * flood the log */
@@ -289,48 +290,50 @@ ha_pair_t *ha_route_remembered(ha_table_t *t)
 /* Room for the members one source address has in the running table (all
  * of them: none is left out), in this process's memory, grown when a
  * reload adds more. Returns 0, or -1 when out of memory. */
-static ha_pair_t **_ha_fp = NULL;
-static int *_ha_froles = NULL;
-static int _ha_fmax = 0;
+static ha_pair_t **_ha_from_pairs = NULL;
+static int *_ha_from_roles = NULL;
+static int _ha_from_max = 0;
 
 static int from_room(int n)
 {
-	ha_pair_t **fp;
+	ha_pair_t **from_pairs;
 	int *fr;
 
-	if(n <= _ha_fmax)
+	if(n <= _ha_from_max)
 		return 0;
-	fp = pkg_malloc(n * sizeof(*fp));
+	from_pairs = pkg_malloc(n * sizeof(*from_pairs));
 	fr = pkg_malloc(n * sizeof(*fr));
-	if(fp == NULL || fr == NULL) {
-		if(fp)
-			pkg_free(fp);
+	if(from_pairs == NULL || fr == NULL) {
+		if(from_pairs)
+			pkg_free(from_pairs);
 		if(fr)
 			pkg_free(fr);
 		PKG_MEM_ERROR;
 		return -1;
 	}
-	if(_ha_fp)
-		pkg_free(_ha_fp);
-	if(_ha_froles)
-		pkg_free(_ha_froles);
-	_ha_fp = fp;
-	_ha_froles = fr;
-	_ha_fmax = n;
+	if(_ha_from_pairs)
+		pkg_free(_ha_from_pairs);
+	if(_ha_from_roles)
+		pkg_free(_ha_from_roles);
+	_ha_from_pairs = from_pairs;
+	_ha_from_roles = fr;
+	_ha_from_max = n;
 	return 0;
 }
 
-/* A request from the members fp/froles (nf of them; p: the pair the
+/* A request from the members from_pairs/from_roles (nfrom of them; p: the pair the
  * script named, or NULL): passive switchover where SPEC 2 says so, and the
  * next hop its X-Genesys-Route names. Returns 2, or -3 on an error. */
-static int route_from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
-		int *froles, int nf, ha_pair_t *p, int indialog)
+static int route_from_member(struct sip_msg *msg, ha_table_t *t,
+		ha_pair_t **from_pairs, int *from_roles, int nfrom, ha_pair_t *p,
+		int indialog)
 {
 	str next_hop;
 
-	from_member(msg, t, fp, froles, nf, p, indialog);
+	from_member(msg, t, from_pairs, from_roles, nfrom, p, indialog);
 	/* the pair says where this request goes */
-	if(ha_xgr_take(msg, &next_hop) == 1 && set_dst_uri(msg, &next_hop) < 0) {
+	if(ha_genesys_route_take(msg, &next_hop) == 1
+			&& set_dst_uri(msg, &next_hop) < 0) {
 		LM_ERR("cannot set the destination URI\n");
 		return -3;
 	}
@@ -338,28 +341,29 @@ static int route_from_member(struct sip_msg *msg, ha_table_t *t, ha_pair_t **fp,
 }
 
 /* The members the source of msg is (over UDP, only of pairs whose
- * member_trust lets a datagram speak for them), into _ha_fp/_ha_froles.
+ * member_trust lets a datagram speak for them), into _ha_from_pairs/_ha_from_roles.
  * Returns how many, or -1 when out of memory. */
 static int request_members(struct sip_msg *msg, ha_table_t *t)
 {
 	ha_addr_t src;
-	int nf;
+	int nfrom;
 
 	if(from_room(t->max_per_addr) < 0)
 		return -1;
 	ha_addr_from_ip(&src, &msg->rcv.src_ip);
-	nf = ha_table_by_addr(t, &src, msg->rcv.src_port,
-			msg->rcv.proto != PROTO_UDP, _ha_fp, _ha_froles, _ha_fmax);
-	if(nf > 0 && msg->rcv.proto == PROTO_UDP
-			&& !trust_udp(_ha_fp, _ha_froles, &nf)) {
+	nfrom = ha_table_by_addr(t, &src, msg->rcv.src_port,
+			msg->rcv.proto != PROTO_UDP, _ha_from_pairs, _ha_from_roles,
+			_ha_from_max);
+	if(nfrom > 0 && msg->rcv.proto == PROTO_UDP
+			&& !trust_udp(_ha_from_pairs, _ha_from_roles, &nfrom)) {
 		/* anyone can send a datagram with a member's source address: only
 		 * a connection (its handshake) shows that the member sent it.
 		 * DBG: forged requests must not be able to flood the log */
 		LM_DBG("request from a member's address over UDP: member_trust "
 			   "transport handles it as from anyone else\n");
-		nf = 0;
+		nfrom = 0;
 	}
-	return nf;
+	return nfrom;
 }
 
 /* $du to pair p's active member (SPEC 3: 1), or -2 when it has none right
@@ -384,7 +388,7 @@ static int route_to_active(struct sip_msg *msg, ha_pair_t *p, int indialog)
 		LM_ERR("cannot set the destination URI\n");
 		return -3;
 	}
-	if(p->shared)
+	if(p->addr_shared)
 		route_remember(p); /* costs a shared-memory AVP: only when needed */
 	if(!indialog)
 		ha_route_tag(msg, p);
@@ -398,7 +402,7 @@ static int route_to_active(struct sip_msg *msg, ha_pair_t *p, int indialog)
 static int route_request(struct sip_msg *msg, ha_table_t *t, str *name)
 {
 	ha_pair_t *p = NULL;
-	int nf, indialog;
+	int nfrom, indialog;
 
 	if(t == NULL || msg->first_line.type != SIP_REQUEST)
 		return -3;
@@ -415,14 +419,15 @@ static int route_request(struct sip_msg *msg, ha_table_t *t, str *name)
 			return -1;
 		}
 	}
-	nf = request_members(msg, t);
-	if(nf < 0)
+	nfrom = request_members(msg, t);
+	if(nfrom < 0)
 		return -3;
-	if(nf > 0)
-		return route_from_member(msg, t, _ha_fp, _ha_froles, nf, p, indialog);
+	if(nfrom > 0)
+		return route_from_member(
+				msg, t, _ha_from_pairs, _ha_from_roles, nfrom, p, indialog);
 	/* only members may steer the proxy */
-	if(ha_msg_first(&_ha_xgr_msg_id, msg))
-		ha_xgr_take(msg, NULL);
+	if(ha_msg_first(&_ha_genesys_route_msg_id, msg))
+		ha_genesys_route_take(msg, NULL);
 	if(p == NULL)
 		p = pair_of_request(msg, t);
 	if(p == NULL)

@@ -38,25 +38,25 @@ static const char *member_state_name(const ha_fsm_t *f, int role, int64_t ago)
 /* The pool's fields of a pair whose state is f (enable_dmq): the version
  * of its active member and who made it, any disagreement with a peer,
  * and what became of the peers' changes. Returns 0, or -1. */
-static int rpc_add_pool(rpc_t *rpc, void *st, const ha_fsm_t *f)
+static int rpc_add_pool(rpc_t *rpc, void *rpl, const ha_fsm_t *f)
 {
-	if(rpc->struct_add(st, "jss", "version", (unsigned long)f->version,
+	if(rpc->struct_add(rpl, "jss", "version", (unsigned long)f->version,
 			   "last_switchover_from",
 			   f->origin[0] != '\0' ? f->origin : "local", "disagreement",
 			   f->disagree ? "yes" : "no")
 			< 0)
 		return -1;
 	/* waiting for the pool's answer at start-up (requests wait) */
-	if(rpc->struct_add(st, "s", "syncing", f->syncing ? "yes" : "no") < 0)
+	if(rpc->struct_add(rpl, "s", "syncing", f->syncing ? "yes" : "no") < 0)
 		return -1;
 	if(f->disagree
-			&& rpc->struct_add(st, "sjs", "disagreement_member",
+			&& rpc->struct_add(rpl, "sjs", "disagreement_member",
 					   ha_role_name(f->disagree_member), "disagreement_version",
 					   (unsigned long)f->disagree_version, "disagreement_from",
 					   f->disagree_origin)
 					   < 0)
 		return -1;
-	if(rpc->struct_add(st, "jjjjjj", "peer_received",
+	if(rpc->struct_add(rpl, "jjjjjj", "peer_received",
 			   (unsigned long)f->peer_received, "peer_adopted",
 			   (unsigned long)f->peer_adopted, "peer_agreed",
 			   (unsigned long)f->peer_agreed, "peer_refused",
@@ -74,7 +74,7 @@ static int rpc_add_pool(rpc_t *rpc, void *st, const ha_fsm_t *f)
 static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 {
 	ha_fsm_t f;
-	void *st, *arr, *ms;
+	void *rpl, *arr, *ms;
 	uint64_t waited, wait_timeouts, wait_rejected;
 	int64_t now, ago;
 	int i, nwait;
@@ -88,47 +88,48 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	lock_release(&p->st->lock);
 	now = ha_now_ms();
 
-	if(rpc->add(ctx, "{", &st) < 0)
+	if(rpc->add(ctx, "{", &rpl) < 0)
 		return -1;
-	if(rpc->struct_add(st, "Sss", "name", &p->name, "state",
+	if(rpc->struct_add(rpl, "Sss", "name", &p->name, "state",
 			   ha_state_names[f.state], "active", ha_role_name(f.active))
 			< 0)
 		return -1;
 	if(f.active != HA_ROLE_NONE) {
-		if(rpc->struct_add(st, "S", "active_uri", &p->m[f.active].uri) < 0)
+		if(rpc->struct_add(rpl, "S", "active_uri", &p->m[f.active].uri) < 0)
 			return -1;
-	} else if(rpc->struct_add(st, "s", "active_uri", "") < 0) {
+	} else if(rpc->struct_add(rpl, "s", "active_uri", "") < 0) {
 		return -1;
 	}
-	if(rpc->struct_add(st, "ddjs", "oos_check", f.cfg.oos_check_ms, "oos_force",
-			   f.cfg.oos_force_ms, "switchovers", (unsigned long)f.switchovers,
-			   "last_switchover_reason", ha_reason_names[f.last_reason])
+	if(rpc->struct_add(rpl, "ddjs", "oos_check", f.cfg.oos_check_ms,
+			   "oos_force", f.cfg.oos_force_ms, "switchovers",
+			   (unsigned long)f.switchovers, "last_switchover_reason",
+			   ha_reason_names[f.last_reason])
 			< 0)
 		return -1;
 	/* a pair's start counts as its first switch: never negative */
-	if(rpc->struct_add(st, "jd", "last_switchover_ago_ms",
+	if(rpc->struct_add(rpl, "jd", "last_switchover_ago_ms",
 			   (unsigned long)(now - f.last_switch_ms), "held", f.held)
 			< 0)
 		return -1;
-	if(rpc->struct_add(st, "sjj", "claim", ha_role_name(f.claim),
+	if(rpc->struct_add(rpl, "sjj", "claim", ha_role_name(f.claim),
 			   "claims_confirmed", (unsigned long)f.claims_confirmed,
 			   "claims_unconfirmed", (unsigned long)f.claims_unconfirmed)
 			< 0)
 		return -1;
-	if(rpc->struct_add(st, "jjj", "verifications", (unsigned long)f.verifies,
+	if(rpc->struct_add(rpl, "jjj", "verifications", (unsigned long)f.verifies,
 			   "verify_alive", (unsigned long)f.verify_alive, "verify_silent",
 			   (unsigned long)f.verify_silent)
 			< 0)
 		return -1;
-	if(_ha_enable_dmq && rpc_add_pool(rpc, st, &f) < 0)
+	if(_ha_enable_dmq && rpc_add_pool(rpc, rpl, &f) < 0)
 		return -1;
-	if(rpc->struct_add(st, "djjj", "waiting", nwait, "waited",
+	if(rpc->struct_add(rpl, "djjj", "waiting", nwait, "waited",
 			   (unsigned long)waited, "wait_timeouts",
 			   (unsigned long)wait_timeouts, "wait_rejected",
 			   (unsigned long)wait_rejected)
 			< 0)
 		return -1;
-	if(rpc->struct_add(st, "[", "members", &arr) < 0)
+	if(rpc->struct_add(rpl, "[", "members", &arr) < 0)
 		return -1;
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		if(rpc->array_add(arr, "{", &ms) < 0)
@@ -251,7 +252,7 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx, ha_table_t *t)
 	ha_role_t role, old;
 	ha_state_t state;
 	const char *msg;
-	void *st;
+	void *rpl;
 	int rc;
 
 	p = rpc_pair_arg(rpc, ctx, t, "ha_pair.switchover <pair> [primary|backup]");
@@ -283,7 +284,7 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx, ha_table_t *t)
 	if(role != HA_ROLE_NONE) {
 		rc = ha_fsm_switch(
 				&p->st->fsm, role, HA_RSN_MANUAL, ha_now_ms(), &acts);
-		ha_pair_touched(p);
+		ha_pair_reschedule(p);
 	}
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
@@ -297,8 +298,8 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx, ha_table_t *t)
 	}
 	msg = rc == 1 ? "switched; the new active member is probed now"
 				  : "already the active member: nothing changed";
-	if(rpc->add(ctx, "{", &st) < 0
-			|| rpc->struct_add(st, "Sssds", "name", &p->name, "old",
+	if(rpc->add(ctx, "{", &rpl) < 0
+			|| rpc->struct_add(rpl, "Sssds", "name", &p->name, "old",
 					   ha_role_name(old), "new", ha_role_name(role), "changed",
 					   rc == 1, "message", msg)
 					   < 0)
@@ -315,7 +316,7 @@ static void ha_rpc_hold(rpc_t *rpc, void *ctx, ha_table_t *t)
 	ha_pair_t *p;
 	str v = STR_NULL;
 	int on = 1, was;
-	void *st;
+	void *rpl;
 
 	p = rpc_pair_arg(rpc, ctx, t, "ha_pair.hold <pair> [on|off]");
 	if(p == NULL)
@@ -336,13 +337,13 @@ static void ha_rpc_hold(rpc_t *rpc, void *ctx, ha_table_t *t)
 	lock_get(&p->st->lock);
 	was = p->st->fsm.held;
 	ha_fsm_hold(&p->st->fsm, on);
-	ha_pair_touched(p);
+	ha_pair_reschedule(p);
 	lock_release(&p->st->lock);
 	if(was != on)
 		LM_NOTICE("pair '%.*s': maintenance hold %s\n", p->name.len, p->name.s,
 				on ? "on" : "off");
-	if(rpc->add(ctx, "{", &st) < 0
-			|| rpc->struct_add(st, "Sdd", "name", &p->name, "held", on,
+	if(rpc->add(ctx, "{", &rpl) < 0
+			|| rpc->struct_add(rpl, "Sdd", "name", &p->name, "held", on,
 					   "changed", was != on)
 					   < 0)
 		rpc_reply_failed(rpc, ctx);
@@ -358,7 +359,7 @@ static void ha_rpc_probe(rpc_t *rpc, void *ctx, ha_table_t *t)
 	ha_pair_t *p;
 	ha_state_t state;
 	const char *msg;
-	void *st;
+	void *rpl;
 
 	p = rpc_pair_arg(rpc, ctx, t, "ha_pair.probe <pair>");
 	if(p == NULL || rpc_extra_arg(rpc, ctx, "ha_pair.probe <pair>"))
@@ -366,13 +367,13 @@ static void ha_rpc_probe(rpc_t *rpc, void *ctx, ha_table_t *t)
 	lock_get(&p->st->lock);
 	ha_fsm_probe_now(&p->st->fsm, ha_now_ms());
 	state = p->st->fsm.state;
-	ha_pair_touched(p);
+	ha_pair_reschedule(p);
 	lock_release(&p->st->lock);
 	msg = state == HA_ST_CHECK
 				  ? "probing both members now; see ha_pair.show"
 				  : "FORCE: the next attempt starts now; see ha_pair.show";
-	if(rpc->add(ctx, "{", &st) < 0
-			|| rpc->struct_add(st, "Ss", "name", &p->name, "message", msg) < 0)
+	if(rpc->add(ctx, "{", &rpl) < 0
+			|| rpc->struct_add(rpl, "Ss", "name", &p->name, "message", msg) < 0)
 		rpc_reply_failed(rpc, ctx);
 }
 
@@ -382,13 +383,13 @@ static const char *ha_rpc_reload_doc[] = {
 
 static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 {
-	ha_load_stats_t ls;
+	ha_pairs_counts_t ls;
 	char err[HA_ERR_MAX];
-	void *st;
+	void *rpl;
 
 	if(rpc_extra_arg(rpc, ctx, "ha_pair.reload (no arguments)"))
 		return;
-	if(ha_load(err, sizeof(err), &ls, 1) < 0) {
+	if(ha_pairs_load(err, sizeof(err), &ls, 1) < 0) {
 		LM_ERR("reload refused, the running pairs stay: %s\n", err);
 		/* ctl (binrpc) loses a fault of 256 bytes or more altogether:
 		 * kamcmd would get no answer. The file, line and reason come
@@ -403,8 +404,8 @@ static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 	LM_NOTICE("reloaded %.*s: %d pairs, %d kept, %d added, %d removed\n",
 			_ha_pairs_file.len, _ha_pairs_file.s, ls.pairs, ls.kept, ls.added,
 			ls.removed);
-	if(rpc->add(ctx, "{", &st) < 0
-			|| rpc->struct_add(st, "dddd", "pairs", ls.pairs, "kept", ls.kept,
+	if(rpc->add(ctx, "{", &rpl) < 0
+			|| rpc->struct_add(rpl, "dddd", "pairs", ls.pairs, "kept", ls.kept,
 					   "added", ls.added, "removed", ls.removed)
 					   < 0)
 		rpc_reply_failed(rpc, ctx);

@@ -238,7 +238,7 @@ static void store_install(ha_table_t *t, ha_table_t *old, int64_t now)
 }
 
 int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
-		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
+		const ha_codes_t *alive, int probe_standby, ha_pairs_counts_t *ls,
 		void (*started)(ha_pair_t *p), char *err, size_t errlen)
 {
 	ha_cfg_t *cfg = NULL;
@@ -273,7 +273,7 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 	_ha_store->gen++;
 	for(i = 0; i < t->npairs; i++) {
 		p = &t->pairs[i];
-		if(p->fresh) {
+		if(p->is_new) {
 			/* under the lock and before the swap: no other load can
 			 * install a table in between (where the pair is no longer
 			 * fresh), and the prober cannot yet run it */

@@ -34,10 +34,10 @@ struct ha_waiter;
 
 typedef struct ha_pstate
 {
-	gen_lock_t lock; /* guards fsm, due_ms and the waiters */
+	gen_lock_t lock; /* guards fsm, run_at_ms and the waiters */
 	ha_fsm_t fsm;
-	int64_t due_ms; /* when the prober must run it, a hint read unlocked */
-	int refs;		/* tables holding it; changed under the store's lock */
+	int64_t run_at_ms; /* when the prober must run it, a hint read unlocked */
+	int refs;		   /* tables holding it; changed under the store's lock */
 	/* transactions waiting on the pair (ha_wait.c) */
 	struct ha_waiter *waiters;
 	/* how many are in the list: changed under the lock, atomically, read
@@ -57,10 +57,10 @@ typedef struct ha_pair
 	str name;
 	str rr_param; /* ";hapair=<name>", the pair tag */
 	int index;
-	int fresh;	/* its state was made with this table (it started) */
-	int shared; /* a member's address (and port) is another pair's too */
-	int trust;	/* its member-trust (ha_cfg_trust_t); DEFAULT: the module's */
-	volatile int64_t *due; /* its slot of the table's due array */
+	int is_new;		 /* its state was made with this table (it started) */
+	int addr_shared; /* a member's address (and port) is another pair's */
+	int trust; /* its member-trust (ha_cfg_trust_t); DEFAULT: the module's */
+	volatile int64_t *run_at_slot; /* its slot of the table's run_at */
 	ha_member_t m[HA_ROLE_COUNT];
 	str *domains;
 	int ndomains;
@@ -90,9 +90,9 @@ typedef struct ha_table
 	unsigned int gen; /* generation, part of every probe token */
 	int npairs;
 	ha_pair_t *pairs;
-	/* when each pair must be run next (a copy of its st->due_ms, dense, so
+	/* when each pair must be run next (a copy of its st->run_at_ms, dense, so
 	 * that the prober's look at every pair each tick stays in cache) */
-	volatile int64_t *due;
+	volatile int64_t *run_at;
 	unsigned int nbuckets; /* a power of two */
 	int *name_buckets;
 	int *addr_buckets;
@@ -138,10 +138,10 @@ extern ha_store_t *_ha_store;
  * after that once no process has it pinned (ha_table_pin()). */
 #define HA_RETIRE_GRACE_MS 5000
 
-typedef struct ha_load_stats
+typedef struct ha_pairs_counts
 {
 	int pairs, kept, added, removed;
-} ha_load_stats_t;
+} ha_pairs_counts_t;
 
 int ha_store_init(void);
 void ha_store_destroy(void);
@@ -174,12 +174,12 @@ void ha_table_unpin(ha_table_t *t);
  * takes its new timings from its next probe; a new pair starts (SPEC 2);
  * a pair no longer in the file is no longer probed or matched. On any
  * error -1 is returned with err "<file>:<line>: <reason>" and the running
- * table is untouched. New pairs are marked fresh in the new table, and
+ * table is untouched. New pairs are marked is_new in the new table, and
  * started (may be NULL) is called for each of them under the store's lock,
  * before the table is installed: once per pair, before anything else can
  * happen to it, whatever loads and refreshes run at the same time. */
 int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
-		const ha_codes_t *alive, int probe_standby, ha_load_stats_t *ls,
+		const ha_codes_t *alive, int probe_standby, ha_pairs_counts_t *ls,
 		void (*started)(ha_pair_t *p), char *err, size_t errlen);
 
 /* Resolve the host names of the running table's members again (with no
@@ -210,7 +210,7 @@ ha_member_t *ha_cfg_resolve(const ha_cfg_t *cfg, char *err, size_t errlen);
  * members as ha_cfg_resolve() resolved them (no DNS here: the store's lock
  * is held). A pair with the identity of a pair of old (may be NULL) shares
  * its state; any other starts at now_ms (SPEC 2, start) and is marked
- * fresh. Call with the store's lock held. Returns the table, or NULL with
+ * is_new. Call with the store's lock held. Returns the table, or NULL with
  * err filled ("pair 'x': ...") and nothing changed. */
 ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 		const ha_codes_t *alive, int probe_standby, const ha_table_t *old,

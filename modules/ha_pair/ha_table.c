@@ -90,8 +90,8 @@ void ha_table_free(ha_table_t *t)
 		}
 		shm_free(t->pairs);
 	}
-	if(t->due)
-		shm_free((void *)t->due);
+	if(t->run_at)
+		shm_free((void *)t->run_at);
 	if(t->name_buckets)
 		shm_free(t->name_buckets);
 	if(t->addr_buckets)
@@ -162,11 +162,11 @@ static ha_table_t *table_new(int npairs, unsigned int gen)
 		t->name_buckets[h] = t->addr_buckets[h] = t->dom_buckets[h] = -1;
 	if(npairs > 0) {
 		t->pairs = shm_malloc(npairs * sizeof(ha_pair_t));
-		t->due = shm_malloc(npairs * sizeof(int64_t));
-		if(t->pairs == NULL || t->due == NULL)
+		t->run_at = shm_malloc(npairs * sizeof(int64_t));
+		if(t->pairs == NULL || t->run_at == NULL)
 			goto oom;
 		memset(t->pairs, 0, npairs * sizeof(ha_pair_t));
-		memset((void *)t->due, 0, npairs * sizeof(int64_t));
+		memset((void *)t->run_at, 0, npairs * sizeof(int64_t));
 	}
 	t->npairs = npairs;
 	return t;
@@ -236,7 +236,7 @@ static int pair_state(ha_pair_t *p, const ha_cfg_pair_t *cp,
 	}
 	memset(p->st, 0, sizeof(ha_pstate_t));
 	p->st->refs = 1;
-	p->fresh = 1;
+	p->is_new = 1;
 	if(lock_init(&p->st->lock) == NULL) {
 		snprintf(err, errlen, "cannot init a lock");
 		return -1;
@@ -259,7 +259,7 @@ static int table_add_pair(ha_table_t *t, int i, const ha_cfg_pair_t *cp,
 	unsigned int h;
 
 	p->index = i;
-	p->due = &t->due[i];
+	p->run_at_slot = &t->run_at[i];
 	p->gen = t->gen;
 	p->trust = cp->member_trust;
 	if(pair_copy(p, cp, res) < 0) {
@@ -362,7 +362,7 @@ static int table_mark_shared(ha_table_t *t)
 		/* a run is sorted by pair: several pairs if its ends differ */
 		if(srt[j - 1].pair != srt[i].pair)
 			for(k = i; k < j; k++)
-				t->pairs[srt[k].pair].shared = 1;
+				t->pairs[srt[k].pair].addr_shared = 1;
 	}
 	shm_free(srt);
 	return 0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ha_xgr.c - X-Genesys-Route: the next hop a pair member names for its own
+/* ha_genesys_route.c - X-Genesys-Route: the next hop a pair member names for its own
  * outbound request (SPEC 3). Honoured only on requests from a member;
  * removed from every request; a malformed value is logged and ignored. */
 
@@ -13,7 +13,7 @@
 
 #include "ha_pair.h"
 
-static str _ha_xgr_name = str_init("X-Genesys-Route");
+static str _ha_genesys_route_hdr = str_init("X-Genesys-Route");
 
 /* Take an X-Genesys-Route value apart: a sip: or sips: URI, bare or in <>,
  * whose host is an IP address (IPv4, or IPv6 in brackets), with or without
@@ -23,7 +23,7 @@ static str _ha_xgr_name = str_init("X-Genesys-Route");
  * build. The URI is used as it is as $du (a user part there is harmless:
  * only host, port and transport choose the next hop). Returns 0 with the URI
  * in *uri (pointing into the message), or -1 when it is malformed. */
-static int xgr_parse(str *body, str *uri)
+static int genesys_route_parse(str *body, str *uri)
 {
 	struct sip_uri pu;
 	str v = *body;
@@ -56,12 +56,15 @@ static int xgr_parse(str *body, str *uri)
 }
 
 /* Whether a header name X-Genesys-Route starts at p. */
-static inline int xgr_name_at(char *p, char *end)
+static inline int genesys_route_name_at(char *p, char *end)
 {
-	if((*p | 0x20) != 'x' || end - p <= _ha_xgr_name.len
-			|| strncasecmp(p, _ha_xgr_name.s, _ha_xgr_name.len) != 0)
+	if((*p | 0x20) != 'x' || end - p <= _ha_genesys_route_hdr.len
+			|| strncasecmp(
+					   p, _ha_genesys_route_hdr.s, _ha_genesys_route_hdr.len)
+					   != 0)
 		return 0;
-	for(p += _ha_xgr_name.len; p < end && (*p == ' ' || *p == '\t'); p++)
+	for(p += _ha_genesys_route_hdr.len; p < end && (*p == ' ' || *p == '\t');
+			p++)
 		;
 	return p < end && *p == ':';
 }
@@ -71,14 +74,16 @@ static inline int xgr_name_at(char *p, char *end)
  * (folded lines start with white space, so only names are looked at; the
  * scan stops at the empty line). Far cheaper than parsing every header,
  * which most requests, without one, never need. */
-static int xgr_present(struct sip_msg *msg)
+static int genesys_route_present(struct sip_msg *msg)
 {
 	struct hdr_field *hf;
 	char *p, *end = msg->buf + msg->len, *nl;
 
 	for(hf = msg->headers; hf != NULL; hf = hf->next)
-		if(hf->type == HDR_OTHER_T && hf->name.len == _ha_xgr_name.len
-				&& strncasecmp(hf->name.s, _ha_xgr_name.s, hf->name.len) == 0)
+		if(hf->type == HDR_OTHER_T && hf->name.len == _ha_genesys_route_hdr.len
+				&& strncasecmp(
+						   hf->name.s, _ha_genesys_route_hdr.s, hf->name.len)
+						   == 0)
 			return 1;
 	if(msg->eoh != NULL)
 		return 0; /* every header is in the list */
@@ -93,7 +98,7 @@ static int xgr_present(struct sip_msg *msg)
 	for(;;) {
 		if(p >= end || *p == '\r' || *p == '\n')
 			return 0; /* the end of the headers */
-		if(xgr_name_at(p, end))
+		if(genesys_route_name_at(p, end))
 			return 1;
 		nl = memchr(p, '\n', end - p);
 		if(nl == NULL)
@@ -102,26 +107,28 @@ static int xgr_present(struct sip_msg *msg)
 	}
 }
 
-int ha_xgr_take(struct sip_msg *msg, str *uri)
+int ha_genesys_route_take(struct sip_msg *msg, str *uri)
 {
 	struct hdr_field *hf;
 	int rc = 0;
 
-	if(!xgr_present(msg))
+	if(!genesys_route_present(msg))
 		return 0;
 	if(parse_headers(msg, HDR_EOH_F, 0) < 0) {
 		LM_ERR("cannot parse the headers\n");
 		return -1;
 	}
 	for(hf = msg->headers; hf != NULL; hf = hf->next) {
-		if(hf->type != HDR_OTHER_T || hf->name.len != _ha_xgr_name.len
-				|| strncasecmp(hf->name.s, _ha_xgr_name.s, hf->name.len) != 0)
+		if(hf->type != HDR_OTHER_T || hf->name.len != _ha_genesys_route_hdr.len
+				|| strncasecmp(
+						   hf->name.s, _ha_genesys_route_hdr.s, hf->name.len)
+						   != 0)
 			continue;
 		if(del_lump(msg, hf->name.s - msg->buf, hf->len, 0) == NULL)
 			LM_ERR("cannot remove X-Genesys-Route\n");
 		if(uri == NULL || rc != 0)
 			continue;
-		if(xgr_parse(&hf->body, uri) == 0) {
+		if(genesys_route_parse(&hf->body, uri) == 0) {
 			rc = 1;
 		} else {
 			LM_WARN("malformed X-Genesys-Route '%.*s' from %s:%d: removed, "
