@@ -10,7 +10,6 @@
 #include "../../core/dset.h"
 #include "../../core/forward.h"
 #include "../../core/resolve.h"
-#include "../../core/usr_avp.h"
 #include "../../core/mem/mem.h"
 #include "../../core/parser/parse_methods.h"
 #include "../../core/parser/parse_to.h"
@@ -267,11 +266,7 @@ static str _ha_route_avp = str_init("ha_pair_routed");
 
 static void route_remember(ha_pair_t *p)
 {
-	int_str name, val;
-
-	name.s = _ha_route_avp;
-	val.s = p->name;
-	if(add_avp(AVP_NAME_STR | AVP_VAL_STR, name, val) < 0)
+	if(ha_msg_name_set(&_ha_route_avp, &p->name) < 0)
 		LM_WARN("pair '%.*s': cannot remember the pair of the request: "
 				"ha_failover() will go by the member's address\n",
 				p->name.len, p->name.s);
@@ -279,12 +274,11 @@ static void route_remember(ha_pair_t *p)
 
 ha_pair_t *ha_route_remembered(ha_table_t *t)
 {
-	int_str name, val;
+	str name;
 
-	name.s = _ha_route_avp;
-	if(search_first_avp(AVP_NAME_STR | AVP_VAL_STR, name, &val, 0) == NULL)
+	if(ha_msg_name_get(&_ha_route_avp, &name) == NULL)
 		return NULL;
-	return ha_table_by_name(t, &val.s);
+	return ha_table_by_name(t, &name);
 }
 
 /* Room for the members one source address has in the running table (all

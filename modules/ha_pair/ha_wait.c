@@ -15,6 +15,7 @@
 
 #include "ha_pair.h"
 #include "ha_wait.h"
+#include "ha_msg.h"
 
 #define HA_WAIT_TICK_US 5000 /* the continue process looks this often */
 #define HA_WAIT_BATCH 64	 /* transactions continued per pair and look */
@@ -250,12 +251,9 @@ static void wait_rejected(ha_pair_t *p)
 static void wait_arm(struct sip_msg *msg, struct cell *t, ha_pair_t *p,
 		int sync_left, int route)
 {
-	int_str name, val;
 	int bound;
 
-	name.s = _ha_wait_avp;
-	val.s = p->name;
-	if(add_avp(AVP_NAME_STR | AVP_VAL_STR, name, val) < 0)
+	if(ha_msg_name_set(&_ha_wait_avp, &p->name) < 0)
 		LM_WARN("pair '%.*s': cannot remember the pair of a waiting "
 				"transaction\n",
 				p->name.len, p->name.s);
@@ -432,13 +430,7 @@ int ha_wait_take(struct cell *t, const str *pair, int timeout)
 
 str *ha_wait_pair_avp(str *out)
 {
-	int_str name, val;
-
-	name.s = _ha_wait_avp;
-	if(search_first_avp(AVP_NAME_STR | AVP_VAL_STR, name, &val, 0) == NULL)
-		return NULL;
-	*out = val.s;
-	return out;
+	return ha_msg_name_get(&_ha_wait_avp, out);
 }
 
 /* The continue process: every HA_WAIT_TICK_US, the pairs with waiting
