@@ -15,11 +15,11 @@ void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 	int i;
 
 	if(acts->unanswered > 0)
-		update_stat(_ha_st_probes_unanswered, acts->unanswered);
+		update_stat(_ha_stat_probes_unanswered, acts->unanswered);
 	if(acts->verified_alive > 0)
-		update_stat(_ha_st_verify_alive, acts->verified_alive);
+		update_stat(_ha_stat_verify_alive, acts->verified_alive);
 	if(acts->verified_silent > 0)
-		update_stat(_ha_st_verify_silent, acts->verified_silent);
+		update_stat(_ha_stat_verify_silent, acts->verified_silent);
 	if(acts->unconfirmed > 0)
 		LM_WARN("pair '%.*s': the %s, which a request over UDP said was "
 				"active, did not answer its probe: no switchover (a forged "
@@ -31,7 +31,7 @@ void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 		switch(a->type) {
 			case HA_ACT_SWITCH:
 				if(a->reason != HA_RSN_START)
-					update_stat(_ha_st_switchovers, 1);
+					update_stat(_ha_stat_switchovers, 1);
 				LM_NOTICE("pair '%.*s': active member %s -> %s (%s)\n",
 						p->name.len, p->name.s, ha_role_name(a->old_role),
 						ha_role_name(a->new_role), ha_reason_names[a->reason]);

@@ -76,28 +76,28 @@ static str _ha_dmq_ct = str_init("application/json");
 
 static void dmq_send_queued(void);
 
-static stat_var *_ha_st_peer_sent = NULL;
-stat_var *_ha_st_peer_received = NULL;
-static stat_var *_ha_st_peer_adopted = NULL;
-stat_var *_ha_st_peer_agreed = NULL;
-stat_var *_ha_st_peer_foreign = NULL;
-stat_var *_ha_st_peer_refused = NULL;
-stat_var *_ha_st_peer_stale = NULL;
-static stat_var *_ha_st_batches_sent = NULL;
-static stat_var *_ha_st_batch_max = NULL;
-stat_var *_ha_st_syncs = NULL;
+static stat_var *_ha_stat_peer_sent = NULL;
+stat_var *_ha_stat_peer_received = NULL;
+static stat_var *_ha_stat_peer_adopted = NULL;
+stat_var *_ha_stat_peer_agreed = NULL;
+stat_var *_ha_stat_peer_foreign = NULL;
+stat_var *_ha_stat_peer_refused = NULL;
+stat_var *_ha_stat_peer_stale = NULL;
+static stat_var *_ha_stat_batches_sent = NULL;
+static stat_var *_ha_stat_batch_max = NULL;
+stat_var *_ha_stat_syncs = NULL;
 
 static stat_export_t ha_dmq_stats[] = {
-		{"peer_changes_sent", 0, &_ha_st_peer_sent},
-		{"peer_changes_received", 0, &_ha_st_peer_received},
-		{"peer_changes_adopted", 0, &_ha_st_peer_adopted},
-		{"peer_changes_agreed", 0, &_ha_st_peer_agreed},
-		{"peer_changes_refused", 0, &_ha_st_peer_refused},
-		{"peer_changes_stale", 0, &_ha_st_peer_stale},
-		{"peer_changes_foreign", 0, &_ha_st_peer_foreign},
-		{"peer_batches_sent", 0, &_ha_st_batches_sent},
-		{"peer_batch_max_bytes", STAT_NO_RESET, &_ha_st_batch_max},
-		{"pairs_synced", 0, &_ha_st_syncs}, {0, 0, 0}};
+		{"peer_changes_sent", 0, &_ha_stat_peer_sent},
+		{"peer_changes_received", 0, &_ha_stat_peer_received},
+		{"peer_changes_adopted", 0, &_ha_stat_peer_adopted},
+		{"peer_changes_agreed", 0, &_ha_stat_peer_agreed},
+		{"peer_changes_refused", 0, &_ha_stat_peer_refused},
+		{"peer_changes_stale", 0, &_ha_stat_peer_stale},
+		{"peer_changes_foreign", 0, &_ha_stat_peer_foreign},
+		{"peer_batches_sent", 0, &_ha_stat_batches_sent},
+		{"peer_batch_max_bytes", STAT_NO_RESET, &_ha_stat_batch_max},
+		{"pairs_synced", 0, &_ha_stat_syncs}, {0, 0, 0}};
 
 /* Queue body (len bytes) for to ("" : every node). Never blocks for long,
  * never sends. A full queue drops the message (logged): the pool then
@@ -255,11 +255,11 @@ void ha_dmq_actions(ha_pair_t *p, const ha_actions_t *acts)
 	if(!_ha_enable_dmq)
 		return;
 	if(acts->peer_adopted > 0)
-		update_stat(_ha_st_peer_adopted, acts->peer_adopted);
+		update_stat(_ha_stat_peer_adopted, acts->peer_adopted);
 	if(acts->peer_agreed > 0)
-		update_stat(_ha_st_peer_agreed, acts->peer_agreed);
+		update_stat(_ha_stat_peer_agreed, acts->peer_agreed);
 	if(acts->peer_refused > 0) {
-		update_stat(_ha_st_peer_refused, acts->peer_refused);
+		update_stat(_ha_stat_peer_refused, acts->peer_refused);
 		LM_WARN("pair '%.*s': a pool peer's change names a member that does "
 				"not answer this proxy: kept the own view\n",
 				p->name.len, p->name.s);
@@ -267,7 +267,7 @@ void ha_dmq_actions(ha_pair_t *p, const ha_actions_t *acts)
 	if(acts->answer_to[0] != '\0')
 		ha_dmq_answer(p, acts->answer_to);
 	if(acts->synced)
-		update_stat(_ha_st_syncs, 1);
+		update_stat(_ha_stat_syncs, 1);
 	for(i = 0; i < acts->n; i++) {
 		a = &acts->a[i];
 		/* a start is no change; an adopted change is the peer's to tell */
@@ -402,10 +402,10 @@ static int job_run(ha_dmq_job_t *j)
 				LM_ERR("a batch of pair states could not be sent to %s\n",
 						j->to[0] != '\0' ? j->to : "the pool");
 			} else {
-				update_stat(_ha_st_batches_sent, 1);
-				if((long)n > (long)get_stat_val(_ha_st_batch_max))
-					update_stat(_ha_st_batch_max,
-							(long)n - (long)get_stat_val(_ha_st_batch_max));
+				update_stat(_ha_stat_batches_sent, 1);
+				if((long)n > (long)get_stat_val(_ha_stat_batch_max))
+					update_stat(_ha_stat_batch_max,
+							(long)n - (long)get_stat_val(_ha_stat_batch_max));
 			}
 		}
 		if(last)
@@ -479,7 +479,7 @@ static void dmq_send_queued(void)
 		if(rc < 0)
 			LM_ERR("a pair change could not be sent to the pool\n");
 		else
-			update_stat(_ha_st_peer_sent, 1);
+			update_stat(_ha_stat_peer_sent, 1);
 	}
 }
 

@@ -20,12 +20,12 @@ extern dmq_node_list_t **_ha_dmq_nodes;
 extern char _ha_dmq_self[HA_ORIGIN_MAX];
 
 /* the pool statistics the handler counts (registered in ha_dmq.c) */
-extern stat_var *_ha_st_peer_received;
-extern stat_var *_ha_st_peer_agreed;
-extern stat_var *_ha_st_peer_foreign;
-extern stat_var *_ha_st_peer_refused;
-extern stat_var *_ha_st_peer_stale;
-extern stat_var *_ha_st_syncs;
+extern stat_var *_ha_stat_peer_received;
+extern stat_var *_ha_stat_peer_agreed;
+extern stat_var *_ha_stat_peer_foreign;
+extern stat_var *_ha_stat_peer_refused;
+extern stat_var *_ha_stat_peer_stale;
+extern stat_var *_ha_stat_syncs;
 
 /* Queue pair p's current state for the node at to: the answer to a change
  * of to's that this proxy did not take. Never sends itself. Returns 0, or

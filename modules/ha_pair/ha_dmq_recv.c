@@ -63,7 +63,7 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
 	int synced = 0;
 	str name;
 
-	update_stat(_ha_st_peer_received, 1);
+	update_stat(_ha_stat_peer_received, 1);
 	name.s = (char *)m->pair;
 	name.len = strlen(m->pair);
 	p = t != NULL ? ha_table_by_name(t, &name) : NULL;
@@ -83,19 +83,19 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
 		ha_pair_reschedule(p); /* the prober sends the claim's probe now */
 	lock_release(&p->st->lock);
 	if(synced)
-		update_stat(_ha_st_syncs, 1);
+		update_stat(_ha_stat_syncs, 1);
 	switch(v) {
 		case HA_PEERV_STALE:
-			update_stat(_ha_st_peer_stale, 1);
+			update_stat(_ha_stat_peer_stale, 1);
 			/* the sender is behind: tell it what this proxy has */
 			if(m->op == HA_PEER_CHANGE)
 				ha_dmq_answer(p, m->origin);
 			break;
 		case HA_PEERV_AGREE:
-			update_stat(_ha_st_peer_agreed, 1);
+			update_stat(_ha_stat_peer_agreed, 1);
 			break;
 		case HA_PEERV_HELD:
-			update_stat(_ha_st_peer_refused, 1);
+			update_stat(_ha_stat_peer_refused, 1);
 			if(m->op == HA_PEER_CHANGE)
 				ha_dmq_answer(p, m->origin);
 			break;
@@ -126,7 +126,7 @@ static void dmq_sync_complete(ha_table_t *t, const char *from)
 		n += r;
 	}
 	if(n > 0)
-		update_stat(_ha_st_syncs, n);
+		update_stat(_ha_stat_syncs, n);
 	LM_DBG("the sync answer of %s is complete (%d pairs it did not name)\n",
 			from, n);
 }
@@ -165,7 +165,7 @@ int ha_dmq_handle(struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
 		/* DBG: anyone can send these; the statistic counts them */
 		LM_DBG("a pool message from %s:%d, no node of the pool: refused\n",
 				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
-		update_stat(_ha_st_peer_foreign, 1);
+		update_stat(_ha_stat_peer_foreign, 1);
 		resp->reason = _ha_dmq_forbidden;
 		resp->resp_code = 403;
 		return 0;
@@ -187,7 +187,7 @@ int ha_dmq_handle(struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
 		return 0;
 	}
 	if(!batch && m.op == HA_PEER_SYNC) {
-		update_stat(_ha_st_peer_received, 1);
+		update_stat(_ha_stat_peer_received, 1);
 		dmq_sync_answer(m.origin);
 		return 0;
 	}

@@ -177,7 +177,7 @@ static int failover_verdict(
 			ruri_mark_new(); /* the R-URI makes a new branch for t_relay() */
 			/* the transaction's own timers again for the new branch */
 			_ha_tmb.set_fr(msg, c->fr_inv_ms, c->fr_ms);
-			update_stat(_ha_st_requests_routed, 1);
+			update_stat(_ha_stat_requests_routed, 1);
 			return 1;
 		case HA_WV_ANSWERED:
 			LM_DBG("pair '%s': the member answered: its failure stands\n",
@@ -204,7 +204,7 @@ static int failover_blind(struct sip_msg *msg, ha_failed_t *fb)
 		return -1;
 	}
 	ha_wait_take(fb->t, &pair, 1);
-	update_stat(_ha_st_wait_timeouts, 1);
+	update_stat(_ha_stat_wait_timeouts, 1);
 	/* DBG: in an outage this happens to every waiting transaction;
 	 * wait_timeouts counts them */
 	LM_DBG("pair '%.*s': no member answered within the bound: 503\n", pair.len,
@@ -240,7 +240,7 @@ static ha_verdict_t failover_verify(
 		ha_pair_reschedule(fb->p);
 	lock_release(&fb->p->st->lock);
 	if(verifies > 0)
-		update_stat(_ha_st_verify_probes, (int)verifies);
+		update_stat(_ha_stat_verify_probes, (int)verifies);
 	return v;
 }
 

@@ -27,18 +27,18 @@ extern ha_codes_t _ha_alive;
 extern struct socket_info *_ha_probe_sock;
 
 /* statistics (group ha_pair) */
-extern stat_var *_ha_st_switchovers;
-extern stat_var *_ha_st_probes_sent;
-extern stat_var *_ha_st_probes_unanswered;
-extern stat_var *_ha_st_requests_routed;
-extern stat_var *_ha_st_requests_refused;
-extern stat_var *_ha_st_verify_probes;
-extern stat_var *_ha_st_verify_alive;
-extern stat_var *_ha_st_verify_silent;
-extern stat_var *_ha_st_waited;
-extern stat_var *_ha_st_waiting;
-extern stat_var *_ha_st_wait_timeouts;
-extern stat_var *_ha_st_wait_rejected;
+extern stat_var *_ha_stat_switchovers;
+extern stat_var *_ha_stat_probes_sent;
+extern stat_var *_ha_stat_probes_unanswered;
+extern stat_var *_ha_stat_requests_routed;
+extern stat_var *_ha_stat_requests_refused;
+extern stat_var *_ha_stat_verify_probes;
+extern stat_var *_ha_stat_verify_alive;
+extern stat_var *_ha_stat_verify_silent;
+extern stat_var *_ha_stat_waited;
+extern stat_var *_ha_stat_waiting;
+extern stat_var *_ha_stat_wait_timeouts;
+extern stat_var *_ha_stat_wait_rejected;
 
 /* The prober's state in shared memory: its next wake-up, which the other
  * processes only ever lower (atomically, see ha_probe.c), and a flag they

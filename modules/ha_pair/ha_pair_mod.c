@@ -38,18 +38,18 @@ struct socket_info *_ha_probe_sock = NULL;
 int _ha_tm_loaded = 0;
 struct tm_binds _ha_tmb;
 
-stat_var *_ha_st_switchovers = NULL;
-stat_var *_ha_st_probes_sent = NULL;
-stat_var *_ha_st_probes_unanswered = NULL;
-stat_var *_ha_st_requests_routed = NULL;
-stat_var *_ha_st_requests_refused = NULL;
-stat_var *_ha_st_verify_probes = NULL;
-stat_var *_ha_st_verify_alive = NULL;
-stat_var *_ha_st_verify_silent = NULL;
-stat_var *_ha_st_waited = NULL;
-stat_var *_ha_st_waiting = NULL;
-stat_var *_ha_st_wait_timeouts = NULL;
-stat_var *_ha_st_wait_rejected = NULL;
+stat_var *_ha_stat_switchovers = NULL;
+stat_var *_ha_stat_probes_sent = NULL;
+stat_var *_ha_stat_probes_unanswered = NULL;
+stat_var *_ha_stat_requests_routed = NULL;
+stat_var *_ha_stat_requests_refused = NULL;
+stat_var *_ha_stat_verify_probes = NULL;
+stat_var *_ha_stat_verify_alive = NULL;
+stat_var *_ha_stat_verify_silent = NULL;
+stat_var *_ha_stat_waited = NULL;
+stat_var *_ha_stat_waiting = NULL;
+stat_var *_ha_stat_wait_timeouts = NULL;
+stat_var *_ha_stat_wait_rejected = NULL;
 
 static int mod_init(void);
 static int child_init(int rank);
@@ -63,18 +63,18 @@ static int fixup_ha_wait(void **param, int param_no);
 
 /* clang-format off */
 static stat_export_t mod_stats[] = {
-	{"switchovers", 0, &_ha_st_switchovers},
-	{"probes_sent", 0, &_ha_st_probes_sent},
-	{"probes_unanswered", 0, &_ha_st_probes_unanswered},
-	{"requests_routed", 0, &_ha_st_requests_routed},
-	{"requests_refused", 0, &_ha_st_requests_refused},
-	{"verify_probes", 0, &_ha_st_verify_probes},
-	{"verify_alive", 0, &_ha_st_verify_alive},
-	{"verify_silent", 0, &_ha_st_verify_silent},
-	{"waited", 0, &_ha_st_waited},
-	{"waiting", STAT_NO_RESET, &_ha_st_waiting},
-	{"wait_timeouts", 0, &_ha_st_wait_timeouts},
-	{"wait_rejected", 0, &_ha_st_wait_rejected},
+	{"switchovers", 0, &_ha_stat_switchovers},
+	{"probes_sent", 0, &_ha_stat_probes_sent},
+	{"probes_unanswered", 0, &_ha_stat_probes_unanswered},
+	{"requests_routed", 0, &_ha_stat_requests_routed},
+	{"requests_refused", 0, &_ha_stat_requests_refused},
+	{"verify_probes", 0, &_ha_stat_verify_probes},
+	{"verify_alive", 0, &_ha_stat_verify_alive},
+	{"verify_silent", 0, &_ha_stat_verify_silent},
+	{"waited", 0, &_ha_stat_waited},
+	{"waiting", STAT_NO_RESET, &_ha_stat_waiting},
+	{"wait_timeouts", 0, &_ha_stat_wait_timeouts},
+	{"wait_rejected", 0, &_ha_stat_wait_rejected},
 	{0, 0, 0}
 };
 

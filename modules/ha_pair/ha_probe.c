@@ -247,7 +247,7 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 			continue;
 		(*sent)++;
 		if(!acts.a[i].retransmit)
-			update_stat(_ha_st_probes_sent, 1);
+			update_stat(_ha_stat_probes_sent, 1);
 		if(probe_send(p, acts.a[i].member, acts.a[i].token) < 0)
 			probe_failed_now(p, acts.a[i].member, acts.a[i].token);
 	}

@@ -375,7 +375,7 @@ static int route_to_active(struct sip_msg *msg, ha_pair_t *p, int indialog)
 	lock_release(&p->st->lock);
 	if(active == HA_ROLE_NONE) {
 		if(ha_msg_first(&_ha_refused_msg_id, msg))
-			update_stat(_ha_st_requests_refused, 1);
+			update_stat(_ha_stat_requests_refused, 1);
 		return -2;
 	}
 	if(set_dst_uri(msg, &p->m[active].uri) < 0) {
@@ -387,7 +387,7 @@ static int route_to_active(struct sip_msg *msg, ha_pair_t *p, int indialog)
 	if(!indialog)
 		ha_route_tag(msg, p);
 	if(ha_msg_first(&_ha_routed_msg_id, msg))
-		update_stat(_ha_st_requests_routed, 1);
+		update_stat(_ha_stat_requests_routed, 1);
 	return 1;
 }
 

@@ -134,7 +134,7 @@ static void waiter_unlink(ha_waiter_t *w)
 	w->st = NULL;
 	w->next = NULL;
 	atomic_dec(&_ha_waits->total);
-	update_stat(_ha_st_waiting, -1);
+	update_stat(_ha_stat_waiting, -1);
 }
 
 void ha_wait_orphan(ha_pstate_t *st)
@@ -242,7 +242,7 @@ static void wait_rejected(ha_pair_t *p)
 	lock_get(&p->st->lock);
 	p->st->wait_rejected++;
 	lock_release(&p->st->lock);
-	update_stat(_ha_st_wait_rejected, 1);
+	update_stat(_ha_stat_wait_rejected, 1);
 }
 
 /* Before transaction t (of msg) is suspended: remember its pair for
@@ -306,8 +306,8 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 		wait_rejected(p);
 		return -2;
 	}
-	update_stat(_ha_st_waiting, 1);
-	update_stat(_ha_st_waited, 1);
+	update_stat(_ha_stat_waiting, 1);
+	update_stat(_ha_stat_waited, 1);
 	wait_arm(msg, t, p, sync_left, route);
 	rc = _ha_tmb.t_suspend(msg, &hi, &lb);
 	waiter_suspended(w, rc, hi, lb);
