@@ -486,3 +486,12 @@ void sim_fixture(void)
 {
 	memset(&S, 0, sizeof(S));
 }
+
+TCase *sim_tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, sim_fixture, NULL);
+	tcase_set_timeout(tc, 120);
+	return tc;
+}

@@ -150,6 +150,8 @@ ha_verdict_t sim_verdict(
 
 /* The checked fixture: S cleared before each test. */
 void sim_fixture(void);
+/* A test case of simulations: with that fixture, 120 s allowed. */
+TCase *sim_tcase(const char *name);
 
 /* ---- queries on the log -------------------------------------------------- */
 
@@ -227,5 +229,13 @@ void sim_check_counters(const sim_t *s);
 #define ck_assert_unchanged(before, s)                               \
 	ck_assert_msg(memcmp(&(before), &(s)->f, sizeof(ha_fsm_t)) == 0, \
 			"the pair changed")
+
+/* The state machine's suites, one a file, run by test_ha_fsm.c's main(). */
+Suite *ha_fsm_suite(void);
+Suite *ha_fsm_probe_suite(void);
+Suite *ha_fsm_timing_suite(void);
+Suite *ha_fsm_req_suite(void);
+Suite *ha_fsm_pool_suite(void);
+Suite *ha_fsm_sync_suite(void);
 
 #endif
