@@ -285,6 +285,13 @@ void sim_run(sim_t *s, int64_t t_end)
 		sim_at(s, t_end);
 }
 
+void sim_started(sim_t *s, int64_t t)
+{
+	sim_default(s);
+	sim_start(s, 0);
+	sim_run(s, t);
+}
+
 /* The member goes quiet: no more replies, also none already on the way. */
 void sim_kill(sim_t *s, ha_role_t m)
 {

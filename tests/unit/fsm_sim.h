@@ -129,6 +129,8 @@ void sim_at(sim_t *s, int64_t t);
 void sim_start(sim_t *s, int64_t t0);
 /* Advance to t_end (inclusive): 1 ms steps, or jumps to the next event. */
 void sim_run(sim_t *s, int64_t t_end);
+/* The default pair (sim_default()), started at 0 and run to t. */
+void sim_started(sim_t *s, int64_t t);
 /* The member goes quiet: no more replies, also none already on the way. */
 void sim_kill(sim_t *s, ha_role_t m);
 /* The member answers again, delay_ms after each probe. */

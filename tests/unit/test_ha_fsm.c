@@ -183,9 +183,7 @@ END_TEST
 
 START_TEST(start_probes_backup_only_once_without_probe_standby)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 60000);
+	sim_started(&S, 60000);
 	ck_assert_sends(&S, B, 0, 0, 60000, 0);
 	ck_assert_int_eq(nact(&S, HA_ACT_SEND, P, 0, 0, 60000), 13);
 	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
@@ -230,9 +228,7 @@ START_TEST(check_deadline_goes_to_force_exactly_at_deadline)
 	int n;
 	uint32_t t2;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_run(&S, 5000);
 	t2 = token_at(&S, P, 5000);
@@ -341,9 +337,7 @@ START_TEST(force_after_backup_failed_starts_with_primary)
 {
 	int n;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
 	sim_at(&S, 100);
 	sim_run(&S, 4999);
@@ -398,9 +392,7 @@ END_TEST
 
 START_TEST(force_first_member_to_answer_becomes_active)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 12999);
@@ -429,9 +421,7 @@ END_TEST
 
 START_TEST(force_ended_by_first_attempt_fires_neither_down_nor_up)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_run(&S, 30000);
 	ck_assert_change(&S, 1, 10000, HA_ST_FORCE, HA_ROLE_NONE);
@@ -514,9 +504,7 @@ START_TEST(manual_switch)
 	ha_fsm_t before;
 	int n;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
 	ck_assert_int_eq(n, 1);
 	ck_assert_event(&S, HA_ACT_SWITCH, 1, 100, P, B, HA_RSN_MANUAL);
@@ -534,9 +522,7 @@ START_TEST(manual_switch)
 	sim_check_counters(&S);
 
 	/* in FORCE */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 11100);
@@ -551,9 +537,7 @@ START_TEST(manual_switch)
 	ck_assert_pair(&S, HA_ST_CHECK, B);
 
 	/* in FORCE, to the member active before it */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 10100);
@@ -585,9 +569,7 @@ END_TEST
 
 START_TEST(hold_keeps_failed_active_member)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ha_fsm_hold(&S.f, 1);
 	sim_run(&S, 4999);
 	sim_kill(&S, P);
@@ -636,9 +618,7 @@ END_TEST
 
 START_TEST(held_pair_with_instant_send_failures_does_not_spin)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ha_fsm_hold(&S.f, 1);
 	S.peer[P].mode = PEER_SEND_FAIL;
 	sim_run(&S, 20000);

@@ -33,9 +33,7 @@ START_TEST(local_change_takes_highest_version_seen_plus_one)
 {
 	int n;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ck_assert_int_eq(S.f.version, 0);
 	/* a stale peer change (version 0 from a smaller address) still raises
 	 * nothing; one with version 7 of the active member is agreed */
@@ -64,9 +62,7 @@ END_TEST
 
 START_TEST(peer_change_adopted_once_its_member_answers)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 1), HA_PEERV_CLAIM);
 	/* nothing switched yet; the named member is probed at once */
 	ck_assert_pair(&S, HA_ST_CHECK, P);
@@ -180,9 +176,7 @@ END_TEST
 
 START_TEST(peer_ties_broken_by_origin)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	/* version 1 made here ("sip:self") */
 	S.f.version = 1;
 	/* the same number from a smaller address: stale; from a greater one:
@@ -225,9 +219,7 @@ END_TEST
 
 START_TEST(peer_change_while_held_is_refused_without_probe)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ha_fsm_hold(&S.f, 1);
 	ck_assert_int_eq(sim_peer(&S, B, 3, "sip:peer", 1), HA_PEERV_HELD);
 	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
@@ -324,9 +316,7 @@ START_TEST(stale_state_naming_another_member_is_recorded)
 {
 	int n;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
 	ck_assert_int_eq(S.f.version, 1);
 	sim_run(&S, 200);
@@ -359,9 +349,7 @@ END_TEST
  * answers. The same change again while held is stale, not refused anew. */
 START_TEST(held_refusal_retried_once_released)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ha_fsm_hold(&S.f, 1);
 	ck_assert_int_eq(sim_peer(&S, B, 3, "sip:peer", 1), HA_PEERV_HELD);
 	ck_assert_int_eq(sim_peer(&S, B, 3, "sip:peer", 1), HA_PEERV_STALE);
@@ -413,9 +401,7 @@ END_TEST
  * same state again is stale and costs nothing. */
 START_TEST(state_after_a_lost_change_is_adopted_once_confirmed)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 30000);
+	sim_started(&S, 30000);
 	ck_assert_int_eq(S.f.disagree, 0);
 	ck_assert_int_eq(sim_peer(&S, B, 4, "sip:peer", 0), HA_PEERV_CLAIM);
 	sim_at(&S, 30000);

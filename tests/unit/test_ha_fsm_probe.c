@@ -331,9 +331,7 @@ START_TEST(send_failure_counts_at_once)
 	ck_assert_sends(&S, B, 0, 0, 1100, 0, 1060);
 
 	/* in the middle of a run */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	S.peer[P].mode = PEER_SEND_FAIL;
 	S.peer[P].fail_delay_ms = 10;
 	sim_run(&S, 5009);

@@ -19,9 +19,7 @@ START_TEST(passive_switchover_from_standby)
 	ha_fsm_t before;
 	int n;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ck_assert_int_eq(sim_passive(&S, B, &n), 1);
 	ck_assert_int_eq(n, 1);
 	ck_assert_event(&S, HA_ACT_SWITCH, 1, 100, P, B, HA_RSN_PASSIVE);
@@ -49,9 +47,7 @@ START_TEST(passive_ignored_while_held)
 	ha_fsm_t before;
 	int n;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ha_fsm_hold(&S.f, 1);
 	ck_assert_int_eq(S.f.held, 1);
 	before = S.f;
@@ -71,9 +67,7 @@ START_TEST(passive_during_force_makes_member_active)
 	int n;
 
 	/* before a DOWN */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 11100);
@@ -92,9 +86,7 @@ START_TEST(passive_during_force_makes_member_active)
 	ck_assert_int_eq(nev(&S, HA_ACT_UP), 0);
 
 	/* after a DOWN: also UP */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 13100);
@@ -107,9 +99,7 @@ START_TEST(passive_during_force_makes_member_active)
 	ck_assert_pair(&S, HA_ST_CHECK, B);
 
 	/* from the member that was active before FORCE */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 10500);
@@ -130,9 +120,7 @@ START_TEST(claim_switches_only_when_the_member_answers)
 {
 	ha_fsm_t before;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	before = S.f;
 	ck_assert_int_eq(sim_claim(&S, B), 1);
 	/* nothing switched yet; the claimed member is probed at once */
@@ -219,9 +207,7 @@ START_TEST(claim_served_by_the_probe_in_flight)
 {
 	/* at start the backup is probed at 0 and answers at 20: a claim at 5
 	 * sends no second probe, and that answer confirms it */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 5);
+	sim_started(&S, 5);
 	ck_assert_int_ne(S.f.m[B].probe.token, 0);
 	ck_assert_int_eq(sim_claim(&S, B), 1);
 	sim_run(&S, 20);
@@ -256,9 +242,7 @@ START_TEST(claim_of_the_active_member_or_while_held_is_nothing)
 {
 	ha_fsm_t before;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	before = S.f;
 	ck_assert_int_eq(sim_claim(&S, P), 0);
 	ck_assert_unchanged(before, &S);
@@ -274,9 +258,7 @@ START_TEST(claim_of_the_active_member_or_while_held_is_nothing)
 	ck_assert_int_eq(S.f.claims_confirmed + S.f.claims_unconfirmed, 0);
 
 	/* held after the claim was made: answered, but no switch */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ck_assert_int_eq(sim_claim(&S, B), 1);
 	ha_fsm_hold(&S.f, 1);
 	sim_run(&S, 300);
@@ -288,9 +270,7 @@ END_TEST
 
 START_TEST(claim_during_force_makes_member_active_when_it_answers)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 11100);
@@ -328,9 +308,7 @@ END_TEST
 
 START_TEST(claim_for_the_other_member_replaces_a_pending_one)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 4999);
+	sim_started(&S, 4999);
 	sim_kill(&S, P);
 	sim_kill(&S, B);
 	sim_run(&S, 13100); /* FORCE, both silent */
@@ -356,9 +334,7 @@ START_TEST(verify_answered_changes_nothing)
 	ha_waitpoint_t w;
 	ha_role_t r;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	w = sim_waitpoint(&S, P);
 	ck_assert_int_eq(sim_verify(&S, P), 1);
 	ck_assert_int_eq(S.f.verifies, 1);
@@ -391,9 +367,7 @@ START_TEST(verify_silent_hunts_with_reason_failover)
 	ha_waitpoint_t w;
 	ha_role_t r;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	sim_kill(&S, P);
 	w = sim_waitpoint(&S, P);
 	ck_assert_int_eq(sim_verify(&S, P), 1);
@@ -486,9 +460,7 @@ START_TEST(verify_nothing_to_do_off_the_active_member)
 	ha_waitpoint_t w;
 	ha_role_t r;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	/* a branch to the standby (sent before a switchover): retry on the
 	 * active member at once, nothing changes */
 	before = S.f;
@@ -533,9 +505,7 @@ START_TEST(verify_held_pair)
 	ha_waitpoint_t w;
 	ha_role_t r;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ha_fsm_hold(&S.f, 1);
 	before = S.f;
 	w = sim_waitpoint(&S, P);
@@ -548,9 +518,7 @@ START_TEST(verify_held_pair)
 	ck_assert_pair(&S, HA_ST_CHECK, P);
 	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_NONE);
 	/* a verification asked for before the hold is dropped by the tick */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	ck_assert_int_eq(sim_verify(&S, P), 1);
 	ha_fsm_hold(&S.f, 1);
 	sim_at(&S, 100);
@@ -566,9 +534,7 @@ START_TEST(verify_pending_dropped_when_pair_moved)
 
 	/* an operator switches before the tick that would verify: the new
 	 * active member is the answer, no verification probe goes out */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	w = sim_waitpoint(&S, P);
 	ck_assert_int_eq(sim_verify(&S, P), 1);
 	int n;

@@ -81,9 +81,7 @@ START_TEST(split_not_fired_without_probe_standby)
 {
 	int64_t t;
 
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 60000);
+	sim_started(&S, 60000);
 	ck_assert_int_eq(nev(&S, HA_ACT_SPLIT), 0);
 	/* not even when probe_now makes the standby answer round after round */
 	for(t = 61000; t <= 66000; t += 1000) {
@@ -101,9 +99,7 @@ END_TEST
 
 START_TEST(probe_now_probes_both_members_at_next_tick)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 1000);
+	sim_started(&S, 1000);
 	ha_fsm_probe_now(&S.f, 1000);
 	ck_assert_int_eq(ha_fsm_next_due(&S.f), 1000);
 	sim_at(&S, 1000);
@@ -166,9 +162,7 @@ START_TEST(set_cfg_applies_from_next_probe)
 	ck_assert_sends(&S, P, 0, 0, 6000, 0, 5000);
 
 	/* the schedule */
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 100);
+	sim_started(&S, 100);
 	c = S.cfg;
 	c.oos_check_ms = 1000;
 	ha_fsm_set_cfg(&S.f, &c);
@@ -312,9 +306,7 @@ END_TEST
 
 START_TEST(counters_count_probes_failures_and_switches)
 {
-	sim_default(&S);
-	sim_start(&S, 0);
-	sim_run(&S, 14999);
+	sim_started(&S, 14999);
 	sim_kill(&S, P);
 	sim_run(&S, 30000);
 	ck_assert_int_eq(S.f.m[P].probes_sent, 4);
