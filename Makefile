@@ -143,7 +143,9 @@ PURE_HDR := $(MODDIR)/ha_fsm.h $(MODDIR)/ha_fsm_int.h $(MODDIR)/ha_codes.h \
 
 # the state machine's suites (one a file, main() in test_ha_fsm.c) and the
 # simulation they drive it with
-FSM_TEST_SRC := $(wildcard tests/unit/test_ha_fsm*.c) tests/unit/fsm_sim.c
+FSM_TEST_SRC := $(addprefix tests/unit/,test_ha_fsm.c test_ha_fsm_probe.c \
+	test_ha_fsm_timing.c test_ha_fsm_req.c test_ha_fsm_pool.c \
+	test_ha_fsm_sync.c fsm_sim.c)
 
 $(UNITDIR)/test_ha_fsm: $(FSM_TEST_SRC) tests/unit/fsm_sim.h $(FSM_SRC) \
 		$(PURE_HDR)
