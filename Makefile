@@ -141,9 +141,16 @@ PURE_HDR := $(MODDIR)/ha_fsm.h $(MODDIR)/ha_fsm_int.h $(MODDIR)/ha_codes.h \
 	$(MODDIR)/ha_config.h $(MODDIR)/ha_xml.h $(MODDIR)/ha_uri.h \
 	$(MODDIR)/ha_hash.h $(MODDIR)/ha_token.h
 
-$(UNITDIR)/test_ha_fsm: tests/unit/test_ha_fsm.c $(FSM_SRC) $(PURE_HDR)
+# the state machine's suites (one a file, main() in test_ha_fsm.c) and the
+# simulation they drive it with
+FSM_TEST_SRC := $(addprefix tests/unit/,test_ha_fsm.c test_ha_fsm_probe.c \
+	test_ha_fsm_timing.c test_ha_fsm_req.c test_ha_fsm_pool.c \
+	test_ha_fsm_sync.c fsm_sim.c)
+
+$(UNITDIR)/test_ha_fsm: $(FSM_TEST_SRC) tests/unit/fsm_sim.h $(FSM_SRC) \
+		$(PURE_HDR)
 	@mkdir -p $(UNITDIR)
-	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_fsm.c \
+	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ $(FSM_TEST_SRC) \
 		$(FSM_SRC) $(CHECK_LIBS)
 
 $(UNITDIR)/test_ha_peer: tests/unit/test_ha_peer.c $(MODDIR)/ha_peer.c \
@@ -396,7 +403,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/kamailio-ha-pair
 
 SOURCES = $(filter-out $(MODDIR)/ha_xsd.h,$(wildcard $(MODDIR)/*.[ch])) \
-	$(wildcard tests/unit/*.c) $(wildcard tests/fuzz/*.c)
+	$(wildcard tests/unit/*.[ch]) $(wildcard tests/fuzz/*.c)
 
 # the state machine's picture (Graphviz)
 docs: docs/img/ha_fsm.png
