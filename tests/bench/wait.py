@@ -34,10 +34,10 @@ sys.path.insert(0, str(TOP / "tests" / "e2e"))
 
 from faults import Caller  # noqa: E402
 
-import bench  # noqa: E402
+import benchkit  # noqa: E402
 
 CFG = TOP / "config" / "kamailio.cfg"
-WORK = bench.WORK / "wait"
+WORK = benchkit.WORK / "wait"
 CHECK_MS, FORCE_MS = 1000, 500
 BEGIN, END = "<!-- wait:begin -->", "<!-- wait:end -->"
 
@@ -60,15 +60,15 @@ def trial(procs, wd, wait, rate, seed, gap=None):
         f'oos-check="{CHECK_MS}ms" oos-force="{FORCE_MS}ms">\n'
         '    <primary uri="sip:127.0.0.2:5060"/>\n'
         '    <backup uri="sip:127.0.0.3:5060"/>\n  </pair>\n</ha_pairs>\n')
-    pri = bench.sipp_server(procs, wd, "primary", "127.0.0.2", 5060,
+    pri = benchkit.sipp_server(procs, wd, "primary", "127.0.0.2", 5060,
                             trace=False, scenario="uas.xml")
-    bak = bench.sipp_server(procs, wd, "backup", "127.0.0.3", 5060,
+    bak = benchkit.sipp_server(procs, wd, "backup", "127.0.0.3", 5060,
                             trace=False, scenario="uas.xml")
     defines = {"PAIRS_FILE": f'"{pairs}"', "OOS_CHECK": CHECK_MS,
                "OOS_FORCE": FORCE_MS}
     if not wait:
         defines["WITHOUT_WAIT"] = None
-    kam = bench.Kamailio(procs, wd, defines, cfg=CFG)
+    kam = benchkit.Kamailio(procs, wd, defines, cfg=CFG)
     time.sleep(1.5)
     caller = Caller(ip="127.0.0.10", port=5091, period=1.0 / rate,
                     ruri="sip:svc@127.0.0.1:5060", answer_within=5.0)
@@ -192,9 +192,9 @@ def main():
         for key, wait, gap in (("wait", True, None), ("nowait", False, None),
                                ("wait_gap", True, a.gap),
                                ("nowait_gap", False, a.gap)):
-            with bench.Procs() as procs:
+            with benchkit.Procs() as procs:
                 r = trial(procs, WORK / f"{key}-{i}", wait, a.rate, i, gap)
-            bench.log(f"wait: trial {i} {key}: {r}")
+            benchkit.log(f"wait: trial {i} {key}: {r}")
             res[key].append(r)
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "results.json").write_text(json.dumps(res, indent=1))
