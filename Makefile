@@ -327,13 +327,15 @@ bench-pool: module
 		"within_100ms or found_by_probes or without_replication"
 	cat $(TOP)/tests/e2e/logs/pool_agreement.txt
 
-# a 10-second run of the benchmark harness (it works; no figures kept)
+# a 10-second run of the benchmark harness (it works; no figures kept), and
+# wait.py's imports (its runs take minutes: make bench-wait)
 ifeq ($(SANITIZE),1)
 bench-smoke:
 	@echo "bench-smoke: skipped (SANITIZE=1: the harness runs kamailio without the sanitizer runtimes)"
 else
 bench-smoke: module
 	$(KAMAILIO_ENV) $(PYTHON) tests/bench/bench.py --profile smoke
+	$(KAMAILIO_ENV) $(PYTHON) tests/bench/wait.py --help >/dev/null
 endif
 
 # the long tests only (skipped by make test): SOAK_SECONDS=120 shortens the

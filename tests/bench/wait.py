@@ -31,6 +31,7 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "tests" / "e2e"))
+sys.path.insert(0, str(TOP / "tests"))  # harness, for faults
 
 from faults import Caller  # noqa: E402
 
