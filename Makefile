@@ -159,11 +159,16 @@ $(UNITDIR)/test_ha_peer: tests/unit/test_ha_peer.c $(MODDIR)/ha_peer.c \
 	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_peer.c \
 		$(MODDIR)/ha_peer.c $(FSM_SRC) $(CHECK_LIBS)
 
-$(UNITDIR)/test_ha_config: tests/unit/test_ha_config.c $(CONFIG_SRC) \
-		$(PURE_HDR) $(UNITDIR)/ha_xsd.h
+# the pairs file parser's suites (one a file, main() in test_ha_config.c)
+# and what they share
+CONFIG_TEST_SRC := $(addprefix tests/unit/,test_ha_config.c \
+	test_ha_config_invalid.c test_ha_config_api.c test_ha_config_uri.c \
+	cfg_util.c)
+
+$(UNITDIR)/test_ha_config: $(CONFIG_TEST_SRC) tests/unit/cfg_util.h \
+		$(CONFIG_SRC) $(PURE_HDR) $(UNITDIR)/ha_xsd.h
 	$(CC) $(UNIT_CFLAGS) $(XML_CFLAGS) $(CHECK_CFLAGS) -o $@ \
-		tests/unit/test_ha_config.c $(CONFIG_SRC) $(XML_LIBS) \
-		$(CHECK_LIBS)
+		$(CONFIG_TEST_SRC) $(CONFIG_SRC) $(XML_LIBS) $(CHECK_LIBS)
 
 $(UNITDIR)/test_ha_codes: tests/unit/test_ha_codes.c $(MODDIR)/ha_codes.c \
 		$(MODDIR)/ha_text.c $(PURE_HDR)

@@ -39,8 +39,8 @@ BAD_DIR = TOP / "tests" / "data" / "bad"
 
 def expected_errors():
     """{file: (line, reason)} from the unit test's table (one source of the
-    expected messages: tests/unit/test_ha_config.c, _bad[])."""
-    src = (TOP / "tests" / "unit" / "test_ha_config.c").read_text()
+    expected messages: tests/unit/test_ha_config_invalid.c, _bad[])."""
+    src = (TOP / "tests" / "unit" / "test_ha_config_invalid.c").read_text()
     table = src[src.index("static const bad_case_t _bad[] = {"):
                 src.index("#define N_BAD")]
     out = {}

@@ -5,7 +5,7 @@ reason, and the running pairs stay; a source address that is a member of
 more than 8 pairs is recognised for every one of them (the limit is
 lifted: the passive switchover of the pair the script names works for the
 9th and 10th pair too). The URI length limit is in the unit tests
-(tests/unit/test_ha_config.c), the address limit per member in
+(tests/unit/test_ha_config_uri.c), the address limit per member in
 test_srv_member.py."""
 
 from conftest import Kamailio, Peer, pairs_xml, parse_kamcmd, send_request
