@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ha_genesys_route.c - X-Genesys-Route: the next hop a pair member names for its own
- * outbound request (SPEC 3). Honoured only on requests from a member;
- * removed from every request; a malformed value is logged and ignored. */
+/* ha_genesys_route.c - X-Genesys-Route: the next hop a pair member names
+ * for its own outbound request (SPEC 3). Honoured only on requests from a
+ * member; removed from every request; a malformed value is logged and
+ * ignored. */
 
 #include <string.h>
 

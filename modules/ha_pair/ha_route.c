@@ -189,9 +189,10 @@ static ha_trust_t pair_trust(const ha_pair_t *p)
 	return of_cfg[p->trust];
 }
 
-/* A UDP request from the address of the *nfrom pair members from_pairs/from_roles: drop
- * those of pairs whose member_trust is "transport" (for them it is a request
- * from anyone). Returns how many remain in *nfrom, 0 when none. */
+/* A UDP request from the address of the *nfrom pair members
+ * from_pairs/from_roles: drop those of pairs whose member_trust is
+ * "transport" (for them it is a request from anyone). Returns how many
+ * remain in *nfrom, 0 when none. */
 static int trust_udp(ha_pair_t **from_pairs, int *from_roles, int *nfrom)
 {
 	int i, n = *nfrom, kept = 0;
@@ -315,9 +316,10 @@ static int from_room(int n)
 	return 0;
 }
 
-/* A request from the members from_pairs/from_roles (nfrom of them; p: the pair the
- * script named, or NULL): passive switchover where SPEC 2 says so, and the
- * next hop its X-Genesys-Route names. Returns 2, or -3 on an error. */
+/* A request from the members from_pairs/from_roles (nfrom of them; p: the
+ * pair the script named, or NULL): passive switchover where SPEC 2 says
+ * so, and the next hop its X-Genesys-Route names. Returns 2, or -3 on an
+ * error. */
 static int route_from_member(struct sip_msg *msg, ha_table_t *t,
 		ha_pair_t **from_pairs, int *from_roles, int nfrom, ha_pair_t *p,
 		int indialog)
@@ -335,8 +337,8 @@ static int route_from_member(struct sip_msg *msg, ha_table_t *t,
 }
 
 /* The members the source of msg is (over UDP, only of pairs whose
- * member_trust lets a datagram speak for them), into _ha_from_pairs/_ha_from_roles.
- * Returns how many, or -1 when out of memory. */
+ * member_trust lets a datagram speak for them), into _ha_from_pairs and
+ * _ha_from_roles. Returns how many, or -1 when out of memory. */
 static int request_members(struct sip_msg *msg, ha_table_t *t)
 {
 	ha_addr_t src;
