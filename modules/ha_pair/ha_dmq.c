@@ -21,8 +21,12 @@
 #include "ha_peer.h"
 #include "ha_dmq.h"
 #include "ha_dmq_int.h"
+#include "ha_dmq_sec.h"
 
-#define HA_DMQ_QUEUE 1024		  /* messages waiting to be sent, at most */
+#define HA_DMQ_QUEUE 1024 /* messages waiting to be sent, at most */
+/* messages waiting for one node, at most: answers go to the node that
+ * asked, and one node's messages must not crowd out the pool's changes */
+#define HA_DMQ_QUEUE_PER_NODE (HA_DMQ_QUEUE / 8)
 #define HA_DMQ_TICK_US 2000		  /* the send process looks every 2 ms */
 #define HA_DMQ_PEER_ID "ha_pair"  /* user part of the KDMQ requests */
 #define HA_DMQ_JOBS 64			  /* sync answers and broadcasts waiting */
@@ -72,7 +76,7 @@ static dmq_api_t _ha_dmqb;
 static dmq_peer_t *_ha_dmq_peer = NULL;
 dmq_node_list_t **_ha_dmq_nodes = NULL;
 char _ha_dmq_self[HA_ORIGIN_MAX];
-static str _ha_dmq_ct = str_init("application/json");
+static str _ha_dmq_ct = str_init(HA_SEAL_CT);
 
 static void dmq_send_queued(void);
 
@@ -85,6 +89,7 @@ stat_var *_ha_stat_peer_refused = NULL;
 stat_var *_ha_stat_peer_stale = NULL;
 static stat_var *_ha_stat_batches_sent = NULL;
 static stat_var *_ha_stat_batch_max = NULL;
+static stat_var *_ha_stat_queue_share = NULL;
 stat_var *_ha_stat_syncs = NULL;
 
 static stat_export_t ha_dmq_stats[] = {
@@ -97,7 +102,20 @@ static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_foreign", 0, &_ha_stat_peer_foreign},
 		{"peer_batches_sent", 0, &_ha_stat_batches_sent},
 		{"peer_batch_max_bytes", STAT_NO_RESET, &_ha_stat_batch_max},
+		{"peer_queue_share_full", 0, &_ha_stat_queue_share},
 		{"pairs_synced", 0, &_ha_stat_syncs}, {0, 0, 0}};
+
+/* How many queued messages wait for the node at to. The queue's lock
+ * held. */
+static int queued_for(const char *to)
+{
+	unsigned int i;
+	int n = 0;
+
+	for(i = _ha_dmq_q->head; i != _ha_dmq_q->tail; i++)
+		n += strcmp(_ha_dmq_q->m[i % HA_DMQ_QUEUE].to, to) == 0;
+	return n;
+}
 
 /* Queue body (len bytes) for to ("" : every node). Never blocks for long,
  * never sends. A full queue drops the message (logged): the pool then
@@ -111,6 +129,14 @@ static int dmq_queue(const char *to, const char *body, int len)
 	if(_ha_dmq_q->tail - _ha_dmq_q->head >= HA_DMQ_QUEUE) {
 		lock_release(&_ha_dmq_q->lock);
 		LM_ERR("dmq send queue full, a pair change is not replicated\n");
+		return -1;
+	}
+	if(to[0] != '\0' && queued_for(to) >= HA_DMQ_QUEUE_PER_NODE) {
+		lock_release(&_ha_dmq_q->lock);
+		LM_DBG("dmq send queue: %d messages wait for %s already, one more "
+			   "dropped\n",
+				HA_DMQ_QUEUE_PER_NODE, to);
+		update_stat(_ha_stat_queue_share, 1);
 		return -1;
 	}
 	o = &_ha_dmq_q->m[_ha_dmq_q->tail % HA_DMQ_QUEUE];
@@ -335,11 +361,16 @@ static int dmq_send_to(const char *to, str *body)
  * pool other than this proxy. */
 static int dmq_send(const char *to, char *buf, int len)
 {
+	static char sealed[HA_PEER_CHUNK_MAX + HA_SEAL_HEAD_MAX];
 	str body;
 	int rc;
 
-	body.s = buf;
-	body.len = len;
+	/* signed here, in the one process that sends: every message gets
+	 * the next counter of this boot, in the order it goes out */
+	body.len = ha_dmq_seal(to, buf, len, sealed, sizeof(sealed));
+	if(body.len < 0)
+		return -1;
+	body.s = sealed;
 	if(to[0] == '\0')
 		return _ha_dmqb.bcast_message(
 				_ha_dmq_peer, &body, NULL, &_ha_dmq_resp, 1, &_ha_dmq_ct);
@@ -599,8 +630,9 @@ int ha_dmq_mod_init(void)
 	if(dmq_params_check() < 0)
 		return -1;
 	if(!_ha_enable_dmq)
-		return 0;
-	if(dmq_bind() < 0 || dmq_peer_register() < 0 || dmq_queue_make() < 0)
+		return ha_dmq_sec_mod_init(); /* its statistics, its parameters */
+	if(dmq_bind() < 0 || ha_dmq_sec_mod_init() < 0 || dmq_peer_register() < 0
+			|| dmq_queue_make() < 0)
 		return -1;
 	if(register_basic_timers(1) < 0) {
 		LM_ERR("cannot reserve the dmq send process\n");
@@ -628,6 +660,7 @@ int ha_dmq_fork(void)
 
 void ha_dmq_destroy(void)
 {
+	ha_dmq_sec_destroy();
 	if(_ha_dmq_q != NULL) {
 		shm_free(_ha_dmq_q);
 		_ha_dmq_q = NULL;

@@ -14,6 +14,7 @@
 #include "ha_pair.h"
 #include "ha_peer.h"
 #include "ha_dmq_int.h"
+#include "ha_dmq_sec.h"
 
 static str _ha_dmq_ok = str_init("OK");
 static str _ha_dmq_bad = str_init("Bad Request");
@@ -53,10 +54,11 @@ static int same_identity(const ha_pair_t *p, const ha_peer_msg_t *m)
 	return 1;
 }
 
-/* Take a peer's change or state m about a pair of table t (pinned). It
+/* Take a peer's change or state m about a pair of table t (pinned), sent
+ * by the node at from (its signed origin: answers go there only). It
  * never waits for the claim's probe: the prober sends it, and the verdict
  * is taken there. A state is also the pool's answer for a syncing pair. */
-static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
+static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m, const char *from)
 {
 	ha_pair_t *p;
 	ha_peer_verdict_t v;
@@ -89,7 +91,7 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
 			update_stat(_ha_stat_peer_stale, 1);
 			/* the sender is behind: tell it what this proxy has */
 			if(m->op == HA_PEER_CHANGE)
-				ha_dmq_answer(p, m->origin);
+				ha_dmq_answer(p, from);
 			break;
 		case HA_PEERV_AGREE:
 			update_stat(_ha_stat_peer_agreed, 1);
@@ -97,7 +99,7 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
 		case HA_PEERV_HELD:
 			update_stat(_ha_stat_peer_refused, 1);
 			if(m->op == HA_PEER_CHANGE)
-				ha_dmq_answer(p, m->origin);
+				ha_dmq_answer(p, from);
 			break;
 		default:
 			break;
@@ -107,9 +109,18 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m)
 			(int)v);
 }
 
+/* What a batch's states are taken with. */
+typedef struct dmq_take_ctx
+{
+	ha_table_t *t;
+	const char *from;
+} dmq_take_ctx_t;
+
 static void dmq_take_cb(const ha_peer_msg_t *m, void *arg)
 {
-	dmq_take((ha_table_t *)arg, m);
+	dmq_take_ctx_t *c = (dmq_take_ctx_t *)arg;
+
+	dmq_take(c->t, m, c->from);
 }
 
 /* A peer's answer to this proxy's sync is complete: the pairs it did not
@@ -149,16 +160,39 @@ static int from_pool_node(struct sip_msg *msg)
 	return found;
 }
 
+/* Decode the message inside a genuine envelope sent by from: a single
+ * message into *m (*batch 0) or a batch, checked whole into *b (*batch
+ * 1). What the sender says of itself must be the signed origin: a sync's
+ * and a batch's origin, a change's (a change is its sender's own).
+ * Returns 0, or -1 when it is malformed. */
+static int dmq_decode(const ha_dmq_opened_t *o, ha_peer_msg_t *m,
+		ha_peer_batch_t *b, int *batch)
+{
+	*batch = 0;
+	if(ha_peer_decode(o->msg, o->len, m) == 0)
+		return m->op == HA_PEER_STATE || strcmp(m->origin, o->h.origin) == 0
+					   ? 0
+					   : -1;
+	*batch = 1;
+	if(ha_peer_batch_decode(o->msg, o->len, b, NULL, NULL) < 0)
+		return -1;
+	return strcmp(b->origin, o->h.origin) == 0 ? 0 : -1;
+}
+
 /* A KDMQ request for ha_pair, in a dmq worker: a peer's change (or its
  * answer), a starting proxy's sync, or a batch of states. From an address
- * that is no node of the pool: refused (403), not read. */
+ * that is no node of the pool: refused (403), not read. Then its envelope
+ * (ha_dmq_open()): dropped unless signed by a pool key, sent by the node
+ * its source address is, for this proxy, in time and not seen before; a
+ * genuine retransmission is answered 200 and not taken again. */
 int ha_dmq_handle(struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
 {
+	ha_dmq_opened_t o;
 	ha_peer_msg_t m;
 	ha_peer_batch_t b;
-	ha_table_t *t;
+	dmq_take_ctx_t c;
 	char *body;
-	int len, rc = -1, batch = 0;
+	int len, batch;
 
 	(void)node;
 	if(!from_pool_node(msg)) {
@@ -172,34 +206,48 @@ int ha_dmq_handle(struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
 	}
 	resp->reason = _ha_dmq_ok;
 	resp->resp_code = 200;
-	if(dmq_msg_body(msg, &body, &len) == 0) {
-		rc = ha_peer_decode(body, (size_t)len, &m);
-		if(rc < 0) {
-			rc = ha_peer_batch_decode(body, (size_t)len, &b, NULL, NULL);
-			batch = 1;
-		}
+	if(dmq_msg_body(msg, &body, &len) < 0) {
+		ha_dmq_reject_content(msg);
+		resp->reason = _ha_dmq_bad;
+		resp->resp_code = 400;
+		return 0;
 	}
-	if(rc < 0) {
-		LM_WARN("a malformed pair change from the pool (%s:%d): ignored\n",
-				ip_addr2a(&msg->rcv.src_ip), msg->rcv.src_port);
+	switch(ha_dmq_open(msg, body, len, &o)) {
+		case HA_OPEN_OK:
+			break;
+		case HA_OPEN_DUP:
+			return 0;
+		default:
+			resp->reason = o.code == 400 ? _ha_dmq_bad : _ha_dmq_forbidden;
+			resp->resp_code = o.code;
+			return 0;
+	}
+	if(dmq_decode(&o, &m, &b, &batch) < 0) {
+		ha_dmq_reject_content(msg);
 		resp->reason = _ha_dmq_bad;
 		resp->resp_code = 400;
 		return 0;
 	}
 	if(!batch && m.op == HA_PEER_SYNC) {
 		update_stat(_ha_stat_peer_received, 1);
-		dmq_sync_answer(m.origin);
+		/* once per boot of the asking node, and to it only */
+		if(ha_dmq_sync_first(o.h.origin, o.h.boot))
+			dmq_sync_answer(o.h.origin);
+		else
+			LM_DBG("a repeated sync request of %s: answered already\n",
+					o.h.origin);
 		return 0;
 	}
-	t = ha_table_pin(); /* its pairs and their strings are valid until the
-						 * unpin */
+	c.t = ha_table_pin(); /* its pairs and their strings are valid until the
+						   * unpin */
+	c.from = o.h.origin;
 	if(!batch) {
-		dmq_take(t, &m);
+		dmq_take(c.t, &m, c.from);
 	} else {
-		ha_peer_batch_decode(body, (size_t)len, &b, dmq_take_cb, t);
+		ha_peer_batch_decode(o.msg, o.len, &b, dmq_take_cb, &c);
 		if(b.sync && b.last)
-			dmq_sync_complete(t, b.origin);
+			dmq_sync_complete(c.t, b.origin);
 	}
-	ha_table_unpin(t);
+	ha_table_unpin(c.t);
 	return 0;
 }

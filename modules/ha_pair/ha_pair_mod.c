@@ -19,6 +19,7 @@
 #include "ha_pair.h"
 #include "ha_wait.h"
 #include "ha_dmq.h"
+#include "ha_dmq_sec.h"
 
 MODULE_VERSION
 
@@ -107,6 +108,8 @@ static param_export_t params[] = {
 	{"enable_dmq", PARAM_INT, &_ha_enable_dmq},
 	{"sync_timeout", PARAM_INT, &_ha_sync_timeout},
 	{"sync_interval", PARAM_INT, &_ha_sync_interval},
+	{"pool_secret_file", PARAM_STR, &_ha_pool_secret_file},
+	{"pool_time_window", PARAM_INT, &_ha_pool_time_window},
 	{0, 0, 0}
 };
 

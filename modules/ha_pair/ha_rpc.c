@@ -9,6 +9,7 @@
 
 #include "ha_pair.h"
 #include "ha_dmq.h"
+#include "ha_dmq_sec.h"
 
 /* How long ago member role of f's last probe ended (answered, or failed:
  * no alive answer by its deadline, a send failure), in ms; -1: none has
@@ -378,18 +379,30 @@ static void ha_rpc_probe(rpc_t *rpc, void *ctx, ha_table_t *t)
 }
 
 static const char *ha_rpc_reload_doc[] = {
-		"Re-read pairs_file; on any error the running pairs stay as they are",
+		"Re-read pairs_file (and, with enable_dmq, pool_secret_file); on any "
+		"error the running pairs and keys stay as they are",
 		0};
 
 static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 {
+	ha_keyring_t kr = {0};
 	ha_pairs_counts_t ls;
 	char err[HA_ERR_MAX];
 	void *rpl;
 
 	if(rpc_extra_arg(rpc, ctx, "ha_pair.reload (no arguments)"))
 		return;
+	/* the pool's keys first (a pool rotates them with a reload): nothing
+	 * changes unless both they and the pairs file are good */
+	if(_ha_enable_dmq && ha_dmq_keys_read(&kr, err, sizeof(err)) < 0) {
+		LM_ERR("reload refused, the running pairs and pool keys stay: %s\n",
+				err);
+		rpc->fault(ctx, 500, "%.*s", HA_RPC_FAULT_MAX, err);
+		return;
+	}
 	if(ha_pairs_load(err, sizeof(err), &ls, 1) < 0) {
+		if(_ha_enable_dmq)
+			ha_keyring_wipe(&kr);
 		LM_ERR("reload refused, the running pairs stay: %s\n", err);
 		/* ctl (binrpc) loses a fault of 256 bytes or more altogether:
 		 * kamcmd would get no answer. The file, line and reason come
@@ -401,6 +414,8 @@ static void ha_rpc_reload(rpc_t *rpc, void *ctx)
 			rpc->fault(ctx, 500, "%s", err);
 		return;
 	}
+	if(_ha_enable_dmq)
+		ha_dmq_keys_set(&kr);
 	LM_NOTICE("reloaded %.*s: %d pairs, %d kept, %d added, %d removed\n",
 			_ha_pairs_file.len, _ha_pairs_file.s, ls.pairs, ls.kept, ls.added,
 			ls.removed);

@@ -24,6 +24,7 @@ from kamenv import (KAMAILIO, KAMAILIO_MODDIR, KAMAILIO_TARGET,  # noqa
                     KAMAILIO_VERSION, KAMCMD, MODULE)
 from faults import ProbedMember, Uac  # noqa: E402 (one SIP reply builder)
 import harness  # noqa: E402 (processes, ports, waits: with the benchmarks)
+import poolseal  # noqa: E402 (the pool's signed envelope)
 # the tests import these from here
 from harness import (Procs, listening, parse_kamcmd, port_free,  # noqa
                      wait_until)
@@ -164,6 +165,12 @@ class Kamailio:
                 require_free(m.group(1), int(m.group(2)))
         defines = dict(defines or {})
         defines.setdefault("HA_PAIR_SO", f'"{MODULE}"')
+        # the pool's key (used with WITH_DMQ only): the same in every
+        # proxy of a test, unless the test gives its own file
+        if "POOL_SECRET_FILE" not in defines:
+            keys = poolseal.write_keys(logdir / "pool.keys",
+                                       poolseal.TEST_KEY)
+            defines["POOL_SECRET_FILE"] = f'"{keys}"'
         # 6.x drops UDP datagrams of msg_recv_max_size (32,767) or more in
         # the core; 5.6 reads up to 64 KB. The tests' big messages must
         # reach the proxy's script and ha_pair on both (config/kamailio.cfg

@@ -3,9 +3,10 @@
 (enable_dmq, config/kamailio.cfg's WITH_DMQ), one pair in front of them.
 
 A change seen by one proxy reaches the others as a claim: each adopts it
-once the named member answers a probe it sends at once. A forged or stale
-change costs at most that probe and moves nothing. Without replication,
-every proxy keeps its own view, as before.
+once the named member answers a probe it sends at once. A wrong or stale
+change of a node of the pool costs at most that probe and moves nothing
+(what a forger without the pool's key can do: test_pool_forgery.py).
+Without replication, every proxy keeps its own view, as before.
 
 The members are UDP sockets of the test (conftest.UdpMember): they answer
 the proxies' OPTIONS and send the request that promotes them (a passive
@@ -22,6 +23,7 @@ import time
 import pytest
 
 import conftest
+import poolseal
 from conftest import Kamailio, dmq_addr, pairs_xml
 
 PAIR = "sipserver1"
@@ -93,11 +95,24 @@ def promote_seen_by_one(kams, ips, member, role, seen):
                                       shows[seen]["version"]), shows
 
 
-def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.22", 5099)):
+# the test's own boot as a signer: newer than the proxies' (their later
+# messages to the proxy the test writes to, as the same node, are then of
+# an older boot: replays there; the tests look at that proxy only)
+BOOT = int(time.time() * 1000) + 60000
+_seq = iter(range(1, 1 << 30))
+
+
+def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.22", 5099),
+         sign=True, ct=poolseal.CT):
     """Send one KDMQ request for ha_pair to the proxy at to_ip from src (a
     socket of the test: by default on the address of a node of the pool,
-    PROXIES[2], as a forger on the pool's network could send over UDP), as
-    from the node at from_ip; return the status code of its reply."""
+    PROXIES[2], as a node of the pool, or a forger on the pool's network,
+    could send over UDP), as from the node at from_ip; with sign, body is
+    signed with the pool's key as the node src is (its next counter);
+    return the status code of its reply."""
+    if sign:
+        body = poolseal.seal(body, origin=dmq_addr(src[0]), boot=BOOT,
+                             seq=next(_seq))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(src)
     s.settimeout(3)
@@ -109,7 +124,7 @@ def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.22", 5099)):
            f"Call-ID: {cid}\r\n"
            f"CSeq: 1 KDMQ\r\n"
            f"Max-Forwards: 1\r\n"
-           f"Content-Type: application/json\r\n"
+           f"Content-Type: {ct}\r\n"
            f"Content-Length: {len(body)}\r\n\r\n{body}")
     try:
         s.sendto(req.encode(), (to_ip, 5060))
@@ -396,7 +411,7 @@ def test_restarted_proxy_takes_the_pool_state(procs, logdir, udp_member):
                 f"sync, confirming probe)\n")
 
 
-def test_forged_or_stale_change_costs_at_most_a_probe(
+def test_wrong_or_stale_change_of_a_node_costs_at_most_a_probe(
         procs, logdir, udp_member):
     udp_member(*PRI)
     udp_member(*BAK, answers=False)  # the standby does not serve
@@ -405,26 +420,26 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
         (PAIR, "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
          {"oos-check": "1s", "oos-force": "500ms"})]))
     b = kams[1]
+    node = dmq_addr(PROXIES[2])  # the node the test signs as
     assert b.wait(lambda: show(b)["members"][1]["state"] == "down",
                   3) is not None
     # (the pool's start-up syncs are done: each proxy has its node list)
     before = show(b)
     received = b.stat("peer_changes_received")
-    received0 = kams[0].stat("peer_changes_received")
+    received2 = kams[2].stat("peer_changes_received")
     # from an address that is no node of the pool: refused, not read
     foreign = b.stat("peer_changes_foreign")
     assert kdmq(PROXIES[1], change("backup", 100, dmq_addr(PROXIES[0])),
                 src=("127.0.0.31", 5099)) == 403
     assert b.stat("peer_changes_foreign") == foreign + 1
     assert b.stat("peer_changes_received") == received
-    # a forged change from a node's address: the backup is active, version
-    # 100, "from" proxy 0
-    assert kdmq(PROXIES[1], change("backup", 100, dmq_addr(PROXIES[0]))) \
-        == 200
+    # a change signed by a node of the pool (a node that is wrong, or
+    # whose key was stolen): the backup is active, version 100
+    assert kdmq(PROXIES[1], change("backup", 100, node)) == 200
     assert b.wait(lambda: show(b)["peer_refused"] == "1", 2) is not None
-    # refused: proxy 0 (an active node of the pool) gets b's state back
-    assert kams[0].wait(lambda: kams[0].stat("peer_changes_received")
-                        == received0 + 1, 2) is not None
+    # refused: its sender (an active node of the pool) gets b's state back
+    assert kams[2].wait(lambda: kams[2].stat("peer_changes_received")
+                        == received2 + 1, 2) is not None
     p = show(b)
     # it cost one probe of the backup, moved nothing, and is reported;
     # while it stands as the newest view, its member is tried again every
@@ -436,17 +451,16 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
         "primary", before["switchovers"], before["version"]), p
     assert (p["disagreement"], p["disagreement_member"],
             p["disagreement_version"], p["disagreement_from"]) == (
-        "yes", "backup", "100", dmq_addr(PROXIES[0])), p
+        "yes", "backup", "100", node), p
     assert b.stat("peer_changes_refused") == 1
     assert b.stat("peer_changes_received") == received + 1
-    # newer ones (forged, they keep coming): each is a claim, one probe
-    # each, never a switch
+    # newer ones (they keep coming): each is a claim, one probe each,
+    # never a switch
     for v in (101, 102):
-        assert kdmq(PROXIES[1], change("backup", v, dmq_addr(PROXIES[0]))) \
-            == 200
+        assert kdmq(PROXIES[1], change("backup", v, node)) == 200
         assert b.wait(lambda: show(b)["peer_refused"] == str(v - 99),
                       2) is not None
-    # a stale change (older than the pair's version: 0 from an address
+    # a stale state (older than the pair's version: 0 from an address
     # that sorts before this proxy's) costs nothing at all
     def probes_not_retries():
         q = show(b)
@@ -454,7 +468,8 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
     sent = probes_not_retries()
     stale = int(show(b)["peer_stale"])
     stale_stat = b.stat("peer_changes_stale")
-    assert kdmq(PROXIES[1], change("backup", 0, "sip:127.0.0.0:5060")) == 200
+    assert kdmq(PROXIES[1], change("backup", 0, "sip:127.0.0.0:5060",
+                                   op="state")) == 200
     assert b.wait(lambda: int(show(b)["peer_stale"]) == stale + 1,
                   2) is not None
     time.sleep(0.6)  # a probe would have been sent and ended by now
@@ -463,18 +478,24 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
     assert (p["active"], p["switchovers"]) == ("primary",
                                                before["switchovers"]), p
     assert b.stat("peer_changes_stale") == stale_stat + 1
-    # a malformed body: 400, nothing counted
+    # a malformed message, though signed: 400, counted as rejected only;
+    # so is a change its sender says another node made (a change is its
+    # sender's own)
+    malformed = b.stat("peer_rejected_malformed")
     assert kdmq(PROXIES[1], '{"v":1,"op":"change"') == 400
+    assert kdmq(PROXIES[1], change("backup", 150, dmq_addr(PROXIES[0]))) \
+        == 400
+    assert b.stat("peer_rejected_malformed") == malformed + 2
     assert b.stat("peer_changes_received") == received + 4
-    # a refused change whose origin is no node of the pool (here a socket
-    # of the test's): nothing is sent there (no reflection to an address
-    # a forger names)
+    # a refused state whose version's origin is no node of the pool (here
+    # a socket of the test's): nothing is sent there (no reflection to an
+    # address a sender names)
     trap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     trap.bind(("127.0.0.31", 5097))
     trap.settimeout(1.0)
     try:
-        assert kdmq(PROXIES[1], change("backup", 103,
-                                       "sip:127.0.0.31:5097")) == 200
+        assert kdmq(PROXIES[1], change("backup", 103, "sip:127.0.0.31:5097",
+                                       op="state")) == 200
         assert b.wait(lambda: show(b)["peer_refused"] == "4", 2) is not None
         with pytest.raises(socket.timeout):
             trap.recv(65535)
@@ -486,8 +507,7 @@ def test_forged_or_stale_change_costs_at_most_a_probe(
     adopted = b.stat("peer_changes_adopted")
     agreed, pair_agreed = b.stat("peer_changes_agreed"), \
         int(show(b)["peer_agreed"])
-    assert kdmq(PROXIES[1], change("primary", 200, dmq_addr(PROXIES[0]))) \
-        == 200
+    assert kdmq(PROXIES[1], change("primary", 200, node)) == 200
     assert b.wait(lambda: show(b)["version"] == "200", 2) is not None
     p = show(b)
     assert (p["active"], p["disagreement"], int(p["peer_agreed"])) == (
