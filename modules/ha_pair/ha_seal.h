@@ -34,7 +34,7 @@
 #define HA_KEYS_MAX 8		 /* keys in a ring, at most */
 #define HA_KEYID_LEN 8		 /* hex digits of a key id */
 #define HA_MAC_LEN 32		 /* bytes of an HMAC-SHA256 */
-#define HA_SEAL_HEAD_MAX 256 /* the two envelope lines, at most */
+#define HA_SEAL_HEAD_MAX 320 /* the two envelope lines, at most (291) */
 
 typedef struct ha_key
 {
@@ -84,7 +84,9 @@ typedef struct ha_seal_hdr
 /* Write msg (mlen bytes) in its envelope, signed with kr->key[0], into out
  * (size bytes; NUL-terminated when it fits). Returns the length written,
  * or -1 (no key, origin or to empty or with a space or control character,
- * seq 0, or no room). */
+ * seq 0, or no room). An address is printable ASCII (a SIP URI): a byte
+ * above 0x7e counts as a control character; ts must not be negative (the
+ * line has no sign). msg may lie inside out. On -1 out is unchanged. */
 int ha_seal(const ha_keyring_t *kr, const ha_seal_hdr_t *h, const char *msg,
 		size_t mlen, char *out, size_t size);
 
