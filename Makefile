@@ -4,8 +4,8 @@
 #               front of a simulated local pair
 #   make test   install what is missing, build, run unit and end-to-end tests
 #   make fuzz   libFuzzer targets (pairs-file parser, state machine, pool
-#               replication message), each
-#               FUZZ_SECONDS (20) seconds
+#               replication message, its signed envelope and key file),
+#               each FUZZ_SECONDS (20) seconds
 #   make status every pair of a running kamailio (CTL=its ctl socket)
 #   make deb    the Debian package of the module (build/deb/*.deb)
 #   make bench-pool  the pool's agreement times, with and without dmq
@@ -182,17 +182,42 @@ $(UNITDIR)/test_ha_token: tests/unit/test_ha_token.c $(MODDIR)/ha_token.c \
 	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_token.c \
 		$(MODDIR)/ha_token.c $(CHECK_LIBS)
 
+# the signed envelope: ha_seal.c, ha_hmac.c and the core's SHA-256, which
+# the kamailio binary exports to the module; the sources include it as
+# "../../core/crypto/sha256.h", resolved against a module folder as the
+# module's own Makefile does
+SEAL_SRC := $(MODDIR)/ha_seal.c $(MODDIR)/ha_hmac.c
+SEAL_HDR := $(MODDIR)/ha_seal.h $(MODDIR)/ha_hmac.h $(MODDIR)/ha_fsm.h
+SHA256_SRC = $(COREPATH)/core/crypto/sha256.c
+SEAL_CFLAGS = -I$(COREPATH)/modules/rr
+
+# Kamailio's sha256.c is not ours to change and does not build under
+# -Werror (gcc's -Wold-style-declaration: "const static"): its own object,
+# with the warnings but without -Werror
+$(UNITDIR)/ha_core_sha256.o: $(SHA256_SRC) $(COREPATH)/Makefile.defs
+	@mkdir -p $(UNITDIR)
+	$(CC) $(filter-out -Werror,$(UNIT_CFLAGS)) -Wno-old-style-declaration \
+		-c -o $@ $(SHA256_SRC)
+
+$(UNITDIR)/test_ha_seal: tests/unit/test_ha_seal.c $(SEAL_SRC) $(SEAL_HDR) \
+		$(UNITDIR)/ha_core_sha256.o
+	@mkdir -p $(UNITDIR)
+	$(CC) $(UNIT_CFLAGS) $(SEAL_CFLAGS) $(CHECK_CFLAGS) -o $@ \
+		tests/unit/test_ha_seal.c $(SEAL_SRC) $(UNITDIR)/ha_core_sha256.o \
+		$(CHECK_LIBS)
+
 unit: deps
-	$(call flavour_check,$(UNITDIR),$(UNITDIR)/test_ha_*)
+	$(call flavour_check,$(UNITDIR),$(UNITDIR)/test_ha_* $(UNITDIR)/*.o)
 	$(MAKE) $(UNITDIR)/test_ha_fsm $(UNITDIR)/test_ha_config \
 		$(UNITDIR)/test_ha_peer $(UNITDIR)/test_ha_codes \
-		$(UNITDIR)/test_ha_token
+		$(UNITDIR)/test_ha_token $(UNITDIR)/test_ha_seal
 
 test-unit: unit
 	$(UNITDIR)/test_ha_fsm
 	$(UNITDIR)/test_ha_peer
 	$(UNITDIR)/test_ha_codes
 	$(UNITDIR)/test_ha_token
+	$(UNITDIR)/test_ha_seal
 	HA_TEST_DATA=$(TOP)/tests/data $(UNITDIR)/test_ha_config
 
 # the unit tests under valgrind: no invalid access, no leak (CK_FORK=no:
@@ -208,6 +233,7 @@ test-unit-valgrind: unit
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_peer
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_codes
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_token
+	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_seal
 	CK_FORK=no HA_TEST_DATA=$(TOP)/tests/data $(VALGRIND) \
 		$(UNITDIR)/test_ha_config
 endif
@@ -238,7 +264,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZDIR := $(BUILD)/fuzz
-FUZZ_TARGETS := fsm config peer
+FUZZ_TARGETS := fsm config peer seal
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	-I$(MODDIR) -I$(UNITDIR)
@@ -260,6 +286,12 @@ $(FUZZDIR)/fuzz_peer: tests/fuzz/fuzz_peer.c $(MODDIR)/ha_peer.c \
 	@mkdir -p $(FUZZDIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_peer.c \
 		$(MODDIR)/ha_peer.c $(FSM_SRC)
+
+$(FUZZDIR)/fuzz_seal: tests/fuzz/fuzz_seal.c $(SEAL_SRC) $(SEAL_HDR) \
+		$(SHA256_SRC)
+	@mkdir -p $(FUZZDIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SEAL_CFLAGS) -o $@ tests/fuzz/fuzz_seal.c \
+		$(SEAL_SRC) $(SHA256_SRC)
 
 fuzz-build: deps
 	$(MAKE) $(patsubst %,$(FUZZDIR)/fuzz_%,$(FUZZ_TARGETS))
