@@ -57,6 +57,9 @@ static int ha_shm_strdup(str *dst, const char *src)
 	return 0;
 }
 
+/* shm_malloc() and shm_free() are macros: functions, for ha_alloc_t (the
+ * definitions a table keeps live in shared memory, for the DNS refresh's
+ * process to build from) */
 static void *shm_alloc_fn(size_t size)
 {
 	return shm_malloc(size);
