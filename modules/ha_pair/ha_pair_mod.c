@@ -261,8 +261,8 @@ int ha_pairs_load(char *err, size_t errlen, ha_pairs_counts_t *ls, int events)
 	memset(&mod, 0, sizeof(mod));
 	mod.timings.oos_check_ms = _ha_oos_check;
 	mod.timings.oos_force_ms = _ha_oos_force;
-	mod.alive = _ha_alive;
-	mod.probe_standby = _ha_probe_standby;
+	mod.fc.alive = _ha_alive;
+	mod.fc.probe_standby = _ha_probe_standby;
 	if(ha_store_load(_ha_pairs_file.s, &mod, ls, events ? ha_start_event : NULL,
 			   err, errlen)
 			< 0)

@@ -14,10 +14,10 @@ int ha_pair_settings(const ha_cfg_pair_t *cp, const ha_mod_defaults_t *mod,
 	/* zeroed whole, not field by field: padding too, so that equal
 	 * settings are equal bytes */
 	memset(out, 0, sizeof(*out));
+	/* the module's, bytes and all, then what the pair says */
+	memcpy(&out->fc, &mod->fc, sizeof(out->fc));
 	out->fc.oos_check_ms = cp->oos_check_ms;
 	out->fc.oos_force_ms = cp->oos_force_ms;
-	out->fc.probe_standby = mod->probe_standby;
-	out->fc.alive = mod->alive;
 	if(cp->alive_codes != NULL
 			&& ha_codes_parse(cp->alive_codes, &out->fc.alive) < 0) {
 		snprintf(err, errlen, "pair '%s': bad alive-codes '%s'", cp->name,
@@ -43,7 +43,7 @@ ha_defs_t *ha_defs_new(
 		a->release(d);
 		return NULL;
 	}
-	d->mod = *mod;
+	memcpy(&d->mod, mod, sizeof(d->mod)); /* padding too */
 	d->refs = 1;
 	return d;
 }

@@ -18,8 +18,10 @@ typedef struct ha_mod_defaults
 {
 	ha_cfg_defaults_t timings; /* oos_check, oos_force: the parser applies
 								* them (ha_cfg_load()), so cfg has them */
-	ha_codes_t alive;		   /* alive_codes */
-	int probe_standby;		   /* 0 or 1 */
+	/* what every pair's state machine settings start from (alive_codes,
+	 * probe_standby, any module-wide one added later); the pair's own
+	 * timings and alive-codes replace theirs */
+	ha_fsm_cfg_t fc;
 } ha_mod_defaults_t;
 
 /* A pair's settings. Flat and pointer-free on purpose: two compare with

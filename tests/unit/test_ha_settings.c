@@ -72,8 +72,8 @@ static ha_mod_defaults_t mod_defaults(void)
 
 	memset(&mod, 0, sizeof(mod));
 	mod.timings = _defs;
-	ck_assert_int_eq(ha_codes_parse("2xx", &mod.alive), 0);
-	mod.probe_standby = 1;
+	ck_assert_int_eq(ha_codes_parse("2xx", &mod.fc.alive), 0);
+	mod.fc.probe_standby = 1;
 	return mod;
 }
 
@@ -119,7 +119,7 @@ START_TEST(test_bare_pair_takes_the_module_defaults)
 	ck_assert_int_eq(bare.fc.oos_check_ms, _defs.oos_check_ms);
 	ck_assert_int_eq(bare.fc.oos_force_ms, _defs.oos_force_ms);
 	ck_assert_int_eq(bare.fc.probe_standby, 1);
-	ck_assert_mem_eq(&bare.fc.alive, &mod.alive, sizeof(mod.alive));
+	ck_assert_mem_eq(&bare.fc.alive, &mod.fc.alive, sizeof(mod.fc.alive));
 	ck_assert_int_eq(bare.member_trust, HA_CFG_TRUST_DEFAULT);
 	/* and every setting "every" has is its own: none is a default */
 	ck_assert_int_ne(every.fc.oos_check_ms, bare.fc.oos_check_ms);
