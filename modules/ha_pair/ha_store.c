@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_store.c - which table of pairs runs: the first load, reloads and DNS
- * refreshes swap in a new table (ha_table.c) built from the pairs file and
- * its members' addresses (ha_dns.c); readers pin the table they use, and a
- * replaced table is freed once nobody holds it. */
+ * refreshes swap in a new table (ha_table.c) built from definitions (the
+ * pairs file and the module's defaults, ha_settings.h: a load's new ones,
+ * a refresh's those of the running table) and its members' addresses
+ * (ha_dns.c); readers pin the table they use, and a replaced table is
+ * freed once nobody holds it. */
 
 #include <string.h>
 #include <time.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ha_table.c - one table of pairs in shared memory: built from a parsed
- * configuration and its resolved members (ha_dns.c), looked up by pair
+/* ha_table.c - one table of pairs in shared memory: built from definitions
+ * (ha_settings.h) and their resolved members (ha_dns.c), looked up by pair
  * name, domain and member address (hash indexes), freed. Which table runs,
  * and when a replaced one may be freed, is ha_store.c's. */
 
