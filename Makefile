@@ -135,11 +135,11 @@ $(UNITDIR)/ha_xsd.h: config/ha_pairs.xsd scripts/xsd2c.sh
 FSM_SRC := $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm_req.c $(MODDIR)/ha_fsm_pool.c \
 	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c
 CONFIG_SRC := $(MODDIR)/ha_config.c $(MODDIR)/ha_xml.c $(MODDIR)/ha_uri.c \
-	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c
+	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c $(MODDIR)/ha_settings.c
 PURE_HDR := $(MODDIR)/ha_fsm.h $(MODDIR)/ha_fsm_int.h $(MODDIR)/ha_codes.h \
 	$(MODDIR)/ha_text.h \
 	$(MODDIR)/ha_config.h $(MODDIR)/ha_xml.h $(MODDIR)/ha_uri.h \
-	$(MODDIR)/ha_hash.h $(MODDIR)/ha_token.h
+	$(MODDIR)/ha_hash.h $(MODDIR)/ha_token.h $(MODDIR)/ha_settings.h
 
 # the state machine's suites (one a file, main() in test_ha_fsm.c) and the
 # simulation they drive it with
@@ -163,7 +163,7 @@ $(UNITDIR)/test_ha_peer: tests/unit/test_ha_peer.c $(MODDIR)/ha_peer.c \
 # and what they share
 CONFIG_TEST_SRC := $(addprefix tests/unit/,test_ha_config.c \
 	test_ha_config_invalid.c test_ha_config_api.c test_ha_config_uri.c \
-	cfg_util.c)
+	test_ha_settings.c cfg_util.c)
 
 $(UNITDIR)/test_ha_config: $(CONFIG_TEST_SRC) tests/unit/cfg_util.h \
 		$(CONFIG_SRC) $(PURE_HDR) $(UNITDIR)/ha_xsd.h

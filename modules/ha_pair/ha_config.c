@@ -532,7 +532,19 @@ error:
 
 /* ---- public entry points ----------------------------------------------- */
 
-void ha_cfg_free(ha_cfg_t *cfg)
+static void *libc_alloc(size_t size)
+{
+	return malloc(size);
+}
+
+static void libc_release(void *ptr)
+{
+	free(ptr);
+}
+
+const ha_alloc_t ha_alloc_libc = {libc_alloc, libc_release};
+
+void ha_cfg_release(ha_cfg_t *cfg, const ha_alloc_t *a)
 {
 	int i, j;
 
@@ -540,15 +552,100 @@ void ha_cfg_free(ha_cfg_t *cfg)
 		return;
 	for(i = 0; i < cfg->npairs; i++) {
 		ha_cfg_pair_t *p = &cfg->pairs[i];
-		free(p->uri[0]);
-		free(p->uri[1]);
-		free(p->alive_codes);
+		/* a copy cut short by a failed allocation has NULLs */
+		if(p->uri[0])
+			a->release(p->uri[0]);
+		if(p->uri[1])
+			a->release(p->uri[1]);
+		if(p->alive_codes)
+			a->release(p->alive_codes);
 		for(j = 0; j < p->ndomains; j++)
-			free(p->domains[j]);
-		free(p->domains);
+			if(p->domains[j])
+				a->release(p->domains[j]);
+		if(p->domains)
+			a->release(p->domains);
 	}
-	free(cfg->pairs);
-	free(cfg);
+	if(cfg->pairs)
+		a->release(cfg->pairs);
+	a->release(cfg);
+}
+
+void ha_cfg_free(ha_cfg_t *cfg)
+{
+	ha_cfg_release(cfg, &ha_alloc_libc);
+}
+
+/* A copy of s (NULL: NULL) in a's memory into *dst. Returns 0, or -1 when
+ * out of memory. */
+static int cfg_strdup(char **dst, const char *s, const ha_alloc_t *a)
+{
+	size_t n;
+
+	*dst = NULL;
+	if(s == NULL)
+		return 0;
+	n = strlen(s) + 1;
+	*dst = a->alloc(n);
+	if(*dst == NULL)
+		return -1;
+	memcpy(*dst, s, n);
+	return 0;
+}
+
+/* Pair src's strings copied into dst, which has its scalars (and src's
+ * pointers, replaced here). Returns 0, or -1 when out of memory (dst then
+ * holds what was copied, NULL for the rest, for ha_cfg_release()). */
+static int cfg_pair_copy(
+		ha_cfg_pair_t *dst, const ha_cfg_pair_t *src, const ha_alloc_t *a)
+{
+	int j;
+
+	dst->uri[0] = dst->uri[1] = dst->alive_codes = NULL;
+	dst->domains = NULL;
+	dst->ndomains = 0;
+	if(cfg_strdup(&dst->uri[0], src->uri[0], a) < 0
+			|| cfg_strdup(&dst->uri[1], src->uri[1], a) < 0
+			|| cfg_strdup(&dst->alive_codes, src->alive_codes, a) < 0)
+		return -1;
+	if(src->ndomains <= 0)
+		return 0;
+	dst->domains = a->alloc(src->ndomains * sizeof(char *));
+	if(dst->domains == NULL)
+		return -1;
+	for(j = 0; j < src->ndomains; j++) {
+		if(cfg_strdup(&dst->domains[j], src->domains[j], a) < 0)
+			return -1;
+		dst->ndomains++;
+	}
+	return 0;
+}
+
+ha_cfg_t *ha_cfg_copy(const ha_cfg_t *cfg, const ha_alloc_t *a)
+{
+	ha_cfg_t *c;
+	int i;
+
+	c = a->alloc(sizeof(*c));
+	if(c == NULL)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	if(cfg->npairs > 0) {
+		c->pairs = a->alloc(cfg->npairs * sizeof(ha_cfg_pair_t));
+		if(c->pairs == NULL)
+			goto error;
+	}
+	for(i = 0; i < cfg->npairs; i++) {
+		/* whole, so that a field added to a pair is copied without a line
+		 * here; then its pointers are replaced by copies */
+		c->pairs[i] = cfg->pairs[i];
+		c->npairs++;
+		if(cfg_pair_copy(&c->pairs[i], &cfg->pairs[i], a) < 0)
+			goto error;
+	}
+	return c;
+error:
+	ha_cfg_release(c, a);
+	return NULL;
 }
 
 int ha_cfg_load_mem(const char *buf, size_t len, const char *name,

@@ -69,7 +69,27 @@ int ha_cfg_load_mem(const char *buf, size_t len, const char *name,
 		const ha_cfg_defaults_t *defs, ha_cfg_t **out, char *err,
 		size_t errlen);
 
+/* Free a configuration ha_cfg_load() made (NULL: nothing). */
 void ha_cfg_free(ha_cfg_t *cfg);
+
+/* Where a configuration's memory comes from: the parser's is malloc()'s
+ * (ha_alloc_libc); a copy may live elsewhere (the module keeps one in
+ * shared memory). */
+typedef struct ha_alloc
+{
+	void *(*alloc)(size_t size); /* NULL when out of memory */
+	void (*release)(void *ptr);
+} ha_alloc_t;
+
+extern const ha_alloc_t ha_alloc_libc;
+
+/* A deep copy of cfg in a's memory: every pair whole, its strings copied
+ * (nothing shared with cfg). Returns NULL when out of memory (nothing left
+ * allocated). Free it with ha_cfg_release(copy, a). */
+ha_cfg_t *ha_cfg_copy(const ha_cfg_t *cfg, const ha_alloc_t *a);
+
+/* Free cfg (NULL: nothing), all of whose memory came from a. */
+void ha_cfg_release(ha_cfg_t *cfg, const ha_alloc_t *a);
 
 /* Parse a duration: a plain integer (ms), or a number followed by "ms" or
  * "s" (seconds may have a fraction, e.g. "1.5s"). Returns 0 and the value

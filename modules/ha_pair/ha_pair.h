@@ -64,6 +64,9 @@ extern str _ha_passive_methods;
 extern str _ha_member_trust;
 /* Parse passive_methods and member_trust, bind rr (when loaded). */
 int ha_route_mod_init(void);
+/* The member_trust that applies to p ("any", "transport", "confirm"): its
+ * own member-trust, else the module parameter. Can't fail. */
+const char *ha_pair_trust_name(const ha_pair_t *p);
 /* ha_route() / ha_route(pair) (SPEC 3; name NULL without argument):
  * 1 $du is the pair's active member; 2 the request came from a pair member
  * (passive switchover applied, X-Genesys-Route obeyed); -1 no pair; -2 no

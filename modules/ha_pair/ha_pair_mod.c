@@ -257,12 +257,17 @@ static int mod_params_check(void)
 
 int ha_pairs_load(char *err, size_t errlen, ha_pairs_counts_t *ls, int events)
 {
-	ha_cfg_defaults_t defs;
+	ha_mod_defaults_t mod;
 
-	defs.oos_check_ms = _ha_oos_check;
-	defs.oos_force_ms = _ha_oos_force;
-	if(ha_store_load(_ha_pairs_file.s, &defs, &_ha_alive, _ha_probe_standby, ls,
-			   events ? ha_start_event : NULL, err, errlen)
+	/* every module parameter a pair's settings may fall back on: they go
+	 * into the definitions kept with the table (ha_settings.h) */
+	memset(&mod, 0, sizeof(mod));
+	mod.timings.oos_check_ms = _ha_oos_check;
+	mod.timings.oos_force_ms = _ha_oos_force;
+	mod.fc.alive = _ha_alive;
+	mod.fc.probe_standby = _ha_probe_standby;
+	if(ha_store_load(_ha_pairs_file.s, &mod, ls, events ? ha_start_event : NULL,
+			   err, errlen)
 			< 0)
 		return -1;
 	if(_ha_prober != NULL)

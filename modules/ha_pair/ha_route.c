@@ -184,9 +184,16 @@ static ha_trust_t pair_trust(const ha_pair_t *p)
 			[HA_CFG_TRUST_CONFIRM] = HA_TRUST_CONFIRM,
 	};
 
-	if(p->trust <= HA_CFG_TRUST_DEFAULT || p->trust >= HA_CFG_TRUST_COUNT)
+	ha_cfg_trust_t t = p->set.member_trust;
+
+	if(t <= HA_CFG_TRUST_DEFAULT || t >= HA_CFG_TRUST_COUNT)
 		return _ha_trust;
-	return of_cfg[p->trust];
+	return of_cfg[t];
+}
+
+const char *ha_pair_trust_name(const ha_pair_t *p)
+{
+	return ha_trust_names[pair_trust(p)];
 }
 
 /* A UDP request from the address of the *nfrom pair members

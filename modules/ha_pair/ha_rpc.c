@@ -101,6 +101,10 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 	} else if(rpc->struct_add(rpl, "s", "active_uri", "") < 0) {
 		return -1;
 	}
+	/* its own member-trust, else the module's: what a forged UDP request
+	 * from a member's address may do to it */
+	if(rpc->struct_add(rpl, "s", "member_trust", ha_pair_trust_name(p)) < 0)
+		return -1;
 	if(rpc->struct_add(rpl, "ddjs", "oos_check", f.cfg.oos_check_ms,
 			   "oos_force", f.cfg.oos_force_ms, "switchovers",
 			   (unsigned long)f.switchovers, "last_switchover_reason",

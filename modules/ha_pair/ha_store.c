@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_store.c - which table of pairs runs: the first load, reloads and DNS
- * refreshes swap in a new table (ha_table.c) built from the pairs file and
- * its members' addresses (ha_dns.c); readers pin the table they use, and a
- * replaced table is freed once nobody holds it. */
+ * refreshes swap in a new table (ha_table.c) built from definitions (the
+ * pairs file and the module's defaults, ha_settings.h: a load's new ones,
+ * a refresh's those of the running table) and its members' addresses
+ * (ha_dns.c); readers pin the table they use, and a replaced table is
+ * freed once nobody holds it. */
 
 #include <string.h>
 #include <time.h>
@@ -237,11 +239,12 @@ static void store_install(ha_table_t *t, ha_table_t *old, int64_t now)
 	}
 }
 
-int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
-		const ha_codes_t *alive, int probe_standby, ha_pairs_counts_t *ls,
-		void (*started)(ha_pair_t *p), char *err, size_t errlen)
+int ha_store_load(const char *path, const ha_mod_defaults_t *mod,
+		ha_pairs_counts_t *ls, void (*started)(ha_pair_t *p), char *err,
+		size_t errlen)
 {
 	ha_cfg_t *cfg = NULL;
+	ha_defs_t *defs;
 	ha_member_t *res;
 	ha_table_t *t, *old;
 	ha_pair_t *p;
@@ -252,19 +255,27 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 	/* parsing and resolving with no lock held: a slow DNS answer holds up
 	 * nothing but this load (the store's lock is taken by SIP workers for
 	 * replies to probes of a replaced table) */
-	if(ha_cfg_load(path, defs, &cfg, err, errlen) < 0)
+	if(ha_cfg_load(path, &mod->timings, &cfg, err, errlen) < 0)
 		return -1;
-	res = ha_cfg_resolve(cfg, err, errlen);
-	if(res == NULL) {
-		ha_cfg_free(cfg);
+	/* the definitions, kept in shm with the table: a DNS refresh builds
+	 * from them, as this load does */
+	defs = ha_defs_new(cfg, mod, &ha_alloc_shm);
+	ha_cfg_free(cfg);
+	if(defs == NULL) {
+		snprintf(err, errlen, "%s:0: out of shared memory", path);
 		return -1;
 	}
+	res = ha_cfg_resolve(defs->cfg, err, errlen);
 	lock_get(&_ha_store->lock);
+	if(res == NULL) {
+		ha_defs_put(defs, &ha_alloc_shm);
+		lock_release(&_ha_store->lock);
+		return -1;
+	}
 	old = _ha_store->cur;
 	now = ha_now_ms();
-	t = ha_table_build(cfg, res, alive, probe_standby, old, _ha_store->gen + 1,
-			now, err, errlen);
-	ha_cfg_free(cfg);
+	t = ha_table_build(defs, res, old, _ha_store->gen + 1, now, err, errlen);
+	ha_defs_put(defs, &ha_alloc_shm); /* the table's reference remains */
 	free(res);
 	if(t == NULL) {
 		lock_release(&_ha_store->lock);
@@ -284,7 +295,7 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 		}
 		ls->kept++;
 		lock_get(&p->st->lock);
-		ha_fsm_set_cfg(&p->st->fsm, &p->fc);
+		ha_fsm_set_cfg(&p->st->fsm, &p->set.fc);
 		lock_release(&p->st->lock);
 	}
 	ls->removed = (old ? old->npairs : 0) - ls->kept;
@@ -292,56 +303,6 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 	store_install(t, old, now);
 	lock_release(&_ha_store->lock);
 	return 0;
-}
-
-/* The running table's pairs as a configuration, to rebuild them with
- * fresh DNS answers. Returns NULL when out of memory. */
-static ha_cfg_t *cfg_of_table(const ha_table_t *t)
-{
-	ha_cfg_t *cfg;
-	ha_cfg_pair_t *cp;
-	const ha_pair_t *p;
-	char e[HA_ERR_MAX];
-	int i, j;
-
-	cfg = calloc(1, sizeof(*cfg));
-	if(cfg == NULL)
-		return NULL;
-	if(t->npairs > 0) {
-		cfg->pairs = calloc(t->npairs, sizeof(ha_cfg_pair_t));
-		if(cfg->pairs == NULL)
-			goto error;
-	}
-	for(i = 0; i < t->npairs; i++) {
-		p = &t->pairs[i];
-		cp = &cfg->pairs[i];
-		cfg->npairs++;
-		memcpy(cp->name, p->name.s, p->name.len);
-		cp->oos_check_ms = p->fc.oos_check_ms;
-		cp->oos_force_ms = p->fc.oos_force_ms;
-		for(j = 0; j < HA_ROLE_COUNT; j++) {
-			cp->uri[j] = strndup(p->m[j].uri.s, p->m[j].uri.len);
-			if(cp->uri[j] == NULL
-					|| ha_uri_parse(cp->uri[j], &cp->parsed[j], e, sizeof(e))
-							   < 0)
-				goto error;
-		}
-		if(p->ndomains > 0) {
-			cp->domains = calloc(p->ndomains, sizeof(char *));
-			if(cp->domains == NULL)
-				goto error;
-			for(j = 0; j < p->ndomains; j++) {
-				cp->domains[j] = strndup(p->domains[j].s, p->domains[j].len);
-				if(cp->domains[j] == NULL)
-					goto error;
-				cp->ndomains++;
-			}
-		}
-	}
-	return cfg;
-error:
-	ha_cfg_free(cfg);
-	return NULL;
 }
 
 /* Do two tables resolve every member to the same addresses? */
@@ -369,15 +330,15 @@ static int same_addresses(const ha_table_t *a, const ha_table_t *b)
 
 int ha_store_refresh(char *err, size_t errlen)
 {
-	ha_cfg_t *cfg;
+	ha_defs_t *defs;
 	ha_member_t *res;
 	ha_table_t *t, *old;
-	ha_codes_t any;
 	unsigned int gen;
 	int64_t now;
 	int i, j, names = 0;
 
-	/* a copy of the running table's pairs, under the lock */
+	/* the running table's definitions, held (a reload may retire that
+	 * table meanwhile); they never change, so they are read unlocked */
 	lock_get(&_ha_store->lock);
 	old = _ha_store->cur;
 	for(i = 0; old != NULL && i < old->npairs; i++)
@@ -388,33 +349,29 @@ int ha_store_refresh(char *err, size_t errlen)
 		return 0;
 	}
 	gen = old->gen;
-	cfg = cfg_of_table(old);
+	defs = old->defs;
+	defs->refs++;
 	lock_release(&_ha_store->lock);
-	if(cfg == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
 	/* the DNS lookups, with no lock held */
-	res = ha_cfg_resolve(cfg, err, errlen);
-	if(res == NULL) {
-		ha_cfg_free(cfg);
-		return -1;
-	}
+	res = ha_cfg_resolve(defs->cfg, err, errlen);
 	lock_get(&_ha_store->lock);
 	old = _ha_store->cur;
-	if(old == NULL || old->gen != gen) {
-		/* a reload installed a table meanwhile, with names it resolved
-		 * itself: this refresh is moot (the next one looks at it) */
+	if(res == NULL || old == NULL || old->gen != gen) {
+		/* failed; or a reload installed a table meanwhile, with names it
+		 * resolved itself: this refresh is moot (the next one looks at
+		 * it) */
+		ha_defs_put(defs, &ha_alloc_shm);
 		lock_release(&_ha_store->lock);
-		ha_cfg_free(cfg);
+		if(res == NULL)
+			return -1;
 		free(res);
 		return 0;
 	}
 	now = ha_now_ms();
-	ha_codes_parse(NULL, &any);
-	t = ha_table_build(
-			cfg, res, &any, 0, old, _ha_store->gen + 1, now, err, errlen);
-	ha_cfg_free(cfg);
+	/* the load's build, from the load's definitions: every pair gets the
+	 * settings it has, whatever they are */
+	t = ha_table_build(defs, res, old, _ha_store->gen + 1, now, err, errlen);
+	ha_defs_put(defs, &ha_alloc_shm);
 	free(res);
 	if(t == NULL) {
 		lock_release(&_ha_store->lock);
@@ -425,8 +382,6 @@ int ha_store_refresh(char *err, size_t errlen)
 		lock_release(&_ha_store->lock);
 		return 0;
 	}
-	for(i = 0; i < t->npairs; i++)
-		t->pairs[i].fc = old->pairs[i].fc; /* all kept, as they were */
 	_ha_store->gen++;
 	store_install(t, old, now);
 	lock_release(&_ha_store->lock);

@@ -10,6 +10,7 @@
 
 #include "ha_fsm.h"
 #include "ha_config.h"
+#include "ha_settings.h"
 
 /* One member of a pair: fixed for the life of the table (a change of
  * address comes with a new table). */
@@ -52,14 +53,19 @@ typedef struct ha_pstate
 typedef struct ha_pair
 {
 	ha_pstate_t *st;
-	ha_fsm_cfg_t fc;  /* its configured timings and codes */
+	/* its settings (ha_pair_settings()), taken whole; fc, the state
+	 * machine's part (set.fc), is also read by that name */
+	union
+	{
+		ha_pair_settings_t set;
+		ha_fsm_cfg_t fc;
+	};
 	unsigned int gen; /* its table's generation, in its probes' tokens */
 	str name;
 	str rr_param; /* ";hapair=<name>", the pair tag */
 	int index;
 	int is_new;		 /* its state was made with this table (it started) */
 	int addr_shared; /* a member's address (and port) is another pair's */
-	int trust; /* its member-trust (ha_cfg_trust_t); DEFAULT: the module's */
 	volatile int64_t *run_at_slot; /* its slot of the table's run_at */
 	ha_member_t m[HA_ROLE_COUNT];
 	str *domains;
@@ -88,6 +94,9 @@ typedef struct ha_dom_ent
 typedef struct ha_table
 {
 	unsigned int gen; /* generation, part of every probe token */
+	/* what it was built from, shared with the tables a DNS refresh builds
+	 * from them (a reference, in shared memory) */
+	ha_defs_t *defs;
 	int npairs;
 	ha_pair_t *pairs;
 	/* when each pair must be run next (a copy of its st->run_at_ms, dense, so
@@ -178,13 +187,15 @@ void ha_table_unpin(ha_table_t *t);
  * started (may be NULL) is called for each of them under the store's lock,
  * before the table is installed: once per pair, before anything else can
  * happen to it, whatever loads and refreshes run at the same time. */
-int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
-		const ha_codes_t *alive, int probe_standby, ha_pairs_counts_t *ls,
-		void (*started)(ha_pair_t *p), char *err, size_t errlen);
+int ha_store_load(const char *path, const ha_mod_defaults_t *mod,
+		ha_pairs_counts_t *ls, void (*started)(ha_pair_t *p), char *err,
+		size_t errlen);
 
 /* Resolve the host names of the running table's members again (with no
  * lock held while DNS answers); when an address changed, install a table
- * with the new addresses (every pair keeps its state). A reload that
+ * built from the running table's definitions (its defs: every setting of
+ * every pair as the load made it) with the new addresses (every pair
+ * keeps its state). A reload that
  * installs a table meanwhile makes this refresh moot. Returns 1 when it
  * installed one, 0 when nothing changed, -1 with err on failure (the
  * running table stays). */
@@ -206,15 +217,20 @@ ha_transport_t ha_proto_transport(int proto);
  * ("pair 'x' primary: ..."). */
 ha_member_t *ha_cfg_resolve(const ha_cfg_t *cfg, char *err, size_t errlen);
 
-/* Build a table in shared memory from a parsed configuration and its
- * members as ha_cfg_resolve() resolved them (no DNS here: the store's lock
- * is held). A pair with the identity of a pair of old (may be NULL) shares
- * its state; any other starts at now_ms (SPEC 2, start) and is marked
+/* Shared memory, for definitions kept with the tables (ha_defs_new()). */
+extern const ha_alloc_t ha_alloc_shm;
+
+/* Build a table in shared memory from definitions (the one build path of
+ * loads, reloads and DNS refreshes: each pair's settings come from
+ * ha_pair_settings()) and their members as ha_cfg_resolve() resolved them
+ * (no DNS here: the store's lock is held). The table takes a reference to
+ * defs. A pair with the identity of a pair of old (may be NULL) shares
+ * its state; any other starts at now_ms (a new pair's start) and is marked
  * is_new. Call with the store's lock held. Returns the table, or NULL with
  * err filled ("pair 'x': ...") and nothing changed. */
-ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
-		const ha_codes_t *alive, int probe_standby, const ha_table_t *old,
-		unsigned int gen, int64_t now_ms, char *err, size_t errlen);
+ha_table_t *ha_table_build(ha_defs_t *defs, const ha_member_t *res,
+		const ha_table_t *old, unsigned int gen, int64_t now_ms, char *err,
+		size_t errlen);
 
 /* A pair state is about to be freed: its waiting transactions are let
  * go (they end at their bound). In ha_wait.c. */

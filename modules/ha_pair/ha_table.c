@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ha_table.c - one table of pairs in shared memory: built from a parsed
- * configuration and its resolved members (ha_dns.c), looked up by pair
+/* ha_table.c - one table of pairs in shared memory: built from definitions
+ * (ha_settings.h) and their resolved members (ha_dns.c), looked up by pair
  * name, domain and member address (hash indexes), freed. Which table runs,
  * and when a replaced one may be freed, is ha_store.c's. */
 
@@ -57,6 +57,21 @@ static int ha_shm_strdup(str *dst, const char *src)
 	return 0;
 }
 
+/* shm_malloc() and shm_free() are macros: functions, for ha_alloc_t (the
+ * definitions a table keeps live in shared memory, for the DNS refresh's
+ * process to build from) */
+static void *shm_alloc_fn(size_t size)
+{
+	return shm_malloc(size);
+}
+
+static void shm_release_fn(void *ptr)
+{
+	shm_free(ptr);
+}
+
+const ha_alloc_t ha_alloc_shm = {shm_alloc_fn, shm_release_fn};
+
 void ha_table_free(ha_table_t *t)
 {
 	int i, j;
@@ -102,6 +117,7 @@ void ha_table_free(ha_table_t *t)
 		shm_free(t->dom_buckets);
 	if(t->dom_ents)
 		shm_free(t->dom_ents);
+	ha_defs_put(t->defs, &ha_alloc_shm);
 	shm_free(t);
 }
 
@@ -244,15 +260,16 @@ static int pair_state(ha_pair_t *p, const ha_cfg_pair_t *cp,
 	for(j = 0; j < HA_ROLE_COUNT; j++)
 		reliable[j] = p->m[j].proto != PROTO_UDP;
 	ha_actions_reset(&acts);
-	ha_fsm_init(&p->st->fsm, &p->fc, reliable, token_seed(now_ms, p->index),
+	ha_fsm_init(&p->st->fsm, &p->set.fc, reliable, token_seed(now_ms, p->index),
 			now_ms, &acts);
 	return 0;
 }
 
-/* Fill pair i of t from cp and its resolved members, and chain it by
- * name. Returns 0, or -1 with err filled. */
+/* Fill pair i of t from its definition cp (settings derived under the
+ * module's defaults mod) and its resolved members, and chain it by name.
+ * Returns 0, or -1 with err filled. */
 static int table_add_pair(ha_table_t *t, int i, const ha_cfg_pair_t *cp,
-		const ha_member_t *res, const ha_codes_t *alive, int probe_standby,
+		const ha_mod_defaults_t *mod, const ha_member_t *res,
 		const ha_table_t *old, int64_t now_ms, char *err, size_t errlen)
 {
 	ha_pair_t *p = &t->pairs[i];
@@ -261,18 +278,10 @@ static int table_add_pair(ha_table_t *t, int i, const ha_cfg_pair_t *cp,
 	p->index = i;
 	p->run_at_slot = &t->run_at[i];
 	p->gen = t->gen;
-	p->trust = cp->member_trust;
+	if(ha_pair_settings(cp, mod, &p->set, err, errlen) < 0)
+		return -1;
 	if(pair_copy(p, cp, res) < 0) {
 		snprintf(err, errlen, "out of shared memory");
-		return -1;
-	}
-	p->fc.oos_check_ms = cp->oos_check_ms;
-	p->fc.oos_force_ms = cp->oos_force_ms;
-	p->fc.probe_standby = probe_standby;
-	p->fc.alive = *alive;
-	if(cp->alive_codes && ha_codes_parse(cp->alive_codes, &p->fc.alive) < 0) {
-		snprintf(err, errlen, "pair '%s': bad alive-codes '%s'", cp->name,
-				cp->alive_codes);
 		return -1;
 	}
 	if(pair_state(p, cp, old, now_ms, err, errlen) < 0)
@@ -395,19 +404,23 @@ static int table_index_domains(ha_table_t *t)
 	return 0;
 }
 
-ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
-		const ha_codes_t *alive, int probe_standby, const ha_table_t *old,
-		unsigned int gen, int64_t now_ms, char *err, size_t errlen)
+ha_table_t *ha_table_build(ha_defs_t *defs, const ha_member_t *res,
+		const ha_table_t *old, unsigned int gen, int64_t now_ms, char *err,
+		size_t errlen)
 {
+	const ha_cfg_t *cfg = defs->cfg;
 	ha_table_t *t;
 	int i;
 
 	t = table_new(cfg->npairs, gen);
 	if(t == NULL)
 		goto oom;
+	/* held from here: ha_table_free() gives it back on any failure */
+	t->defs = defs;
+	defs->refs++;
 	for(i = 0; i < cfg->npairs; i++) {
-		if(table_add_pair(t, i, &cfg->pairs[i], &res[i * HA_ROLE_COUNT], alive,
-				   probe_standby, old, now_ms, err, errlen)
+		if(table_add_pair(t, i, &cfg->pairs[i], &defs->mod,
+				   &res[i * HA_ROLE_COUNT], old, now_ms, err, errlen)
 				< 0)
 			goto error;
 	}

@@ -35,5 +35,8 @@ Suite *ha_config_suite(void);
 Suite *ha_config_invalid_suite(void);
 Suite *ha_config_api_suite(void);
 Suite *ha_config_uri_suite(void);
+/* a pair's settings and the definitions tables are built from
+ * (test_ha_settings.c) */
+Suite *ha_settings_suite(void);
 
 #endif

@@ -11,6 +11,9 @@
  *                             ha_duration_parse(), ha_name_valid()
  *   test_ha_config_uri.c      member URIs and hosts, the transports
  *                             table (ha_uri.c)
+ *   test_ha_settings.c        a pair's settings derived in one place, the
+ *                             definitions a rebuild builds from
+ *                             (ha_settings.c, ha_cfg_copy())
  *
  * cfg_util.c/.h is what they share (fixtures, defaults, checks). One suite
  * alone: CK_RUN_SUITE=ha_config_uri build/unit/test_ha_config. */
@@ -303,6 +306,7 @@ int main(void)
 	srunner_add_suite(sr, ha_config_invalid_suite());
 	srunner_add_suite(sr, ha_config_api_suite());
 	srunner_add_suite(sr, ha_config_uri_suite());
+	srunner_add_suite(sr, ha_settings_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
