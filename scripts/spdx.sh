@@ -13,7 +13,7 @@ id="SPDX-License-Identifier: GPL-2.0-or-later"
 comment_for() { # file -> the comment line, or nothing
 	case $1 in
 	tests/data/* | tests/fuzz/corpus/* | *.md | *.json | *.png | LICENSE | \
-		debian/changelog | debian/copyright | debian/source/format | \
+		debian/changelog | debian/NEWS | debian/copyright | debian/source/format | \
 		debian/control | .gitignore | .clang-format) ;;
 	*.c | *.h) echo "/* $id */" ;;
 	*.py | *.sh | *.awk | *.cfg | *.ini | *.dict | Makefile | */Makefile | \

@@ -86,7 +86,8 @@ def test_deb_files(deb):
     doc = f"/usr/share/doc/{PKG}"
     ex = "/usr/share/doc/kamailio/examples/ha_pair"
     expected = {f"{moddir}/ha_pair.so", f"{doc}/copyright",
-                f"{doc}/changelog.gz", f"{doc}/README.md"}
+                f"{doc}/changelog.gz", f"{doc}/README.md",
+                f"{doc}/NEWS.Debian.gz"}
     expected |= {f"{doc}/{p.name}" for p in (TOP / "docs").glob("*.md")}
     expected |= {f"{doc}/img/{p.name}"
                  for p in (TOP / "docs" / "img").glob("*.png")}
