@@ -86,6 +86,8 @@ stat_var *_ha_stat_peer_stale = NULL;
 static stat_var *_ha_stat_batches_sent = NULL;
 static stat_var *_ha_stat_batch_max = NULL;
 stat_var *_ha_stat_syncs = NULL;
+stat_var *_ha_stat_peer_rejected_range = NULL;
+stat_var *_ha_stat_peer_answers_suppressed = NULL;
 
 static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_sent", 0, &_ha_stat_peer_sent},
@@ -97,7 +99,10 @@ static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_foreign", 0, &_ha_stat_peer_foreign},
 		{"peer_batches_sent", 0, &_ha_stat_batches_sent},
 		{"peer_batch_max_bytes", STAT_NO_RESET, &_ha_stat_batch_max},
-		{"pairs_synced", 0, &_ha_stat_syncs}, {0, 0, 0}};
+		{"pairs_synced", 0, &_ha_stat_syncs},
+		{"peer_rejected_range", 0, &_ha_stat_peer_rejected_range},
+		{"peer_answers_suppressed", 0, &_ha_stat_peer_answers_suppressed},
+		{0, 0, 0}};
 
 /* Queue body (len bytes) for to ("" : every node). Never blocks for long,
  * never sends. A full queue drops the message (logged): the pool then

@@ -238,7 +238,7 @@ static void store_install(ha_table_t *t, ha_table_t *old, int64_t now)
 }
 
 int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
-		const ha_codes_t *alive, int probe_standby, ha_pairs_counts_t *ls,
+		const ha_fsm_cfg_t *base, ha_pairs_counts_t *ls,
 		void (*started)(ha_pair_t *p), char *err, size_t errlen)
 {
 	ha_cfg_t *cfg = NULL;
@@ -262,8 +262,8 @@ int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
 	lock_get(&_ha_store->lock);
 	old = _ha_store->cur;
 	now = ha_now_ms();
-	t = ha_table_build(cfg, res, alive, probe_standby, old, _ha_store->gen + 1,
-			now, err, errlen);
+	t = ha_table_build(
+			cfg, res, base, old, _ha_store->gen + 1, now, err, errlen);
 	ha_cfg_free(cfg);
 	free(res);
 	if(t == NULL) {
@@ -372,7 +372,7 @@ int ha_store_refresh(char *err, size_t errlen)
 	ha_cfg_t *cfg;
 	ha_member_t *res;
 	ha_table_t *t, *old;
-	ha_codes_t any;
+	ha_fsm_cfg_t any; /* the pairs keep theirs (below) */
 	unsigned int gen;
 	int64_t now;
 	int i, j, names = 0;
@@ -411,9 +411,10 @@ int ha_store_refresh(char *err, size_t errlen)
 		return 0;
 	}
 	now = ha_now_ms();
-	ha_codes_parse(NULL, &any);
+	memset(&any, 0, sizeof(any));
+	ha_codes_parse(NULL, &any.alive);
 	t = ha_table_build(
-			cfg, res, &any, 0, old, _ha_store->gen + 1, now, err, errlen);
+			cfg, res, &any, old, _ha_store->gen + 1, now, err, errlen);
 	ha_cfg_free(cfg);
 	free(res);
 	if(t == NULL) {

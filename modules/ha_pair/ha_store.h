@@ -177,9 +177,11 @@ void ha_table_unpin(ha_table_t *t);
  * table is untouched. New pairs are marked is_new in the new table, and
  * started (may be NULL) is called for each of them under the store's lock,
  * before the table is installed: once per pair, before anything else can
- * happen to it, whatever loads and refreshes run at the same time. */
+ * happen to it, whatever loads and refreshes run at the same time. base:
+ * the settings of every pair's state machine (alive codes, probe_standby,
+ * claim_retries), under the pairs file's timings and alive codes. */
 int ha_store_load(const char *path, const ha_cfg_defaults_t *defs,
-		const ha_codes_t *alive, int probe_standby, ha_pairs_counts_t *ls,
+		const ha_fsm_cfg_t *base, ha_pairs_counts_t *ls,
 		void (*started)(ha_pair_t *p), char *err, size_t errlen);
 
 /* Resolve the host names of the running table's members again (with no
@@ -210,11 +212,12 @@ ha_member_t *ha_cfg_resolve(const ha_cfg_t *cfg, char *err, size_t errlen);
  * members as ha_cfg_resolve() resolved them (no DNS here: the store's lock
  * is held). A pair with the identity of a pair of old (may be NULL) shares
  * its state; any other starts at now_ms (SPEC 2, start) and is marked
- * is_new. Call with the store's lock held. Returns the table, or NULL with
- * err filled ("pair 'x': ...") and nothing changed. */
+ * is_new. base: as ha_store_load()'s. Call with the store's lock held.
+ * Returns the table, or NULL with err filled ("pair 'x': ...") and nothing
+ * changed. */
 ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
-		const ha_codes_t *alive, int probe_standby, const ha_table_t *old,
-		unsigned int gen, int64_t now_ms, char *err, size_t errlen);
+		const ha_fsm_cfg_t *base, const ha_table_t *old, unsigned int gen,
+		int64_t now_ms, char *err, size_t errlen);
 
 /* A pair state is about to be freed: its waiting transactions are let
  * go (they end at their bound). In ha_wait.c. */

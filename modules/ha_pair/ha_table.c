@@ -250,10 +250,11 @@ static int pair_state(ha_pair_t *p, const ha_cfg_pair_t *cp,
 }
 
 /* Fill pair i of t from cp and its resolved members, and chain it by
- * name. Returns 0, or -1 with err filled. */
+ * name; its state machine's settings are base's, with cp's timings (and
+ * alive codes, when it sets them). Returns 0, or -1 with err filled. */
 static int table_add_pair(ha_table_t *t, int i, const ha_cfg_pair_t *cp,
-		const ha_member_t *res, const ha_codes_t *alive, int probe_standby,
-		const ha_table_t *old, int64_t now_ms, char *err, size_t errlen)
+		const ha_member_t *res, const ha_fsm_cfg_t *base, const ha_table_t *old,
+		int64_t now_ms, char *err, size_t errlen)
 {
 	ha_pair_t *p = &t->pairs[i];
 	unsigned int h;
@@ -266,10 +267,9 @@ static int table_add_pair(ha_table_t *t, int i, const ha_cfg_pair_t *cp,
 		snprintf(err, errlen, "out of shared memory");
 		return -1;
 	}
+	p->fc = *base;
 	p->fc.oos_check_ms = cp->oos_check_ms;
 	p->fc.oos_force_ms = cp->oos_force_ms;
-	p->fc.probe_standby = probe_standby;
-	p->fc.alive = *alive;
 	if(cp->alive_codes && ha_codes_parse(cp->alive_codes, &p->fc.alive) < 0) {
 		snprintf(err, errlen, "pair '%s': bad alive-codes '%s'", cp->name,
 				cp->alive_codes);
@@ -396,8 +396,8 @@ static int table_index_domains(ha_table_t *t)
 }
 
 ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
-		const ha_codes_t *alive, int probe_standby, const ha_table_t *old,
-		unsigned int gen, int64_t now_ms, char *err, size_t errlen)
+		const ha_fsm_cfg_t *base, const ha_table_t *old, unsigned int gen,
+		int64_t now_ms, char *err, size_t errlen)
 {
 	ha_table_t *t;
 	int i;
@@ -406,8 +406,8 @@ ha_table_t *ha_table_build(const ha_cfg_t *cfg, const ha_member_t *res,
 	if(t == NULL)
 		goto oom;
 	for(i = 0; i < cfg->npairs; i++) {
-		if(table_add_pair(t, i, &cfg->pairs[i], &res[i * HA_ROLE_COUNT], alive,
-				   probe_standby, old, now_ms, err, errlen)
+		if(table_add_pair(t, i, &cfg->pairs[i], &res[i * HA_ROLE_COUNT], base,
+				   old, now_ms, err, errlen)
 				< 0)
 			goto error;
 	}
