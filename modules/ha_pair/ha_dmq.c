@@ -91,6 +91,8 @@ static stat_var *_ha_stat_batches_sent = NULL;
 static stat_var *_ha_stat_batch_max = NULL;
 static stat_var *_ha_stat_queue_share = NULL;
 stat_var *_ha_stat_syncs = NULL;
+stat_var *_ha_stat_peer_rejected_range = NULL;
+stat_var *_ha_stat_peer_answers_suppressed = NULL;
 
 static stat_export_t ha_dmq_stats[] = {
 		{"peer_changes_sent", 0, &_ha_stat_peer_sent},
@@ -103,7 +105,10 @@ static stat_export_t ha_dmq_stats[] = {
 		{"peer_batches_sent", 0, &_ha_stat_batches_sent},
 		{"peer_batch_max_bytes", STAT_NO_RESET, &_ha_stat_batch_max},
 		{"peer_queue_share_full", 0, &_ha_stat_queue_share},
-		{"pairs_synced", 0, &_ha_stat_syncs}, {0, 0, 0}};
+		{"pairs_synced", 0, &_ha_stat_syncs},
+		{"peer_rejected_range", 0, &_ha_stat_peer_rejected_range},
+		{"peer_answers_suppressed", 0, &_ha_stat_peer_answers_suppressed},
+		{0, 0, 0}};
 
 /* How many queued messages wait for the node at to. The queue's lock
  * held. */

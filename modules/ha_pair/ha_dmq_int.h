@@ -26,6 +26,8 @@ extern stat_var *_ha_stat_peer_foreign;
 extern stat_var *_ha_stat_peer_refused;
 extern stat_var *_ha_stat_peer_stale;
 extern stat_var *_ha_stat_syncs;
+extern stat_var *_ha_stat_peer_rejected_range;
+extern stat_var *_ha_stat_peer_answers_suppressed;
 
 /* Queue pair p's current state for the node at to: the answer to a change
  * of to's that this proxy did not take. Never sends itself. Returns 0, or

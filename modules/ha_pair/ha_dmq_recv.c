@@ -62,7 +62,8 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m, const char *from)
 {
 	ha_pair_t *p;
 	ha_peer_verdict_t v;
-	int synced = 0;
+	int synced = 0, answer = 0;
+	int64_t now;
 	str name;
 
 	update_stat(_ha_stat_peer_received, 1);
@@ -77,8 +78,13 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m, const char *from)
 		return;
 	}
 	lock_get(&p->st->lock);
+	now = ha_now_ms();
 	v = ha_fsm_peer(&p->st->fsm, m->active, m->version, m->origin, _ha_dmq_self,
-			m->op == HA_PEER_CHANGE, ha_now_ms());
+			m->op == HA_PEER_CHANGE, now);
+	/* a stale or held change is answered with this proxy's state, once
+	 * per oos-check at most: forged ones cannot fill the send queue */
+	if((v == HA_PEERV_STALE || v == HA_PEERV_HELD) && m->op == HA_PEER_CHANGE)
+		answer = ha_fsm_answer_due(&p->st->fsm, now) ? 1 : -1;
 	if(m->op == HA_PEER_STATE)
 		synced = ha_fsm_sync_answer(&p->st->fsm, v);
 	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING || synced)
@@ -90,16 +96,26 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m, const char *from)
 		case HA_PEERV_STALE:
 			update_stat(_ha_stat_peer_stale, 1);
 			/* the sender is behind: tell it what this proxy has */
-			if(m->op == HA_PEER_CHANGE)
+			if(answer > 0)
 				ha_dmq_answer(p, from);
+			else if(answer < 0)
+				update_stat(_ha_stat_peer_answers_suppressed, 1);
 			break;
 		case HA_PEERV_AGREE:
 			update_stat(_ha_stat_peer_agreed, 1);
 			break;
 		case HA_PEERV_HELD:
 			update_stat(_ha_stat_peer_refused, 1);
-			if(m->op == HA_PEER_CHANGE)
+			if(answer > 0)
 				ha_dmq_answer(p, from);
+			else if(answer < 0)
+				update_stat(_ha_stat_peer_answers_suppressed, 1);
+			break;
+		case HA_PEERV_RANGE:
+			/* forged (no pool gets that far ahead): not logged, a flood
+			 * would fill the log; the statistic and the pair's
+			 * peer_out_of_range count them */
+			update_stat(_ha_stat_peer_rejected_range, 1);
 			break;
 		default:
 			break;

@@ -319,6 +319,7 @@ void ha_fsm_init(ha_fsm_t *f, const ha_fsm_cfg_t *cfg, const int reliable[2],
 	f->next_standby_ms = now; /* the backup is probed once at start */
 	f->next_attempt_ms = now;
 	f->probe_all_ms = -1;
+	f->answer_ms = -1;
 	f->last_reason = HA_RSN_START;
 	f->last_switch_ms = now;
 	act_event(

@@ -19,6 +19,11 @@
 #define HA_SPLIT_ROUNDS 3 /* both alive this often: split brain */
 #define HA_MAX_ACTIONS 8
 #define HA_ORIGIN_MAX 64 /* a pool peer's DMQ address, with its NUL */
+/* a pool peer's version further than this above the highest this proxy
+ * knows is refused: no pool makes 2^32 changes of a pair, so it can only
+ * be forged, and taking it would outrank every later change */
+#define HA_VERSION_LEAP_MAX ((uint64_t)1 << 32)
+#define HA_CLAIM_RETRIES_DEFAULT 20 /* claim_retries' default */
 
 typedef enum ha_role
 {
@@ -106,6 +111,9 @@ typedef struct ha_fsm_cfg
 	int oos_check_ms;
 	int oos_force_ms;
 	int probe_standby;
+	/* how often a refused newer peer version is tried again, in all
+	 * (retries every oos-check and messages naming it again); 0: never */
+	int claim_retries;
 	ha_codes_t alive;
 } ha_fsm_cfg_t;
 
@@ -143,9 +151,10 @@ typedef struct ha_fsm
 	uint64_t verify_silent; /* it did not: the pair acted on that */
 	uint64_t force_runs;	/* times the pair went into FORCE */
 	/* pool replication (enable_dmq). Every change of the active member
-	 * has a version: a local one takes the highest version seen plus one,
-	 * an adopted one keeps the peer's. origin: the DMQ address of the
-	 * proxy that made the current version ("": this one). */
+	 * has a version: a local one takes the highest version seen plus one
+	 * (UINT64_MAX at most: it never wraps), an adopted one keeps the
+	 * peer's. origin: the DMQ address of the proxy that made the current
+	 * version ("": this one). */
 	uint64_t version;
 	uint64_t version_seen; /* the highest any peer named */
 	char origin[HA_ORIGIN_MAX];
@@ -163,12 +172,17 @@ typedef struct ha_fsm
 	uint64_t disagree_version;
 	char disagree_origin[HA_ORIGIN_MAX];
 	int64_t disagree_retry_ms; /* next retry of a newer one's member */
+	int disagree_tries;		   /* tries of a newer one left (claim_retries) */
 	uint64_t peer_received;	   /* peer changes about this pair */
 	uint64_t peer_adopted;	   /* made active after the probe */
 	uint64_t peer_agreed;	   /* named the member active here: version taken */
 	uint64_t peer_refused;	   /* changes refused (each version once) */
 	uint64_t peer_stale;	   /* not newer than what this proxy has */
 	uint64_t peer_retries;	   /* retries of a refused newer change */
+	uint64_t peer_out_of_range; /* versions too far ahead: refused unread */
+	/* when a stale or held peer change was last answered (-1: never): one
+	 * answer per oos-check (ha_fsm_answer_due()) */
+	int64_t answer_ms;
 	/* start-up sync (enable_dmq, sync_timeout): the pool has not answered
 	 * for the pair yet; requests wait (ha_fsm_routable()) until its answer
 	 * is adopted or refused, a peer's complete answer leaves it out, or
@@ -348,6 +362,7 @@ typedef enum ha_peer_verdict
 	HA_PEERV_PENDING,	/* a claim for that member is pending already */
 	HA_PEERV_HELD,		/* the pair is held: refused, no probe */
 	HA_PEERV_BAD,		/* m is not a member role */
+	HA_PEERV_RANGE,		/* too far ahead of what this proxy knows: refused */
 	HA_PEERV_COUNT
 } ha_peer_verdict_t;
 
@@ -356,6 +371,9 @@ typedef enum ha_peer_verdict
  * answers a stale one), not a state (an answer, a sync). self is this
  * proxy's DMQ address, which stands for an empty f->origin. The rule
  * (docs/design.md, "Disagreement"):
+ * - above max(version, version_seen) + HA_VERSION_LEAP_MAX: out of range,
+ *   refused before anything else (counted in peer_received and
+ *   peer_out_of_range only: no version seen, no record, no claim);
  * - not newer (ha_ver_cmp()) than the pair's version, or than a pending
  *   peer claim: stale. One at the pair's own version naming its active
  *   member ends a disagreement not newer than that; a stale state naming
@@ -372,13 +390,28 @@ typedef enum ha_peer_verdict
  *   member and records the disagreement. The first refusal of a version
  *   counts in peer_refused and names origin in out->answer_to (this
  *   proxy's state goes back, so both sides report). While the newer
- *   disagreement stands (not held, no newer local version), its member
- *   is probed again every oos-check (peer_retries) and adopted once it
- *   answers, and out->answer_to then names origin again so that its
- *   record there ends.
+ *   disagreement stands (not held, no newer local version), it is tried
+ *   again (its member probed; peer_retries) every oos-check and whenever
+ *   a peer's message names that version again, cfg.claim_retries times
+ *   in all (disagree_tries: set when another version is recorded, not by
+ *   a repeat); with none left a repeat is stale, and the disagreement
+ *   still stands. A try its member answers adopts it, and out->answer_to
+ *   then names origin again so that its record there ends.
  * Can't fail. */
 ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 		const char *origin, const char *self, int change, int64_t now);
+
+/* The tries left of the refused newer peer version recorded (claim
+ * retries: ha_fsm_peer()); 0 when none is recorded. Can't fail. */
+int ha_fsm_claim_tries_left(const ha_fsm_t *f);
+
+/* A stale or held peer change (ha_fsm_peer() said HA_PEERV_STALE or
+ * HA_PEERV_HELD) is to be answered with this proxy's state: is an answer
+ * due at now? At most one per pair per oos-check, so that a flood of such
+ * changes, forged or not, does not fill the send queue. Returns 1 (and
+ * records now) when none was given in the last oos-check, 0 otherwise
+ * (nothing changed). */
+int ha_fsm_answer_due(ha_fsm_t *f, int64_t now);
 
 /* The member requests go to now: the active member in CHECK, unless the
  * pair is syncing; HA_ROLE_NONE otherwise (in FORCE, or syncing: the

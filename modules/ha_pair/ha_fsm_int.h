@@ -35,7 +35,8 @@ void ha_fsm_claim_start(ha_fsm_t *f, ha_role_t m, int peer, int64_t now);
 /* ha_fsm_pool.c */
 
 /* The active member changes for reason: the pair's version after it (a
- * peer's, when reason is peer; otherwise a local one, newer than any seen),
+ * peer's, when reason is peer; otherwise a local one, newer than any seen
+ * up to UINT64_MAX, where it stays),
  * and the end of a disagreement that version settles. */
 void ha_fsm_version_switch(ha_fsm_t *f, ha_reason_t reason);
 
@@ -52,11 +53,12 @@ void ha_fsm_peer_claim_silent(
 		ha_fsm_t *f, ha_role_t m, int64_t now, ha_actions_t *out);
 
 /* When the retry of a refused newer version is due: returns 1 with *at
- * set, 0 when none is (none recorded, the pair held, a claim pending). */
+ * set, 0 when none is (none recorded, the pair held, a claim pending, its
+ * tries spent). */
 int ha_fsm_retry_at(const ha_fsm_t *f, int64_t *at);
 
 /* At now, start the retry of a refused newer version as a peer claim when
- * it is due. */
+ * it is due, spending one of its tries. */
 void ha_fsm_retry_tick(ha_fsm_t *f, int64_t now);
 
 /* After a call that may end a pool answer's claim, or pass the start-up

@@ -72,6 +72,20 @@ static void disagree_note(
 	f->disagree_member = m;
 	f->disagree_version = v;
 	origin_set(f->disagree_origin, o);
+	/* another version: a claim of its own, with all its tries (a repeat
+	 * of the recorded one returned above and spends them) */
+	f->disagree_tries = newer ? f->cfg.claim_retries : 0;
+}
+
+/* Spend one try of the recorded newer disagreement. Returns 1, or 0 when
+ * none is left (nothing changed). */
+static int disagree_try(ha_fsm_t *f)
+{
+	if(f->disagree_tries <= 0)
+		return 0;
+	f->disagree_tries--;
+	f->peer_retries++;
+	return 1;
 }
 
 /* The pair's version changed (f->origin set for a peer's, empty for a
@@ -95,10 +109,14 @@ void ha_fsm_version_switch(ha_fsm_t *f, ha_reason_t reason)
 		f->version = f->claim_version;
 		memcpy(f->origin, f->claim_origin, sizeof(f->origin));
 	} else {
-		/* a local change: newer than any version seen */
+		/* a local change: newer than any version seen; at UINT64_MAX it
+		 * stays there rather than wrap to 0, which every peer would take
+		 * as stale (only a forged version gets there: out-of-range ones
+		 * are refused, ha_fsm_peer()) */
 		if(f->version_seen > f->version)
 			f->version = f->version_seen;
-		f->version++;
+		if(f->version < UINT64_MAX)
+			f->version++;
 		f->origin[0] = '\0';
 	}
 	disagree_recheck(f);
@@ -160,11 +178,11 @@ void ha_fsm_peer_claim_silent(
 }
 
 /* Not while held, nor while a claim is pending (the retry is tried after
- * that one). */
+ * that one), nor once its tries are spent. */
 int ha_fsm_retry_at(const ha_fsm_t *f, int64_t *at)
 {
-	if(!f->disagree || !f->disagree_newer || f->held
-			|| f->claim != HA_ROLE_NONE)
+	if(!f->disagree || !f->disagree_newer || f->held || f->claim != HA_ROLE_NONE
+			|| f->disagree_tries <= 0)
 		return 0;
 	*at = f->disagree_retry_ms;
 	return 1;
@@ -176,7 +194,7 @@ void ha_fsm_retry_tick(ha_fsm_t *f, int64_t now)
 
 	/* a refused newer version: its member may answer now (a partition
 	 * healed); try it again as a claim */
-	if(!ha_fsm_retry_at(f, &at) || now < at)
+	if(!ha_fsm_retry_at(f, &at) || now < at || !disagree_try(f))
 		return;
 	f->claim = f->disagree_member;
 	f->claim_ms = now;
@@ -184,13 +202,23 @@ void ha_fsm_retry_tick(ha_fsm_t *f, int64_t now)
 	f->claim_version = f->disagree_version;
 	memcpy(f->claim_origin, f->disagree_origin, sizeof(f->claim_origin));
 	f->claim_sent = 0;
-	f->peer_retries++;
 	/* the next one, should this one fail too; its probe decides */
 	f->disagree_retry_ms = now + f->cfg.oos_check_ms;
 	if(f->m[f->claim].probe.token != 0) {
 		f->claim_sent = 1;
 		ha_fsm_probe_within_force(f, f->claim, now);
 	}
+}
+
+/* Is a peer's version within HA_VERSION_LEAP_MAX of the highest this
+ * proxy knows (its own or seen)? Written so that nothing overflows near
+ * UINT64_MAX. */
+static int version_in_range(const ha_fsm_t *f, uint64_t version)
+{
+	uint64_t known =
+			f->version > f->version_seen ? f->version : f->version_seen;
+
+	return version <= known || version - known <= HA_VERSION_LEAP_MAX;
 }
 
 /* A peer's version (version, origin) not newer than the pair's (cmp <= 0
@@ -219,10 +247,15 @@ static ha_peer_verdict_t peer_claim(ha_fsm_t *f, ha_role_t m, uint64_t version,
 {
 	/* the refused newer version again (the peer's periodic broadcast,
 	 * another peer's sync answer): one more try of it, as its retries are
-	 * (its member may serve again), counted with them; a failure is no
-	 * new refusal */
-	if(f->disagree && f->disagree_newer && disagree_is(f, m, version, origin))
-		f->peer_retries++;
+	 * (its member may serve again), counted with them and spending their
+	 * tries; a failure is no new refusal. With none left it is a repeat
+	 * of a refused one: stale, no probe (so a forged claim is not adopted
+	 * whenever its member answers, months later) */
+	if(f->disagree && f->disagree_newer && disagree_is(f, m, version, origin)
+			&& !disagree_try(f)) {
+		f->peer_stale++;
+		return HA_PEERV_STALE;
+	}
 	f->claim_version = version;
 	origin_set(f->claim_origin, origin);
 	if(f->claim == m) {
@@ -243,6 +276,10 @@ ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
 		return HA_PEERV_BAD;
 	f->peer_received++;
+	if(!version_in_range(f, version)) {
+		f->peer_out_of_range++;
+		return HA_PEERV_RANGE;
+	}
 	if(version > f->version_seen)
 		f->version_seen = version;
 	cmp = ha_ver_cmp(version, origin, f->version, cur);
@@ -275,6 +312,19 @@ ha_peer_verdict_t ha_fsm_peer(ha_fsm_t *f, ha_role_t m, uint64_t version,
 	return peer_claim(f, m, version, origin, now);
 }
 
+int ha_fsm_claim_tries_left(const ha_fsm_t *f)
+{
+	return f->disagree && f->disagree_newer ? f->disagree_tries : 0;
+}
+
+int ha_fsm_answer_due(ha_fsm_t *f, int64_t now)
+{
+	if(f->answer_ms >= 0 && now - f->answer_ms < f->cfg.oos_check_ms)
+		return 0;
+	f->answer_ms = now;
+	return 1;
+}
+
 /* The start-up sync ends now (see ha_fsm_sync_begin()). */
 static void sync_end(ha_fsm_t *f, ha_actions_t *out)
 {
@@ -302,8 +352,8 @@ void ha_fsm_sync_begin(ha_fsm_t *f, int64_t until)
 
 int ha_fsm_sync_answer(ha_fsm_t *f, ha_peer_verdict_t v)
 {
-	if(!f->syncing || v == HA_PEERV_BAD)
-		return 0; /* no member named: no answer */
+	if(!f->syncing || v == HA_PEERV_BAD || v == HA_PEERV_RANGE)
+		return 0; /* no member named, or nothing read: no answer */
 	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING) {
 		/* its probe decides: the claim's end ends the sync */
 		f->sync_claim = 1;

@@ -22,6 +22,7 @@ extern str _ha_probe_socket;
 extern str _ha_alive_codes;
 extern int _ha_passive_switchover;
 extern int _ha_probe_standby;
+extern int _ha_claim_retries;
 
 extern ha_codes_t _ha_alive;
 extern struct socket_info *_ha_probe_sock;

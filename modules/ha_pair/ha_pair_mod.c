@@ -23,6 +23,10 @@
 
 MODULE_VERSION
 
+/* claim_retries' bound: a million tries are eight weeks at the default
+ * oos-check, longer than a claim can mean anything; more is a typo */
+#define HA_CLAIM_RETRIES_MAX 1000000
+
 
 str _ha_pairs_file = STR_NULL;
 int _ha_oos_check = 5000;
@@ -32,6 +36,7 @@ str _ha_probe_socket = STR_NULL;
 str _ha_alive_codes = STR_NULL;
 int _ha_passive_switchover = 1;
 int _ha_probe_standby = 0;
+int _ha_claim_retries = HA_CLAIM_RETRIES_DEFAULT;
 int _ha_dns_refresh = 60;
 
 ha_codes_t _ha_alive;
@@ -100,6 +105,7 @@ static param_export_t params[] = {
 	{"passive_methods", PARAM_STR, &_ha_passive_methods},
 	{"member_trust", PARAM_STR, &_ha_member_trust},
 	{"probe_standby", PARAM_INT, &_ha_probe_standby},
+	{"claim_retries", PARAM_INT, &_ha_claim_retries},
 	{"event_callback", PARAM_STR, &_ha_event_callback},
 	{"dns_refresh", PARAM_INT, &_ha_dns_refresh},
 	{"max_wait", PARAM_INT, &_ha_max_wait},
@@ -246,6 +252,12 @@ static int mod_params_check(void)
 		LM_ERR("probe_standby %d: 0 (off) or 1 (on)\n", _ha_probe_standby);
 		return -1;
 	}
+	if(_ha_claim_retries < 0 || _ha_claim_retries > HA_CLAIM_RETRIES_MAX) {
+		LM_ERR("claim_retries %d: tries of a refused pool claim, 0 (never "
+			   "retried) to %d\n",
+				_ha_claim_retries, HA_CLAIM_RETRIES_MAX);
+		return -1;
+	}
 	if(_ha_event_callback.len > 0 && sr_kemi_eng_get() == NULL) {
 		LM_ERR("event_callback '%.*s': no KEMI engine is loaded (cfgengine); "
 			   "with a native script use event_route[hapair:...]\n",
@@ -266,6 +278,7 @@ int ha_pairs_load(char *err, size_t errlen, ha_pairs_counts_t *ls, int events)
 	mod.timings.oos_force_ms = _ha_oos_force;
 	mod.fc.alive = _ha_alive;
 	mod.fc.probe_standby = _ha_probe_standby;
+	mod.fc.claim_retries = _ha_claim_retries;
 	if(ha_store_load(_ha_pairs_file.s, &mod, ls, events ? ha_start_event : NULL,
 			   err, errlen)
 			< 0)

@@ -66,6 +66,11 @@ static int rpc_add_pool(rpc_t *rpc, void *rpl, const ha_fsm_t *f)
 			   (unsigned long)f->peer_retries)
 			< 0)
 		return -1;
+	if(rpc->struct_add(rpl, "dj", "claim_tries_left",
+			   ha_fsm_claim_tries_left(f), "peer_out_of_range",
+			   (unsigned long)f->peer_out_of_range)
+			< 0)
+		return -1;
 	return 0;
 }
 

@@ -104,6 +104,10 @@ CASES = {
         "passive_switchover 5: 0 (off) or 1 (on)"),
     "probe_standby": (
         param("probe_standby", 7), "probe_standby 7: 0 (off) or 1 (on)"),
+    "claim_retries": (
+        param("claim_retries", -1),
+        "claim_retries -1: tries of a refused pool claim, 0 (never retried) "
+        "to 1000000"),
     "dns_refresh": (
         param("dns_refresh", -1), "dns_refresh -1: seconds, or 0 for never"),
     "event_callback without KEMI": (

@@ -7,7 +7,13 @@ and it switches to the backup, once; A refuses B's change (the backup does
 not answer it), keeps the primary, and tries the backup again every
 oos-check. Each routes to the member it reaches, both report the
 disagreement, neither flaps. The split heals: A adopts B's version at its
-next retry, within one oos-check, and tells B, whose record ends."""
+next retry, within one oos-check, and tells B, whose record ends.
+
+A's tries are bounded (claim_retries): a 60 s split at oos-check 2 s is
+30-37 of them, more than the default 20, so that test gives A 50 (the
+budget the operator sets for partitions that long). A split longer than
+the tries stays after the path heals, reported, A no longer probing, until
+an operator's switchover ends it (the second test, with 3 tries)."""
 
 import re
 import subprocess
@@ -26,6 +32,8 @@ A_IP, B_IP = "127.0.0.11", "127.0.0.12"
 PRI_IP, BAK_IP = "127.0.0.2", "127.0.0.3"
 SPLIT_S = 60
 SYNC_INTERVAL_S = 10  # the module's default sync_interval (the config's)
+# A's tries: above the split's 30-37 and the try that heals it
+CLAIM_RETRIES = 50
 
 # A <-> backup and B <-> primary dropped, both ways (on loopback every
 # datagram passes output once: that hook is enough)
@@ -61,7 +69,7 @@ def test_partition_each_keeps_its_member_then_converges(procs, logdir,
     pri = Peer(procs, logdir, "primary", PRI_IP, netns=netns)
     bak = Peer(procs, logdir, "backup", BAK_IP, netns=netns)
     a, b = start_pool(procs, logdir, ips=[A_IP, B_IP], pairs=PAIRS,
-                      netns=netns)
+                      netns=netns, extra={"CLAIM_RETRIES": CLAIM_RETRIES})
     for k in (a, b):
         assert k.wait(lambda: k.show(PAIR)["active"] == "primary"
                       and k.show(PAIR)["members"][0]["state"] == "up",
@@ -129,6 +137,7 @@ def test_partition_each_keeps_its_member_then_converges(procs, logdir,
     # periodic broadcasts, sync_interval: never more often)
     assert SPLIT_S / OOS_CHECK - 5 <= retries \
         <= SPLIT_S / OOS_CHECK + SPLIT_S / SYNC_INTERVAL_S + 1, pa
+    assert int(pa["claim_tries_left"]) == CLAIM_RETRIES - retries, pa
     assert (pb["peer_refused"], pb["peer_retries"]) == ("0", "0"), pb
 
     nft(netns, "delete", "table", "ip", "hapart")
@@ -147,6 +156,7 @@ def test_partition_each_keeps_its_member_then_converges(procs, logdir,
             pa["last_switchover_from"], pa["disagreement"]) == (
         "backup", "peer", pb["version"], dmq_addr(B_IP), "no"), pa
     assert (pb["active"], pb["switchovers"]) == ("backup", "1"), pb
+    assert (pa["claim_tries_left"], pb["claim_tries_left"]) == ("0", "0")
     assert switch_events(a) == ["peer"], a.log
     assert switch_events(b) == ["probe"], b.log
     code = send_request(procs, logdir, "127.0.0.31", 5089, user="healed",
@@ -161,3 +171,57 @@ def test_partition_each_keeps_its_member_then_converges(procs, logdir,
                 f"disagreement gone {b_clear * 1000:.0f} ms after (polled)\n")
     # within one oos-check: the next retry's probe, and the prober's tick
     assert took <= OOS_CHECK + 0.1, took
+
+
+@pytest.mark.timeout(120)
+def test_partition_longer_than_the_tries_stays_split(procs, logdir, netns):
+    """With claim_retries 3, A tries B's version 3 times (a few oos-checks)
+    and stops: the disagreement still shown, no more tries; when the path
+    heals A stays on the primary (the version's member answering later
+    moves nothing: a forged claim is not adopted months later). An
+    operator's switchover on A to the backup ends it on both."""
+    Peer(procs, logdir, "primary", PRI_IP, netns=netns)
+    Peer(procs, logdir, "backup", BAK_IP, netns=netns)
+    a, b = start_pool(procs, logdir, ips=[A_IP, B_IP], pairs=PAIRS,
+                      netns=netns, extra={"CLAIM_RETRIES": 3})
+    for k in (a, b):
+        assert k.wait(lambda: k.show(PAIR)["active"] == "primary"
+                      and k.show(PAIR)["members"][0]["state"] == "up",
+                      5) is not None, k.show(PAIR)
+    nft(netns, "-f", "-", input=NFT)
+    assert b.wait(lambda: b.show(PAIR)["active"] == "backup",
+                  2 * OOS_CHECK + 1) is not None, b.show(PAIR)
+    assert a.wait(lambda: a.show(PAIR)["disagreement"] == "yes",
+                  2) is not None, a.show(PAIR)
+    assert a.show(PAIR)["claim_tries_left"] in ("3", "2"), a.show(PAIR)
+    # 3 tries: every oos-check (B's broadcasts take some), then none
+    assert a.wait(lambda: a.show(PAIR)["claim_tries_left"] == "0",
+                  3 * OOS_CHECK + 2) is not None, a.show(PAIR)
+    # the last try's probe ends within oos-force
+    time.sleep(0.6)
+    spent = a.show(PAIR)
+    assert spent["peer_retries"] == "3", spent
+    time.sleep(3 * OOS_CHECK)
+    pa = a.show(PAIR)
+    assert (pa["peer_retries"], pa["claim_tries_left"], pa["peer_refused"],
+            pa["disagreement"], pa["disagreement_member"],
+            pa["active"]) == ("3", "0", "1", "yes", "backup", "primary"), pa
+
+    # healed: the backup answers A now, but A has no tries left
+    nft(netns, "delete", "table", "ip", "hapart")
+    time.sleep(2 * OOS_CHECK + 0.5)
+    pa = a.show(PAIR)
+    assert (pa["active"], pa["switchovers"], pa["peer_retries"],
+            pa["disagreement"]) == ("primary", "0", "3", "yes"), pa
+    assert switch_events(a) == [], a.log
+
+    # the operator ends it: A's change is newer than B's version
+    a.rpc("ha_pair.switchover", PAIR, "backup")
+    assert a.wait(lambda: a.show(PAIR)["disagreement"] == "no"
+                  and b.show(PAIR)["disagreement"] == "no",
+                  2) is not None, (a.show(PAIR), b.show(PAIR))
+    pa, pb = a.show(PAIR), b.show(PAIR)
+    assert (pa["active"], pb["active"]) == ("backup", "backup"), (pa, pb)
+    assert pa["version"] == pb["version"], (pa, pb)
+    assert switch_events(a) == ["manual"], a.log
+    assert switch_events(b) == ["probe"], b.log

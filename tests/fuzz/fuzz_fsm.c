@@ -30,7 +30,15 @@
  *   a held pair in CHECK changes its active member only by a switch call;
  * - a pool peer's change never moves the pair by itself (only its probe's
  *   answer does), a claim's probe ends within oos-force, and the version of
- *   the active member never goes back;
+ *   the active member never goes back (nor wraps at UINT64_MAX);
+ * - a peer's version more than HA_VERSION_LEAP_MAX above the highest
+ *   known is refused, and exactly then (HA_PEERV_RANGE), having changed
+ *   nothing but two counters;
+ * - a refused newer version is tried at most claim_retries times (the
+ *   setting when it was recorded): at most one try per call, and the tries
+ *   spent on the record plus those left add up to that setting;
+ * - a stale or held change's answer is due exactly when none was given in
+ *   the last oos-check (ha_fsm_answer_due());
  * - the start-up sync (ha_fsm_sync_begin(), _answer(), _done(); begun at
  *   any time here): a syncing pair is never routable and a non-syncing one
  *   is exactly when in CHECK, a waiting transaction's verdict is "wait"
@@ -81,6 +89,10 @@ typedef struct fz
 	int64_t ep_attempt_ms;	 /* last attempt of this FORCE run, -1: none */
 	uint32_t last_tok[2];	 /* last token sent to each member */
 	int ops;
+	/* the refused newer version recorded: tries spent on it, and
+	 * claim_retries when it was recorded */
+	uint64_t rec_tries;
+	int rec_init;
 } fz_t;
 
 static void fail(const fz_t *z, const char *what)
@@ -352,6 +364,8 @@ static void trace_acts(const fz_t *z, const char *call, const ha_actions_t *a)
 	fprintf(stderr, "\n");
 }
 
+static void check_tries(fz_t *z, const ha_fsm_t *before);
+
 static void do_tick(fz_t *z)
 {
 	ha_fsm_t before = z->f;
@@ -366,6 +380,7 @@ static void do_tick(fz_t *z)
 			"the tick acted though nothing was due");
 	CHECK(z, ha_fsm_next_due(&z->f) > z->now,
 			"still due after the tick (armed in the past)");
+	check_tries(z, &before);
 }
 
 /* Let time pass to t with the prober on time: a tick at every due time (at
@@ -405,12 +420,14 @@ static int pick_range(in_t *in, int lo, int hi)
 
 static void read_cfg(in_t *in, ha_fsm_cfg_t *c)
 {
+	static const int retries[] = {0, 1, 3, HA_CLAIM_RETRIES_DEFAULT};
 	uint32_t b = take(in, 1);
 
 	memset(c, 0, sizeof(*c));
 	c->oos_check_ms = pick_range(in, HA_CHECK_MIN_MS, HA_CHECK_MAX_MS);
 	c->oos_force_ms = pick_range(in, HA_FORCE_MIN_MS, HA_FORCE_MAX_MS);
 	c->probe_standby = (int)(b & 1);
+	c->claim_retries = retries[(b >> 4) & 3];
 	if(ha_codes_parse(alive_lists[(b >> 1) % 7], &c->alive) != 0)
 		abort();
 }
@@ -433,6 +450,74 @@ static uint32_t pick_token(fz_t *z, in_t *in, ha_role_t m)
 		default:
 			return take(in, 4);
 	}
+}
+
+/* The highest version f knows (its own or seen). */
+static uint64_t known_version(const ha_fsm_t *f)
+{
+	return f->version > f->version_seen ? f->version : f->version_seen;
+}
+
+/* A peer's version: mostly small ones (ties and stale ones); now and then
+ * one at the edge of the range (HA_VERSION_LEAP_MAX above the highest
+ * known, or one more) or at the top. */
+static uint64_t pick_version(const fz_t *z, in_t *in)
+{
+	uint32_t v = take(in, 1);
+	uint64_t k = known_version(&z->f);
+	uint64_t edge = k > UINT64_MAX - HA_VERSION_LEAP_MAX
+							? UINT64_MAX
+							: k + HA_VERSION_LEAP_MAX;
+
+	if(v < 0xf8)
+		return v % 8;
+	switch(v & 7) {
+		case 0:
+		case 1:
+			return edge;
+		case 2:
+		case 3:
+			return edge < UINT64_MAX ? edge + 1 : edge;
+		case 4:
+			return UINT64_MAX;
+		case 5:
+			return UINT64_MAX - 1;
+		default:
+			return k + (k < UINT64_MAX);
+	}
+}
+
+/* After a call (one tick, not a run of them): the tries of the refused
+ * newer version recorded. */
+static void check_tries(fz_t *z, const ha_fsm_t *before)
+{
+	const ha_fsm_t *f = &z->f;
+	uint64_t spent = f->peer_retries - before->peer_retries;
+	int same;
+
+	CHECK(z, spent <= 1, "more than one try of a claim in one call");
+	CHECK(z, f->disagree_tries >= 0, "claim tries below 0");
+	if(!f->disagree || !f->disagree_newer) {
+		CHECK(z, spent == 0, "a claim try with no refused newer version");
+		CHECK(z, ha_fsm_claim_tries_left(f) == 0, "tries left of no claim");
+		return;
+	}
+	same = before->disagree && before->disagree_newer
+		   && before->disagree_member == f->disagree_member
+		   && before->disagree_version == f->disagree_version
+		   && strcmp(before->disagree_origin, f->disagree_origin) == 0;
+	if(!same) {
+		z->rec_tries = 0;
+		z->rec_init = f->cfg.claim_retries;
+	}
+	z->rec_tries += spent;
+	CHECK(z, z->rec_tries <= (uint64_t)z->rec_init,
+			"a claim tried more than claim_retries times");
+	CHECK(z,
+			(uint64_t)f->disagree_tries + z->rec_tries == (uint64_t)z->rec_init,
+			"claim tries spent and left do not add up");
+	CHECK(z, ha_fsm_claim_tries_left(f) == f->disagree_tries,
+			"tries left not as recorded");
 }
 
 static ha_role_t pick_role(in_t *in)
@@ -458,6 +543,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *origins[] = {"sip:a", "sip:self", "sip:z"};
 	ha_peer_verdict_t pv;
 	ha_role_t m, r;
+	uint64_t ver;
 	int rc, code;
 
 	memset(&z, 0, sizeof(z));
@@ -618,8 +704,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 				m = pick_role(&in);
 				/* small versions and few origins: ties and stale ones */
-				pv = ha_fsm_peer(&z.f, m, take(&in, 1) % 8,
-						origins[take(&in, 1) % 3], "sip:self", code & 1, z.now);
+				ver = pick_version(&z, &in);
+				pv = ha_fsm_peer(&z.f, m, ver, origins[take(&in, 1) % 3],
+						"sip:self", code & 1, z.now);
 				if(code & 0x40) {
 					rc = ha_fsm_sync_answer(&z.f, pv);
 					CHECK(&z,
@@ -642,6 +729,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if(pv == HA_PEERV_BAD)
 					CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
 							"peer: a refused change changed the machine");
+				if(is_role(m))
+					CHECK(&z,
+							(pv == HA_PEERV_RANGE)
+									== (ver > known_version(&before)
+											&& ver - known_version(&before)
+													   > HA_VERSION_LEAP_MAX),
+							"peer: out of range, or not, wrongly");
+				if(pv == HA_PEERV_RANGE) {
+					before.peer_received++;
+					before.peer_out_of_range++;
+					CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
+							"peer: an out-of-range version changed the "
+							"machine");
+					before.peer_received--;
+					before.peer_out_of_range--;
+				}
+				if((pv == HA_PEERV_STALE || pv == HA_PEERV_HELD)
+						&& (code & 1)) {
+					/* the glue asks whether to answer it */
+					rc = ha_fsm_answer_due(&z.f, z.now);
+					CHECK(&z,
+							rc
+									== (before.answer_ms < 0
+											|| z.now - before.answer_ms
+													   >= z.f.cfg.oos_check_ms),
+							"answer_due: due or not wrongly");
+					CHECK(&z, z.f.answer_ms == (rc ? z.now : before.answer_ms),
+							"answer_due: recorded wrongly");
+				}
 				if(pv == HA_PEERV_CLAIM)
 					CHECK(&z,
 							z.f.claim == m && z.f.claim_peer
@@ -690,6 +806,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		/* versions never go back */
 		CHECK(&z, z.f.version >= before.version, "the version went back");
+		if(op % 12 > 2) /* time passing: checked at each tick */
+			check_tries(&z, &before);
 		/* a held pair in CHECK keeps its member, except by a switch */
 		if(before.held && z.f.held && before.state == HA_ST_CHECK
 				&& op % 12 != 7)

@@ -33,6 +33,7 @@ void sim_setup(sim_t *s, int check, int force, int standby, const char *codes,
 	s->cfg.oos_check_ms = check;
 	s->cfg.oos_force_ms = force;
 	s->cfg.probe_standby = standby;
+	s->cfg.claim_retries = HA_CLAIM_RETRIES_DEFAULT;
 	ck_assert_int_eq(ha_codes_parse(codes, &s->cfg.alive), 0);
 	s->reliable[P] = rel_p;
 	s->reliable[B] = rel_b;

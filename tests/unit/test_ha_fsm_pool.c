@@ -251,6 +251,262 @@ START_TEST(peer_change_during_force_adopted_when_member_answers)
 }
 END_TEST
 
+/* ---- versions that cannot wrap or be outrun -------------------------- */
+
+/* A local change takes the highest version known plus one, but at
+ * UINT64_MAX it stays there: it never wraps to 0, which every peer would
+ * take as stale. It is still at least as new as any peer's version, the
+ * tie broken by origin as any other. */
+START_TEST(local_change_saturates_at_uint64_max)
+{
+	int n;
+
+	sim_started(&S, 100);
+	/* a version near the top, taken from peers in steps within range */
+	S.f.version = UINT64_MAX - HA_VERSION_LEAP_MAX - 2;
+	S.f.version_seen = S.f.version;
+	ck_assert_int_eq(
+			sim_peer(&S, P, UINT64_MAX - 2, "sip:peer", 1), HA_PEERV_AGREE);
+	ck_assert_uint_eq(S.f.version, UINT64_MAX - 2);
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_uint_eq(S.f.version, UINT64_MAX - 1);
+	ck_assert_int_eq(sim_switch(&S, P, HA_RSN_MANUAL, &n), 1);
+	ck_assert_uint_eq(S.f.version, UINT64_MAX);
+	ck_assert_str_eq(S.f.origin, "");
+	/* the operator's next switchover: UINT64_MAX again, not 0 */
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_uint_eq(S.f.version, UINT64_MAX);
+	ck_assert_uint_eq(nth(&S, HA_ACT_SWITCH, 3)->a.version, UINT64_MAX);
+	ck_assert_int_eq(sim_switch(&S, P, HA_RSN_MANUAL, &n), 1);
+	ck_assert_uint_eq(S.f.version, UINT64_MAX);
+	ck_assert_uint_eq(nth(&S, HA_ACT_SWITCH, 4)->a.version, UINT64_MAX);
+	/* as new as a peer's UINT64_MAX: the greater origin wins ("sip:self"
+	 * stands for this proxy's) */
+	ck_assert_int_eq(
+			sim_peer(&S, B, UINT64_MAX, "sip:peer", 1), HA_PEERV_STALE);
+	ck_assert_int_eq(
+			sim_peer(&S, B, UINT64_MAX - 1, "sip:zzz", 1), HA_PEERV_STALE);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.peer_out_of_range, 0);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	sim_check_counters(&S);
+}
+END_TEST
+
+/* The same from a version only seen (a refused claim's): the local change
+ * takes it, at most UINT64_MAX. */
+START_TEST(local_change_saturates_from_version_seen)
+{
+	int n;
+
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 6000);
+	S.f.version_seen = UINT64_MAX - 1;
+	/* no overflow: known UINT64_MAX - 1, the peer's UINT64_MAX is 1 above */
+	ck_assert_int_eq(
+			sim_peer(&S, B, UINT64_MAX, "sip:peer", 1), HA_PEERV_CLAIM);
+	sim_at(&S, S.now);
+	sim_run(&S, 7000);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	ck_assert_uint_eq(S.f.version, 0);
+	ck_assert_uint_eq(S.f.version_seen, UINT64_MAX);
+	S.peer[B].mode = PEER_ANSWER;
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_uint_eq(S.f.version, UINT64_MAX);
+	/* the local change ends the record, as any local change does */
+	ck_assert_int_eq(S.f.disagree, 0);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 0);
+	sim_check_counters(&S);
+}
+END_TEST
+
+/* A peer's version more than 2^32 above the highest this proxy knows (its
+ * own or seen) is refused before anything: no version seen, no record, no
+ * claim, only counted. Exactly 2^32 above is taken. */
+START_TEST(peer_version_out_of_range_refused)
+{
+	ha_fsm_t before;
+
+	sim_default(&S);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 6000);
+	/* from the pair's own version (0) */
+	before = S.f;
+	ck_assert_int_eq(sim_peer(&S, B, HA_VERSION_LEAP_MAX + 1, "sip:peer", 1),
+			HA_PEERV_RANGE);
+	ck_assert_int_eq(
+			sim_peer(&S, P, UINT64_MAX, "sip:peer", 0), HA_PEERV_RANGE);
+	ck_assert_uint_eq(S.f.peer_out_of_range, 2);
+	ck_assert_uint_eq(S.f.peer_received, before.peer_received + 2);
+	before.peer_out_of_range = 2;
+	before.peer_received += 2;
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(sim_peer(&S, P, HA_VERSION_LEAP_MAX, "sip:peer", 1),
+			HA_PEERV_AGREE);
+	ck_assert_uint_eq(S.f.version, HA_VERSION_LEAP_MAX);
+	/* from the highest version seen: a refused claim's (2^33) */
+	ck_assert_int_eq(sim_peer(&S, B, 2 * HA_VERSION_LEAP_MAX, "sip:peer", 1),
+			HA_PEERV_CLAIM);
+	sim_at(&S, S.now);
+	sim_run(&S, 7000);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	ck_assert_int_eq(S.f.disagree, 1);
+	ck_assert_uint_eq(S.f.version_seen, 2 * HA_VERSION_LEAP_MAX);
+	before = S.f;
+	ck_assert_int_eq(sim_peer(&S, B, 3 * HA_VERSION_LEAP_MAX + 1, "sip:x", 1),
+			HA_PEERV_RANGE);
+	before.peer_out_of_range++;
+	before.peer_received++;
+	ck_assert_unchanged(before, &S);
+	ck_assert_uint_eq(S.f.disagree_version, 2 * HA_VERSION_LEAP_MAX);
+	ck_assert_int_eq(sim_peer(&S, B, 3 * HA_VERSION_LEAP_MAX, "sip:x", 1),
+			HA_PEERV_CLAIM);
+	sim_at(&S, S.now);
+	/* near the top, nothing overflows: 2^32 above UINT64_MAX - 2^32 - 1 is
+	 * UINT64_MAX - 1 */
+	S.f.version_seen = UINT64_MAX - HA_VERSION_LEAP_MAX - 1;
+	ck_assert_int_eq(sim_peer(&S, B, UINT64_MAX, "sip:x", 1), HA_PEERV_RANGE);
+	/* in range: the pending claim for the backup (3 * 2^32) takes it */
+	ck_assert_int_eq(
+			sim_peer(&S, B, UINT64_MAX - 1, "sip:x", 1), HA_PEERV_PENDING);
+	ck_assert_uint_eq(S.f.claim_version, UINT64_MAX - 1);
+	/* out of range is no answer to the start-up sync */
+	ha_fsm_sync_begin(&S.f, S.now + 1000);
+	ck_assert_int_eq(ha_fsm_sync_answer(&S.f, HA_PEERV_RANGE), 0);
+	ck_assert_int_eq(S.f.syncing, 1);
+}
+END_TEST
+
+/* ---- bounded retries of a refused claim ------------------------------ */
+
+/* A refused newer version is tried again claim_retries times in all:
+ * the retries every oos-check and the messages that name it again
+ * together. Then it is still reported, but no probe is spent on it, and
+ * its member answering later (a forged claim's member, months later) moves
+ * nothing. A new newer version is a claim of its own: its tries start
+ * afresh. */
+START_TEST(refused_claim_retried_claim_retries_times_in_all)
+{
+	sim_default(&S);
+	S.cfg.claim_retries = 5;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 6000);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 1), HA_PEERV_CLAIM);
+	sim_at(&S, S.now);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 0); /* none recorded */
+	sim_run(&S, 7000);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 5);
+	/* timer retries at 11000 and 16000 */
+	sim_run(&S, 18000);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 3);
+	/* a periodic broadcast names it again: one try more */
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 0), HA_PEERV_CLAIM);
+	sim_at(&S, S.now);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 2);
+	/* the timer's next one an oos-check after that try: 23000 */
+	sim_run(&S, 24500);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 1);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 0), HA_PEERV_CLAIM);
+	sim_at(&S, S.now);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 0);
+	sim_run(&S, 26000);
+	ck_assert_sends(
+			&S, B, 0, 1, 26000, 6000, 11000, 16000, 18000, 23000, 24500);
+	ck_assert_int_eq(S.f.peer_retries, 5);
+	/* spent: no timer retry, a repeat is stale and costs no probe */
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 0), HA_PEERV_STALE);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 1), HA_PEERV_STALE);
+	sim_run(&S, 60000);
+	ck_assert_sends(&S, B, 0, 24501, 60000);
+	ck_assert_int_eq(S.f.peer_retries, 5);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	/* still reported */
+	ck_assert_int_eq(S.f.disagree, 1);
+	ck_assert_int_eq(S.f.disagree_newer, 1);
+	ck_assert_int_eq(S.f.disagree_version, 1);
+	/* its member answers from now on: nothing moves */
+	sim_revive(&S, B, 20);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 0), HA_PEERV_STALE);
+	sim_run(&S, 120000);
+	ck_assert_sends(&S, B, 0, 24501, 120000);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	/* a new newer version: its own claim, refused, its tries afresh */
+	sim_kill(&S, B);
+	ck_assert_int_eq(sim_peer(&S, B, 2, "sip:peer", 1), HA_PEERV_CLAIM);
+	sim_at(&S, S.now);
+	sim_run(&S, 121000);
+	ck_assert_int_eq(S.f.peer_refused, 2);
+	ck_assert_int_eq(S.f.disagree_version, 2);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 5);
+	sim_run(&S, 200000);
+	ck_assert_sends(&S, B, 0, 120000, 200000, 120000, 125000, 130000, 135000,
+			140000, 145000);
+	ck_assert_int_eq(S.f.peer_retries, 10);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 0);
+	sim_check_counters(&S);
+}
+END_TEST
+
+/* claim_retries 0: a refused newer version is never tried again, by the
+ * timer or by a message naming it again. */
+START_TEST(claim_retries_zero_never_retries)
+{
+	sim_default(&S);
+	S.cfg.claim_retries = 0;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 6000);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 1), HA_PEERV_CLAIM);
+	sim_at(&S, S.now);
+	sim_run(&S, 7000);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	ck_assert_int_eq(S.f.disagree, 1);
+	ck_assert_int_eq(ha_fsm_claim_tries_left(&S.f), 0);
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 0), HA_PEERV_STALE);
+	sim_run(&S, 60000);
+	ck_assert_sends(&S, B, 0, 6001, 60000);
+	ck_assert_int_eq(S.f.peer_retries, 0);
+	ck_assert_int_eq(S.f.disagree, 1);
+}
+END_TEST
+
+/* ---- answers to stale changes ---------------------------------------- */
+
+/* A stale (or held) change is answered at most once per pair per
+ * oos-check: a flood of them costs one answer each 5 s here. */
+START_TEST(stale_change_answered_once_per_oos_check)
+{
+	ha_fsm_t before;
+	int n;
+
+	sim_started(&S, 100);
+	ck_assert_int_eq(sim_switch(&S, B, HA_RSN_MANUAL, &n), 1);
+	ck_assert_int_eq(sim_peer(&S, P, 0, "sip:peer", 1), HA_PEERV_STALE);
+	ck_assert_int_eq(ha_fsm_answer_due(&S.f, 100), 1);
+	sim_run(&S, 110);
+	ck_assert_int_eq(sim_peer(&S, P, 0, "sip:peer", 1), HA_PEERV_STALE);
+	before = S.f;
+	ck_assert_int_eq(ha_fsm_answer_due(&S.f, 110), 0);
+	ck_assert_unchanged(before, &S);
+	ck_assert_int_eq(ha_fsm_answer_due(&S.f, 100 + 4999), 0);
+	/* an oos-check after the answer: due again */
+	ck_assert_int_eq(ha_fsm_answer_due(&S.f, 100 + 5000), 1);
+	ck_assert_int_eq(ha_fsm_answer_due(&S.f, 100 + 5001), 0);
+	/* a held pair's refusals share the same budget */
+	sim_run(&S, 6000);
+	ha_fsm_hold(&S.f, 1);
+	ck_assert_int_eq(sim_peer(&S, P, 7, "sip:peer", 1), HA_PEERV_HELD);
+	ck_assert_int_eq(ha_fsm_answer_due(&S.f, 6000), 0);
+	ck_assert_int_eq(ha_fsm_answer_due(&S.f, 10100), 1);
+}
+END_TEST
+
 /* ---- disagreement and partitions ------------------------------------- */
 
 /* A peer's newer change whose member does not answer here is refused
@@ -483,7 +739,8 @@ static void pool_run(int64_t t_end)
 			v = ha_fsm_peer(&s->f, msg.m, msg.version, msg.origin, pool_self(s),
 					msg.change, t);
 			note_state(s);
-			if((v == HA_PEERV_STALE || v == HA_PEERV_HELD) && msg.change)
+			if((v == HA_PEERV_STALE || v == HA_PEERV_HELD) && msg.change
+					&& ha_fsm_answer_due(&s->f, t))
 				pool_send_state(s, o, t);
 		}
 		for(j = 0; j < 2; j++) {
@@ -617,6 +874,15 @@ Suite *ha_fsm_pool_suite(void)
 	tcase_add_test(tc, retries_end_when_a_newer_version_agrees);
 	tcase_add_test(tc, state_after_a_lost_change_is_adopted_once_confirmed);
 	tcase_add_test(tc, partition_each_keeps_its_member_then_converges);
+	suite_add_tcase(s, tc);
+
+	tc = sim_tcase("bounds");
+	tcase_add_test(tc, local_change_saturates_at_uint64_max);
+	tcase_add_test(tc, local_change_saturates_from_version_seen);
+	tcase_add_test(tc, peer_version_out_of_range_refused);
+	tcase_add_test(tc, refused_claim_retried_claim_retries_times_in_all);
+	tcase_add_test(tc, claim_retries_zero_never_retries);
+	tcase_add_test(tc, stale_change_answered_once_per_oos_check);
 	suite_add_tcase(s, tc);
 	return s;
 }
