@@ -353,6 +353,16 @@ bench-cost: module
 	$(KAMAILIO_ENV) $(PYTHON) tests/bench/bench.py --profile quick \
 		--only callgrind --versions-table docs/benchmarks.md
 
+# what signing costs a pool message (docs/benchmarks.md, "Signed pool
+# messages"): ha_seal()/ha_unseal() timed, built -O2 as the module is
+.PHONY: bench-seal
+bench-seal: deps
+	@mkdir -p $(BUILD)/bench
+	$(CC) -std=gnu99 -O2 -Wall -I$(MODDIR) $(SEAL_CFLAGS) \
+		-Wno-old-style-declaration -o $(BUILD)/bench/seal_cost \
+		tests/bench/seal_cost.c $(SEAL_SRC) $(SHA256_SRC)
+	$(BUILD)/bench/seal_cost
+
 # the pool's agreement times (docs/benchmarks.md, "Pool agreement"): with
 # dmq replication (as make test runs them) and without it (HA_LONG=1,
 # about two minutes); the figures go to tests/e2e/logs/pool_agreement.txt

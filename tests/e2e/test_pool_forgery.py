@@ -325,3 +325,49 @@ def test_key_rotation_without_lost_agreement(procs, logdir, udp_member,
     for k in kams:
         assert k.stat("peer_rejected") == 0, k.log_text()[-2000:]
         assert show(k)["switchovers"] == str(version)
+
+
+def test_a_node_s_own_messages_are_bounded(procs, logdir, udp_member):
+    """What even a genuine node of the pool (or its stolen key) can make a
+    proxy do is bounded: its sync is answered once per boot, and only to
+    it; a version more than 2^32 ahead is refused outright; a flood of
+    stale changes gets one answer per pair per oos-check."""
+    kams = start(procs, logdir, udp_member)
+    victim = kams[1]
+    # the test signs as proxy 0, from its IP (its address sorts before
+    # proxy 1's: its version 0 is older than proxy 1's own version 0)
+    node = dmq_addr(PROXIES[0])
+    boot = int(time.time() * 1000) + 60000  # a boot of its, newer
+    seq = iter(range(1, 1 << 20))
+
+    def send(body):
+        forge(PROXIES[1], poolseal.seal(body, origin=node, boot=boot,
+                                        seq=next(seq)),
+              src=(PROXIES[0], 5099))
+    # its sync: one batch back (to it), whatever its repeats
+    before = with_stats(victim)
+    send('{"v":1,"op":"sync","origin":"%s"}' % node)
+    assert victim.wait(lambda: victim.stat("peer_batches_sent")
+                       == before["peer_batches_sent"] + 1, 3) is not None
+    for _ in range(3):
+        send('{"v":1,"op":"sync","origin":"%s"}' % node)
+    time.sleep(0.5)
+    assert victim.stat("peer_batches_sent") == before["peer_batches_sent"] + 1
+    # a version far beyond any the pool could have made
+    before = with_stats(victim, "peer_rejected_range")
+    send(change("backup", 18446744073709551615, node))
+    assert_costs_nothing(victim, before, "peer_rejected_range")
+    assert show(victim)["peer_out_of_range"] == "1"
+    # a flood of stale changes (version 0 of an origin that sorts first):
+    # one answer in an oos-check (20 s here), the rest suppressed
+    before = with_stats(victim, "peer_answers_suppressed")
+    for _ in range(50):
+        send(change("backup", 0, node))
+    assert victim.wait(lambda: victim.stat("peer_answers_suppressed")
+                       >= before["peer_answers_suppressed"] + 49, 5) \
+        is not None
+    time.sleep(0.3)
+    assert victim.stat("peer_changes_sent") <= \
+        before["peer_changes_sent"] + 1
+    p = show(victim)
+    assert (p["active"], p["switchovers"]) == ("primary", "0"), p
