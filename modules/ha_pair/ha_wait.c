@@ -12,6 +12,7 @@
 #include "../../core/timer_ticks.h"
 #include "../../core/data_lump_rpl.h"
 #include "../../core/mem/shm_mem.h"
+#include "../../core/sr_module.h"
 
 #include "ha_pair.h"
 #include "ha_wait.h"
@@ -101,6 +102,13 @@ int ha_wait_mod_init(void)
 	return 0;
 }
 
+/* The main process, once every other one has ended (mod_destroy). First
+ * of the module's frees: from here on the lists are dead, so neither the
+ * tables' free (ha_wait_orphan()) nor a transaction tm destroys later
+ * (5.6 frees what its table still holds in its own destroy, which comes
+ * after ours) touches a lock or a pair state: a child may have ended
+ * holding a lock (SIGTERM ends them at any point), and the states go with
+ * the tables. The records stay with their transactions (waiter_cb()). */
 void ha_wait_destroy(void)
 {
 	if(_ha_waits != NULL) {
@@ -137,6 +145,8 @@ static void waiter_unlink(ha_waiter_t *w)
 	update_stat(_ha_stat_waiting, -1);
 }
 
+/* Nothing once ha_wait_destroy() ran: at shutdown the records are the
+ * transactions' to free, the lists nobody's to walk. */
 void ha_wait_orphan(ha_pstate_t *st)
 {
 	if(_ha_waits == NULL || st->waiters == NULL)
@@ -151,7 +161,9 @@ void ha_wait_orphan(ha_pstate_t *st)
 
 /* TMCB_E2ECANCEL_IN: a CANCEL ends the INVITE (tm answers it 487 at
  * once): it waits no more. TMCB_DESTROY: the transaction is gone; its
- * waiter with it. */
+ * waiter with it. At shutdown (the destroy phase: the main process alone,
+ * in whichever order tm's destroy and ours come) only the record is
+ * freed: the lists, their lock and the pair states are gone or going. */
 static void waiter_cb(struct cell *t, int type, struct tmcb_params *ps)
 {
 	ha_waiter_t *w = (ha_waiter_t *)*ps->param;
@@ -160,6 +172,13 @@ static void waiter_cb(struct cell *t, int type, struct tmcb_params *ps)
 	(void)t;
 	if(w == NULL)
 		return;
+	if(_ha_waits == NULL || destroy_modules_phase()) {
+		if(type == TMCB_DESTROY) {
+			shm_free(w);
+			*ps->param = NULL;
+		}
+		return;
+	}
 	lock_get(&_ha_waits->lock);
 	st = w->st;
 	if(st != NULL) {
