@@ -176,6 +176,12 @@ $(UNITDIR)/test_ha_codes: tests/unit/test_ha_codes.c $(MODDIR)/ha_codes.c \
 	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_codes.c \
 		$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c $(CHECK_LIBS)
 
+$(UNITDIR)/test_ha_text: tests/unit/test_ha_text.c $(MODDIR)/ha_text.c \
+		$(MODDIR)/ha_text.h
+	@mkdir -p $(UNITDIR)
+	$(CC) $(UNIT_CFLAGS) $(CHECK_CFLAGS) -o $@ tests/unit/test_ha_text.c \
+		$(MODDIR)/ha_text.c $(CHECK_LIBS)
+
 $(UNITDIR)/test_ha_token: tests/unit/test_ha_token.c $(MODDIR)/ha_token.c \
 		$(MODDIR)/ha_token.h
 	@mkdir -p $(UNITDIR)
@@ -210,7 +216,8 @@ unit: deps
 	$(call flavour_check,$(UNITDIR),$(UNITDIR)/test_ha_* $(UNITDIR)/*.o)
 	$(MAKE) $(UNITDIR)/test_ha_fsm $(UNITDIR)/test_ha_config \
 		$(UNITDIR)/test_ha_peer $(UNITDIR)/test_ha_codes \
-		$(UNITDIR)/test_ha_token $(UNITDIR)/test_ha_seal
+		$(UNITDIR)/test_ha_token $(UNITDIR)/test_ha_seal \
+		$(UNITDIR)/test_ha_text
 
 test-unit: unit
 	$(UNITDIR)/test_ha_fsm
@@ -218,6 +225,7 @@ test-unit: unit
 	$(UNITDIR)/test_ha_codes
 	$(UNITDIR)/test_ha_token
 	$(UNITDIR)/test_ha_seal
+	$(UNITDIR)/test_ha_text
 	HA_TEST_DATA=$(TOP)/tests/data $(UNITDIR)/test_ha_config
 
 # the unit tests under valgrind: no invalid access, no leak (CK_FORK=no:
@@ -234,6 +242,7 @@ test-unit-valgrind: unit
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_codes
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_token
 	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_seal
+	CK_FORK=no $(VALGRIND) $(UNITDIR)/test_ha_text
 	CK_FORK=no HA_TEST_DATA=$(TOP)/tests/data $(VALGRIND) \
 		$(UNITDIR)/test_ha_config
 endif

@@ -7,8 +7,10 @@ of one's own. One definition of each, imported by both; nothing here
 knows pytest."""
 
 import contextlib
+import glob
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -25,43 +27,76 @@ class PortTaken(Exception):
 class Procs:
     """Processes of one test or measurement, stopped by PID (and by
     process group: kamailio's children go too) at its end. STOP_WAIT: how
-    long a process has to exit after its signal before it is killed."""
+    long a process has to exit after its signal before it is killed.
+
+    A process started with watch=True (every kamailio of the e2e tests)
+    must end clean: exit by itself, with status 0, and leave no core in
+    its folder (cwd, where its -w puts it); unclean() says how it did
+    not. exempt() takes a process out of that (a test that kills it on
+    purpose), and so does a stop with SIGKILL."""
 
     STOP_WAIT = 5.0
 
     def __init__(self):
         self.procs = []
         self.kamailio_logs = []  # what the e2e crash checks read
+        self.watched = []  # processes that must end clean (see unclean())
 
-    def start(self, args, log, netns=None, cwd=None, env=None):
+    def start(self, args, log, netns=None, cwd=None, env=None, watch=False,
+              may_fail=False, exe=None):
         """Start args with stdout and stderr to the file log, in its own
         session (so stop_all() can kill what it forks), inside the network
-        namespace netns when given."""
+        namespace netns when given. watch: it must end clean (its core
+        limit raised, so that a crash leaves a core in cwd); may_fail: a
+        start that is refused may end with a status other than 0 (never
+        by a signal); exe: the program its core would be of, for gdb
+        (args[0] when not given: a wrapper's is not)."""
+        exe = exe or args[0]
         if netns:
             args = ["ip", "netns", "exec", netns] + list(args)
         f = open(log, "ab")
         p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, cwd=cwd, env=env,
-                             start_new_session=True)
+                             start_new_session=True,
+                             preexec_fn=_cores_on if watch else None)
         f.close()
         self.procs.append(p)
+        if watch:
+            p.ha_watch = {"exe": exe, "dir": Path(cwd or "."), "log": log,
+                          "started": time.time(), "may_fail": may_fail,
+                          "exempt": None, "killed": None}
+            self.watched.append(p)
         return p
+
+    @staticmethod
+    def exempt(p, why):
+        """p may end any way (a test kills it on purpose): why says so."""
+        if hasattr(p, "ha_watch"):
+            p.ha_watch["exempt"] = why
 
     def stop(self, p, sig=None, wait=None):
         """Stop p with sig (its stop_sig attribute, else SIGTERM), waking
         it first should it be frozen; SIGKILL to its group after wait s
-        (STOP_WAIT)."""
+        (STOP_WAIT). SIGKILL asked for is a kill on purpose: p is then
+        exempt from the clean end."""
         if p.poll() is not None:
             return
         sig = sig or getattr(p, "stop_sig", signal.SIGTERM)
+        if sig == signal.SIGKILL:
+            self.exempt(p, "stopped with SIGKILL on purpose")
         for s in (signal.SIGCONT, sig):
             try:
                 os.kill(p.pid, s)
             except ProcessLookupError:
                 return
+        wait = self.STOP_WAIT if wait is None else wait
         try:
-            p.wait(self.STOP_WAIT if wait is None else wait)
+            p.wait(wait)
         except subprocess.TimeoutExpired:
+            if hasattr(p, "ha_watch"):
+                p.ha_watch["killed"] = (f"still running {wait:.0f} s after "
+                                        f"{signal.Signals(sig).name}: "
+                                        f"killed (SIGKILL)")
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(5)
 
@@ -75,11 +110,96 @@ class Procs:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def unclean(self):
+        """How the watched processes that have ended did not end clean:
+        one line each (what it was, how it ended, its core's top frames),
+        empty when all did. Running ones are judged when they end."""
+        out = []
+        for p in self.watched:
+            w = p.ha_watch
+            rc = p.poll()
+            if rc is None or w["exempt"]:
+                continue
+            how = []
+            if w["killed"]:
+                how.append(w["killed"])
+            elif rc < 0:
+                how.append(f"killed by {signal.Signals(-rc).name}")
+            elif rc > 0 and not w["may_fail"]:
+                how.append(f"exited with status {rc}")
+            cores = core_files(w["dir"], w["started"])
+            for c in cores:
+                how.append(f"core {c}:\n{backtrace(w['exe'], c)}")
+            if how:
+                out.append(f"{w['exe']} (pid {p.pid}, log {w['log']}): "
+                           + "; ".join(how))
+        return out
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.stop_all()
+
+
+def _cores_on():
+    """In the child before exec: no limit on the size of its cores (the
+    kamailio raises it too, but a crash before it does must leave one)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
+                                              resource.RLIM_INFINITY))
+
+
+CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
+
+
+def core_glob(folder):
+    """Where the kernel writes the core of a process whose working folder
+    is folder, as a glob (its core_pattern's %-specifiers as '*'), or None
+    when cores go to a program (a pattern starting with '|', such as
+    systemd-coredump's: look there). A fresh Debian 12 has "core": the
+    process's working folder, which is why kamailio runs with -w its log
+    folder; no setting of the system is changed here."""
+    try:
+        pat = CORE_PATTERN.read_text().strip()
+    except OSError:
+        pat = "core"
+    if not pat or pat.startswith("|"):
+        return None
+    pat = re.sub(r"%.", "*", pat)
+    if "*" not in pat:
+        pat += "*"  # core_uses_pid: core.<pid>
+    return pat if pat.startswith("/") else str(Path(folder) / pat)
+
+
+def core_files(folder, since):
+    """The cores written since (time.time()) for processes that ran in
+    folder."""
+    g = core_glob(folder)
+    if g is None:
+        return []
+    out = []
+    for f in sorted(glob.glob(g)):
+        try:
+            if os.path.isfile(f) and os.path.getmtime(f) >= since - 1:
+                out.append(f)
+        except OSError:
+            pass
+    return out
+
+
+def backtrace(exe, core, frames=12):
+    """The top frames of core's back trace (gdb), as text."""
+    try:
+        r = subprocess.run(["gdb", "-batch", "-nx", "-q", "-ex",
+                            f"bt {frames}", exe, core],
+                           capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"  (no back trace: {e})"
+    # (gdb prints the frame it stopped in before the trace: once is enough)
+    lines = list(dict.fromkeys(ln for ln in r.stdout.splitlines()
+                               if ln.startswith("#")))
+    return "\n".join("  " + ln[:200] for ln in lines) or \
+        f"  (no back trace: {(r.stderr or r.stdout).strip()[-300:]})"
 
 
 class Served:

@@ -229,7 +229,7 @@ int ha_dmq_job_queue(const char *to, int sync)
 		lock_release(&_ha_dmq_q->lock);
 		LM_ERR("dmq job queue full: the state of the pairs is not sent to "
 			   "%s\n",
-				to[0] != '\0' ? to : "the pool");
+				to[0] != '\0' ? HA_LOG_STR(to, HA_ORIGIN_MAX) : "the pool");
 		return -1;
 	}
 	j = &_ha_dmq_q->j[_ha_dmq_q->jtail % HA_DMQ_JOBS];
@@ -381,7 +381,8 @@ static int dmq_send(const char *to, char *buf, int len)
 				_ha_dmq_peer, &body, NULL, &_ha_dmq_resp, 1, &_ha_dmq_ct);
 	rc = dmq_send_to(to, &body);
 	if(rc == 1) {
-		LM_DBG("no active dmq node %s: not sent\n", to);
+		LM_DBG("no active dmq node %s: not sent\n",
+				HA_LOG_STR(to, HA_ORIGIN_MAX));
 		return -2;
 	}
 	return rc;
@@ -436,7 +437,8 @@ static int job_run(ha_dmq_job_t *j)
 			}
 			if(rc < 0) {
 				LM_ERR("a batch of pair states could not be sent to %s\n",
-						j->to[0] != '\0' ? j->to : "the pool");
+						j->to[0] != '\0' ? HA_LOG_STR(j->to, sizeof(j->to))
+										 : "the pool");
 			} else {
 				update_stat(_ha_stat_batches_sent, 1);
 				if((long)n > (long)get_stat_val(_ha_stat_batch_max))

@@ -74,7 +74,7 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m, const char *from)
 		/* another pairs file (or an older or newer one) on that peer */
 		LM_DBG("pool change of pair '%s', which this proxy has not (or "
 			   "with other members): ignored\n",
-				m->pair);
+				HA_LOG_STR(m->pair, sizeof(m->pair)));
 		return;
 	}
 	lock_get(&p->st->lock);
@@ -120,9 +120,10 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m, const char *from)
 		default:
 			break;
 	}
-	LM_DBG("pair '%s': pool change %s v%llu from %s: %d\n", m->pair,
-			ha_role_name(m->active), (unsigned long long)m->version, m->origin,
-			(int)v);
+	LM_DBG("pair '%s': pool change %s v%llu from %s: %d\n",
+			HA_LOG_STR(m->pair, sizeof(m->pair)), ha_role_name(m->active),
+			(unsigned long long)m->version,
+			HA_LOG_STR(m->origin, sizeof(m->origin)), (int)v);
 }
 
 /* What a batch's states are taken with. */
@@ -155,7 +156,7 @@ static void dmq_sync_complete(ha_table_t *t, const char *from)
 	if(n > 0)
 		update_stat(_ha_stat_syncs, n);
 	LM_DBG("the sync answer of %s is complete (%d pairs it did not name)\n",
-			from, n);
+			HA_LOG_STR(from, HA_ORIGIN_MAX), n);
 }
 
 /* Did msg come from the address of a node of the pool other than this

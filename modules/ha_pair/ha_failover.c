@@ -252,8 +252,9 @@ static int failover_wait(struct sip_msg *msg, ha_failed_t *fb,
 {
 	int rc;
 
-	rc = ha_wait_suspend(
-			msg, fb->p, wp->failed, mf, fb->t->uac[fb->branch].on_failure);
+	/* the wait point of the verification: an answer to its probe that
+	 * comes before the waiter is on the list still counts */
+	rc = ha_wait_suspend(msg, fb->p, wp, mf, fb->t->uac[fb->branch].on_failure);
 	if(rc == 0) {
 		LM_DBG("pair '%.*s': %s failed a transaction: it waits for the "
 			   "verdict\n",
@@ -392,7 +393,7 @@ static int wait_request(struct sip_msg *msg, ha_table_t *tbl)
 	}
 	if(get_to(msg)->tag_value.len == 0)
 		ha_route_tag(msg, p);
-	rc = ha_wait_suspend(msg, p, HA_ROLE_NONE, NULL, t->on_failure);
+	rc = ha_wait_suspend(msg, p, NULL, NULL, t->on_failure);
 	if(rc == 0)
 		return 0;
 	if(rc == 1)

@@ -12,6 +12,7 @@
 #include "../../core/pvar.h"
 
 #include "ha_store.h"
+#include "ha_text.h" /* HA_LOG_STR(): a peer's text in a log line */
 
 /* module parameters */
 extern str _ha_pairs_file;

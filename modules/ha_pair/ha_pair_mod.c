@@ -364,12 +364,16 @@ static int child_init(int rank)
 	return 0;
 }
 
+/* In the main process, every other one ended (docs/design.md, Shutdown):
+ * nothing here takes a lock (a child may have ended holding one). The
+ * wait lists go first, so that the tables' free and the transactions tm
+ * frees later (5.6) leave the records' pairs alone. */
 static void mod_destroy(void)
 {
+	ha_wait_destroy();
 	ha_store_destroy();
 	ha_event_destroy();
 	ha_dmq_destroy();
-	ha_wait_destroy();
 	if(_ha_prober) {
 		shm_free(_ha_prober);
 		_ha_prober = NULL;

@@ -61,4 +61,30 @@ const char *ha_quote(const char *s, size_t n, char *buf);
 
 #define HA_Q(s, buf) ha_quote((s), strlen(s), (buf))
 
+/* The size of a buffer that holds ha_printable()'s copy of n bytes whole
+ * (each byte at most \xHH, and the NUL). */
+#define HA_PRINTABLE_SIZE(n) (4 * (n) + 1)
+
+/* Write a printable copy of s[0..n) into buf (size bytes with its NUL) for
+ * a log line, so that text a peer chose (a pool message's pair name,
+ * origin, member URI: JSON lets it carry any control character) cannot
+ * forge or hide lines: printable ASCII as it is, a backslash doubled,
+ * \n \r \t as those escapes, every other byte (controls, DEL, non-ASCII)
+ * as \xHH. A copy that does not fit is cut at a whole escape and ends in
+ * "..." (when size >= 4). Returns buf ("" for size 0: a static empty
+ * string); can't fail. */
+const char *ha_printable(const char *s, size_t n, char *buf, size_t size);
+
+/* ha_printable() of the NUL-terminated s into the array buf. */
+#define HA_PR(s, buf) ha_printable((s), strlen(s), (buf), sizeof(buf))
+
+/* A printable copy of the NUL-terminated s (a field of at most max bytes,
+ * read up to max) in a buffer of the enclosing block (a compound literal),
+ * for an argument of a log line: LM_DBG("%s", HA_LOG_STR(m->origin,
+ * HA_ORIGIN_MAX)). Kamailio's LM_* evaluate their arguments only when the
+ * line is written. */
+#define HA_LOG_STR(s, max)                                                    \
+	ha_printable((s), strnlen((s), (max)), (char[HA_PRINTABLE_SIZE(max)]){0}, \
+			HA_PRINTABLE_SIZE(max))
+
 #endif

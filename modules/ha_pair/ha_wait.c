@@ -12,6 +12,7 @@
 #include "../../core/timer_ticks.h"
 #include "../../core/data_lump_rpl.h"
 #include "../../core/mem/shm_mem.h"
+#include "../../core/sr_module.h"
 
 #include "ha_pair.h"
 #include "ha_wait.h"
@@ -101,6 +102,13 @@ int ha_wait_mod_init(void)
 	return 0;
 }
 
+/* The main process, once every other one has ended (mod_destroy). First
+ * of the module's frees: from here on the lists are dead, so neither the
+ * tables' free (ha_wait_orphan()) nor a transaction tm destroys later
+ * (5.6 frees what its table still holds in its own destroy, which comes
+ * after ours) touches a lock or a pair state: a child may have ended
+ * holding a lock (SIGTERM ends them at any point), and the states go with
+ * the tables. The records stay with their transactions (waiter_cb()). */
 void ha_wait_destroy(void)
 {
 	if(_ha_waits != NULL) {
@@ -137,6 +145,8 @@ static void waiter_unlink(ha_waiter_t *w)
 	update_stat(_ha_stat_waiting, -1);
 }
 
+/* Nothing once ha_wait_destroy() ran: at shutdown the records are the
+ * transactions' to free, the lists nobody's to walk. */
 void ha_wait_orphan(ha_pstate_t *st)
 {
 	if(_ha_waits == NULL || st->waiters == NULL)
@@ -151,7 +161,9 @@ void ha_wait_orphan(ha_pstate_t *st)
 
 /* TMCB_E2ECANCEL_IN: a CANCEL ends the INVITE (tm answers it 487 at
  * once): it waits no more. TMCB_DESTROY: the transaction is gone; its
- * waiter with it. */
+ * waiter with it. At shutdown (the destroy phase: the main process alone,
+ * in whichever order tm's destroy and ours come) only the record is
+ * freed: the lists, their lock and the pair states are gone or going. */
 static void waiter_cb(struct cell *t, int type, struct tmcb_params *ps)
 {
 	ha_waiter_t *w = (ha_waiter_t *)*ps->param;
@@ -160,6 +172,13 @@ static void waiter_cb(struct cell *t, int type, struct tmcb_params *ps)
 	(void)t;
 	if(w == NULL)
 		return;
+	if(_ha_waits == NULL || destroy_modules_phase()) {
+		if(type == TMCB_DESTROY) {
+			shm_free(w);
+			*ps->param = NULL;
+		}
+		return;
+	}
 	lock_get(&_ha_waits->lock);
 	st = w->st;
 	if(st != NULL) {
@@ -178,7 +197,8 @@ static void waiter_cb(struct cell *t, int type, struct tmcb_params *ps)
  * CANCEL and destruction: from then on it is t's, freed when t is
  * destroyed. Returns it, or NULL (logged; nothing allocated stays). */
 static ha_waiter_t *waiter_new(struct sip_msg *msg, struct cell *t,
-		ha_pair_t *p, ha_role_t failed, const ha_mfail_t *fail, int route)
+		ha_pair_t *p, const ha_waitpoint_t *wp, const ha_mfail_t *fail,
+		int route)
 {
 	ha_waiter_t *w;
 
@@ -188,7 +208,10 @@ static ha_waiter_t *waiter_new(struct sip_msg *msg, struct cell *t,
 		return NULL;
 	}
 	memset(w, 0, sizeof(*w));
-	w->wp.failed = failed;
+	w->wp.failed = HA_ROLE_NONE;
+	w->wp.since_ms = -1; /* waiter_link() reads the pair */
+	if(wp != NULL)
+		w->wp = *wp;
 	if(fail != NULL)
 		w->fail = *fail;
 	w->route = route;
@@ -206,11 +229,17 @@ static ha_waiter_t *waiter_new(struct sip_msg *msg, struct cell *t,
 	return w;
 }
 
-/* Put w on pair p's waiters (takes the waits' lock, then p's). *sync_left
- * is the ms left of p's start-up sync (<= 0: none). Returns 0, or -1 when
- * p has max_waiting waiters already (w stays unlinked). */
+/* Put w on pair p's waiters (takes the waits' lock, then p's). A waiter
+ * with no wait point of its own (since_ms < 0: ha_wait()) begins to wait
+ * now; one a verification made keeps that one's, read under the same lock
+ * as the verification was asked: an answer to it, or a hunt, that came in
+ * between counts. *sync_left is the ms left of p's start-up sync (<= 0:
+ * none). Returns 0, or -1 when p has max_waiting waiters already (w stays
+ * unlinked). */
 static int waiter_link(ha_pair_t *p, ha_waiter_t *w, int *sync_left)
 {
+	int64_t now;
+
 	lock_get(&_ha_waits->lock);
 	lock_get(&p->st->lock);
 	if(p->st->nwait >= _ha_wait_cap) {
@@ -218,13 +247,14 @@ static int waiter_link(ha_pair_t *p, ha_waiter_t *w, int *sync_left)
 		lock_release(&_ha_waits->lock);
 		return -1;
 	}
-	w->wp.since_ms = ha_now_ms();
-	w->wp.force_runs = p->st->fsm.force_runs;
+	now = ha_now_ms();
+	if(w->wp.since_ms < 0) {
+		w->wp.since_ms = now;
+		w->wp.force_runs = p->st->fsm.force_runs;
+	}
 	/* the start-up sync (pool replication) may take longer than the bound:
 	 * such a request waits for its end, and a margin */
-	*sync_left = p->st->fsm.syncing
-						 ? (int)(p->st->fsm.sync_until_ms - w->wp.since_ms)
-						 : 0;
+	*sync_left = p->st->fsm.syncing ? (int)(p->st->fsm.sync_until_ms - now) : 0;
 	w->st = p->st;
 	w->next = p->st->waiters;
 	p->st->waiters = w;
@@ -288,7 +318,7 @@ static void waiter_suspended(
 	lock_release(&_ha_waits->lock);
 }
 
-int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
+int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, const ha_waitpoint_t *wp,
 		const ha_mfail_t *fail, int route)
 {
 	struct cell *t = _ha_tmb.t_gett();
@@ -298,7 +328,7 @@ int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
 
 	if(t == NULL || t == T_UNDEFINED || route <= 0 || _ha_wait_cap == 0)
 		return -1; /* max_waiting 0: nothing waits */
-	w = waiter_new(msg, t, p, failed, fail, route);
+	w = waiter_new(msg, t, p, wp, fail, route);
 	if(w == NULL)
 		return -1;
 	/* from here on w is the transaction's: freed when it is destroyed */

@@ -47,13 +47,14 @@ void ha_wait_destroy(void);
 int ha_wait_bound_ms(const ha_pair_t *p);
 
 /* Suspend the transaction of msg (in a failure_route, or in a request
- * route once it exists) to wait on pair p: failed is the member whose
- * failure it waits a verdict on (HA_ROLE_NONE: it waits for an active
- * member), fail what it brought (NULL: nothing), route the failure route to
- * continue into. No lock may be held. Returns 0 when it waits, 1 when it
- * was canceled meanwhile, -2 when the pair's cap is reached, -1 on error
- * (nothing waits then). */
-int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, ha_role_t failed,
+ * route once it exists) to wait on pair p: wp is the wait point the
+ * verification of its failed member gave (read under the pair's lock
+ * with it: the member, the time, force_runs), NULL for a transaction that
+ * waits for an active member from now; fail what the member brought (NULL:
+ * nothing), route the failure route to continue into. No lock may be
+ * held. Returns 0 when it waits, 1 when it was canceled meanwhile, -2
+ * when the pair's cap is reached, -1 on error (nothing waits then). */
+int ha_wait_suspend(struct sip_msg *msg, ha_pair_t *p, const ha_waitpoint_t *wp,
 		const ha_mfail_t *fail, int route);
 
 /* Continue the transactions waiting on p that have a verdict now. No lock

@@ -177,16 +177,23 @@ class Kamailio:
         # sets it from this define; docs/ha_pair.md, Supported versions)
         if KAMAILIO_VERSION >= (6, 0):
             defines.setdefault("MSG_RECV_MAX_SIZE", 65535)
+        # -w: its working folder, where a crash leaves its core (a fresh
+        # Debian's core_pattern "core"; harness.Procs.unclean() looks)
         args = list(wrapper) + [KAMAILIO, "-f", str(cfg), "-DD", "-E", "-e",
+                "-w", str(logdir),
                 "-A", f'PAIRS_FILE="{self.pairs}"',
                 "-A", f'CTL_SOCKET="unix:{self.ctl}"']
         if listen is not None:
             args += ["-A", f"LISTEN={listen}"]
         for k, v in defines.items():
             args += ["-A", f"{k}={v}" if v is not None else k]
+        # it must end clean (exit 0, no core) unless the test kills it on
+        # purpose (crash(), a SIGKILL); one that may be refused at start
+        # (expect_start False) may exit non-zero, never by a signal
         self.proc = procs.start(args, self.log, netns=netns, cwd=logdir,
                                 env=sanitizer_env(logdir) if SANITIZE
-                                else None)
+                                else None, watch=True,
+                                may_fail=not expect_start, exe=KAMAILIO)
         procs.kamailio_logs.append(self.log)
         if expect_start:
             deadline = time.time() + 10
@@ -238,7 +245,9 @@ class Kamailio:
     def crash(self):
         """SIGKILL to the whole kamailio (its process group: the main
         process and every child), as a machine that dies: nothing it holds
-        is answered or let go."""
+        is answered or let go. On purpose: exempt from the clean end the
+        procs fixture checks."""
+        self.procs.exempt(self.proc, "crash() on purpose")
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -353,7 +362,14 @@ def check_kamailio_logs(p):
     """Whatever a test checked, a crashed kamailio process (of Procs p)
     fails it, and so does a sanitizer report (SANITIZE). Run after every
     test: by the procs fixture, and by a module's own fixture where one
-    kamailio serves several tests (test_rpc_bad_args.py)."""
+    kamailio serves several tests (test_rpc_bad_args.py). A kamailio that
+    has ended must have ended clean (harness.Procs.unclean(): by itself,
+    status 0, no core; its main process as much as its children), unless
+    the test killed it on purpose."""
+    unclean = p.unclean()
+    if unclean:
+        pytest.fail("a kamailio did not end clean:\n" + "\n".join(unclean),
+                    pytrace=False)
     for log in p.kamailio_logs:
         text = log.read_text(errors="replace") if log.exists() else ""
         # str.find, not a regex: logged garbage makes very long lines

@@ -99,3 +99,50 @@ def test_hook_turns_only_a_tls_file_failure_into_a_skip(pytester,
                                 "double free*called from tls: *"])
     else:
         assert any("test_tls_member.py::" in o for o in failed), r.outlines
+
+
+def test_unclean_ends_are_named(tmp_path):
+    """harness.Procs.unclean() (issue 21, item 1): a watched process that
+    dies by a signal (its core's back trace shown when the core pattern
+    puts one in its folder), exits non-zero, or has to be killed at its
+    stop is named; one that exits 0, one exempt, one refused at start
+    with a status (may_fail) and one still running are not."""
+    from harness import Procs, core_glob
+    p = Procs()
+    p.STOP_WAIT = 1.0
+    sh = shutil.which("sh")
+
+    def start(name, script, **kw):
+        d = tmp_path / name
+        d.mkdir()
+        return p.start([sh, "-c", script], d / "out.log", cwd=d,
+                       watch=True, **kw)
+
+    segv = start("segv", "kill -SEGV $$")
+    status = start("status", "exit 3")
+    hung = start("hung", "trap '' TERM; while :; do sleep 0.05; done")
+    clean = start("clean", "exit 0")
+    refused = start("refused", "exit 255", may_fail=True)
+    kept = start("exempt", "kill -SEGV $$")
+    running = start("running", "sleep 30")
+    p.exempt(kept, "killed on purpose")
+    for q in (segv, status, clean, refused, kept):
+        q.wait(10)
+    p.stop(hung)
+    try:
+        out = p.unclean()
+    finally:
+        p.stop_all()
+    text = "\n".join(out)
+    assert len(out) == 3, text
+    assert f"pid {segv.pid}" in text and "killed by SIGSEGV" in text
+    assert "exited with status 3" in text
+    assert f"pid {hung.pid}" in text and "still running 1 s after SIGTERM" \
+        in text
+    for q in (clean, refused, kept, running):
+        assert f"pid {q.pid}," not in text, text
+    if core_glob(tmp_path) is not None:
+        # the core pattern puts cores in the process's folder (a fresh
+        # Debian's "core"): it is named, with its back trace
+        assert list((tmp_path / "segv").glob("core*")), text
+        assert "core " in text and "#0 " in text, text

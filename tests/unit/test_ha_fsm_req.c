@@ -362,6 +362,51 @@ START_TEST(verify_answered_changes_nothing)
 }
 END_TEST
 
+/* A waiting transaction's wait point is the one its verification gave,
+ * read under the pair's lock with it (ha_failover() hands it to the
+ * waiter): an answer to the probe, or a whole hunt, that comes before the
+ * waiter is on the list still counts. One read again when the waiter is
+ * linked misses both, and the caller waits to its bound for a 503. */
+START_TEST(verify_wait_point_is_the_verifications)
+{
+	ha_waitpoint_t w, late;
+	ha_role_t r;
+
+	/* the probe is answered between the ask and the link */
+	sim_started(&S, 100);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 1);
+	sim_at(&S, 100);
+	sim_run(&S, 110);
+	ck_assert_int_eq(S.f.verify_alive, 1);
+	sim_run(&S, 111);
+	late = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_ANSWERED);
+	ck_assert_int_eq(r, P);
+	ck_assert_int_eq(sim_verdict(&S, &late, &r), HA_WV_WAIT);
+
+	/* a hunt in between found the same member again */
+	sim_started(&S, 100);
+	sim_kill(&S, P);
+	sim_kill(&S, B);
+	w = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verify(&S, P), 1);
+	sim_at(&S, 100);
+	sim_run(&S, 1100);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	sim_revive(&S, P, 10);
+	while(S.f.state != HA_ST_CHECK && S.now < 5000)
+		sim_run(&S, S.now + 1);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.force_runs, w.force_runs + 1);
+	sim_run(&S, S.now + 1);
+	late = sim_waitpoint(&S, P);
+	ck_assert_int_eq(sim_verdict(&S, &w, &r), HA_WV_RETRY);
+	ck_assert_int_eq(r, P);
+	ck_assert_int_eq(sim_verdict(&S, &late, &r), HA_WV_WAIT);
+}
+END_TEST
+
 START_TEST(verify_silent_hunts_with_reason_failover)
 {
 	ha_waitpoint_t w;
@@ -570,6 +615,7 @@ Suite *ha_fsm_req_suite(void)
 
 	tc = sim_tcase("verify");
 	tcase_add_test(tc, verify_answered_changes_nothing);
+	tcase_add_test(tc, verify_wait_point_is_the_verifications);
 	tcase_add_test(tc, verify_silent_hunts_with_reason_failover);
 	tcase_add_test(tc, verify_silent_with_fresh_standby_switches_at_once);
 	tcase_add_test(
