@@ -140,7 +140,7 @@ static int dmq_queue(const char *to, const char *body, int len)
 		lock_release(&_ha_dmq_q->lock);
 		LM_DBG("dmq send queue: %d messages wait for %s already, one more "
 			   "dropped\n",
-				HA_DMQ_QUEUE_PER_NODE, to);
+				HA_DMQ_QUEUE_PER_NODE, HA_LOG_STR(to, HA_ORIGIN_MAX));
 		update_stat(_ha_stat_queue_share, 1);
 		return -1;
 	}

@@ -252,7 +252,7 @@ int ha_dmq_handle(struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node)
 			dmq_sync_answer(o.h.origin);
 		else
 			LM_DBG("a repeated sync request of %s: answered already\n",
-					o.h.origin);
+					HA_LOG_STR(o.h.origin, sizeof(o.h.origin)));
 		return 0;
 	}
 	c.t = ha_table_pin(); /* its pairs and their strings are valid until the

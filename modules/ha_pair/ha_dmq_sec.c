@@ -249,7 +249,7 @@ int ha_dmq_seal(const char *to, const char *msg, int len, char *out, int size)
  * theirs to fill). */
 static void reject(struct sip_msg *msg, ha_reject_t r, const char *origin)
 {
-	char q[HA_QUOTE_MAX + 4];
+	char q[HA_PRINTABLE_SIZE(HA_ORIGIN_MAX)];
 	int64_t now = ha_now_ms();
 	int i, slot = 0, log = 1;
 
@@ -275,7 +275,7 @@ static void reject(struct sip_msg *msg, ha_reject_t r, const char *origin)
 	if(!log)
 		return;
 	/* a signed origin is a peer's text: its control bytes stay out */
-	HA_Q(origin != NULL ? origin : "", q);
+	HA_PR(origin != NULL ? origin : "", q);
 	LM_WARN("a pool message from %s:%d%s%s dropped: %s (counted in "
 			"peer_rejected_*; logged once a minute per source and "
 			"reason)\n",
