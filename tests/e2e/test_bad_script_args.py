@@ -110,6 +110,14 @@ CASES = {
         "to 1000000"),
     "dns_refresh": (
         param("dns_refresh", -1), "dns_refresh -1: seconds, or 0 for never"),
+    "pool_time_window": (
+        param("pool_time_window", 0), "pool_time_window 0 s: 1 to 3600"),
+    "dmq without key file": (
+        lambda cfg: cfg.replace("#!KAMAILIO", "#!KAMAILIO\n#!define WITH_DMQ",
+                                1).replace(
+            'modparam("ha_pair", "pool_secret_file", POOL_SECRET_FILE)\n',
+            ""),
+        "enable_dmq is 1 but pool_secret_file is not set"),
     "event_callback without KEMI": (
         param("event_callback", '"ksr_ha_event"'),
         "event_callback 'ksr_ha_event': no KEMI engine is loaded"),
