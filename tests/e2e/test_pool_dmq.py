@@ -95,10 +95,6 @@ def promote_seen_by_one(kams, ips, member, role, seen):
                                       shows[seen]["version"]), shows
 
 
-# the test's own boot as a signer: newer than the proxies' (their later
-# messages to the proxy the test writes to, as the same node, are then of
-# an older boot: replays there; the tests look at that proxy only)
-BOOT = int(time.time() * 1000) + 60000
 _seq = iter(range(1, 1 << 30))
 
 
@@ -111,7 +107,12 @@ def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.22", 5099),
     signed with the pool's key as the node src is (its next counter);
     return the status code of its reply."""
     if sign:
-        body = poolseal.seal(body, origin=dmq_addr(src[0]), boot=BOOT,
+        # a boot of the signer's, newer than the node's own (its start)
+        # and than the test's earlier messages: each one is new there (the
+        # node's own later messages to that proxy are then of an older
+        # boot, replays: the tests look at that proxy only)
+        body = poolseal.seal(body, origin=dmq_addr(src[0]),
+                             boot=int(time.time() * 1000) + 60000,
                              seq=next(_seq))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(src)
