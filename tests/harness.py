@@ -36,6 +36,13 @@ class Procs:
     purpose), and so does a stop with SIGKILL."""
 
     STOP_WAIT = 5.0
+    # a watched process still running STOP_WAIT s after its signal has its
+    # stacks taken (why it is slow), and this much longer to end by itself
+    # before it is killed and its test fails: Kamailio's own limit for its
+    # children to end is 60 s (ser_kill_timeout), and a stop seen to take
+    # over 5 s on a loaded two-core machine (issue 21) is to be explained,
+    # not hidden (slow-stop.txt beside its log), nor a failure by itself
+    STOP_GRACE = 15.0
 
     def __init__(self):
         self.procs = []
@@ -90,15 +97,30 @@ class Procs:
             except ProcessLookupError:
                 return
         wait = self.STOP_WAIT if wait is None else wait
+        t0 = time.monotonic()
         try:
             p.wait(wait)
+            return
         except subprocess.TimeoutExpired:
-            if hasattr(p, "ha_watch"):
-                p.ha_watch["killed"] = (f"still running {wait:.0f} s after "
-                                        f"{signal.Signals(sig).name}: "
-                                        f"killed (SIGKILL)")
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
+            pass
+        if hasattr(p, "ha_watch"):
+            left = stuck(p.pid)
+            try:
+                p.wait(self.STOP_GRACE)
+                took = time.monotonic() - t0
+                with open(Path(p.ha_watch["log"]).parent / "slow-stop.txt",
+                          "a") as f:
+                    f.write(f"pid {p.pid} ended {took:.1f} s after "
+                            f"{signal.Signals(sig).name}; {wait:.0f} s "
+                            f"after it:\n{left}\n")
+                return
+            except subprocess.TimeoutExpired:
+                p.ha_watch["killed"] = (
+                    f"still running {time.monotonic() - t0:.0f} s after "
+                    f"{signal.Signals(sig).name}: killed (SIGKILL); what "
+                    f"was left {wait:.0f} s after it:\n{left}")
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(5)
 
     def stop_all(self):
         for p in reversed(self.procs):
@@ -185,6 +207,30 @@ def core_files(folder, since):
         except OSError:
             pass
     return out
+
+
+def stuck(pgid, most=6, frames=8):
+    """What the processes of group pgid that are still there do: each
+    one's name and state, and the top frames of its stack (gdb attached,
+    at most most of them), as text: why a stop hangs."""
+    out = []
+    for pid in sorted(group_pids(pgid))[:most]:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            state = stat.rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError):
+            continue
+        out.append(f"  pid {pid} ({name}) state {state}:")
+        try:
+            r = subprocess.run(["gdb", "-batch", "-nx", "-q", "-p", str(pid),
+                                "-ex", f"bt {frames}"],
+                               capture_output=True, text=True, timeout=30)
+            lines = [ln for ln in r.stdout.splitlines() if ln.startswith("#")]
+        except (OSError, subprocess.TimeoutExpired) as e:
+            lines = [f"(no stack: {e})"]
+        out += ["    " + ln[:160] for ln in lines]
+    return "\n".join(out) or "  (nothing of its group left)"
 
 
 def backtrace(exe, core, frames=12):

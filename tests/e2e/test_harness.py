@@ -110,6 +110,7 @@ def test_unclean_ends_are_named(tmp_path):
     from harness import Procs, core_glob
     p = Procs()
     p.STOP_WAIT = 1.0
+    p.STOP_GRACE = 1.0
     sh = shutil.which("sh")
 
     def start(name, script, **kw):
@@ -137,7 +138,7 @@ def test_unclean_ends_are_named(tmp_path):
     assert len(out) == 3, text
     assert f"pid {segv.pid}" in text and "killed by SIGSEGV" in text
     assert "exited with status 3" in text
-    assert f"pid {hung.pid}" in text and "still running 1 s after SIGTERM" \
+    assert f"pid {hung.pid}" in text and "s after SIGTERM: killed" \
         in text
     for q in (clean, refused, kept, running):
         assert f"pid {q.pid}," not in text, text
