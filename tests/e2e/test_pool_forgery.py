@@ -32,18 +32,6 @@ EXTRA = {"SYNC_INTERVAL": 0}
 SENT = ("peer_changes_sent", "peer_batches_sent")
 
 
-def kdmq_text(to_ip, body, src, cid, ct=poolseal.CT):
-    return (f"KDMQ sip:ha_pair@{to_ip}:5060 SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP {src[0]}:{src[1]};branch=z9hG4bK{cid}\r\n"
-            f"From: <sip:ha_pair@{src[0]}:5060>;tag={cid}\r\n"
-            f"To: <sip:ha_pair@{to_ip}:5060>\r\n"
-            f"Call-ID: {cid}\r\n"
-            f"CSeq: 1 KDMQ\r\n"
-            f"Max-Forwards: 1\r\n"
-            f"Content-Type: {ct}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n{body}")
-
-
 _n = iter(range(1 << 30))
 
 
@@ -51,7 +39,8 @@ def forge(to_ip, body, src=(PROXIES[0], 5060)):
     """Send body in a KDMQ request to the proxy at to_ip from src (a raw
     socket: by default a node's own SIP address and port)."""
     send_from(src, (to_ip, 5060),
-              kdmq_text(to_ip, body, src, f"forged-{next(_n)}-{time.time()}"))
+              poolseal.kdmq_request(to_ip, body, src,
+                                    f"forged-{next(_n)}-{time.time()}"))
 
 
 def change(active, version, origin, op="change"):
