@@ -12,6 +12,7 @@
 #include "../../core/socket_info.h"
 #include "../../core/sr_module.h"
 #include "../../core/timer_proc.h"
+#include "../../core/cfg/cfg_struct.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/parser/parse_uri.h"
 #include "../../modules/tm/tm_load.h"
@@ -348,6 +349,19 @@ static int child_init(int rank)
 		SHM_MEM_ERROR;
 		return -1;
 	}
+	/* Every other child takes the running configuration now, at its
+	 * start. A SIP worker does that on its first request, under the cfg
+	 * lock; Debian's 5.6 (built with SIG_DEBUG) does it again in each
+	 * child's SIGTERM handler whenever the child's view is not the
+	 * current one. A stop whose SIGTERM reaches a child inside its first
+	 * update (a probe's reply waking an idle worker) left that child
+	 * waiting on the lock it held itself, every child with no view yet
+	 * behind it, and the main process waiting for them all until its
+	 * 60 s kill (ser_kill_timeout): two CI runs saw it. A child with the
+	 * current view takes no lock in its handler. No per-child callbacks
+	 * here: the process's own loop registers for them later. */
+	if(rank != PROC_INIT && rank != PROC_MAIN)
+		cfg_update_no_cbs();
 	if(rank == PROC_MAIN) {
 		if(ha_probe_fork() < 0 || ha_event_fork() < 0 || ha_dmq_fork() < 0)
 			return -1;

@@ -223,5 +223,8 @@ def test_partition_longer_than_the_tries_stays_split(procs, logdir, netns):
     pa, pb = a.show(PAIR), b.show(PAIR)
     assert (pa["active"], pb["active"]) == ("backup", "backup"), (pa, pb)
     assert pa["version"] == pb["version"], (pa, pb)
-    assert switch_events(a) == ["manual"], a.log
+    # the events are logged by the event process, after the change: a
+    # moment later than ha_pair.show has it
+    assert a.wait(lambda: switch_events(a) == ["manual"], 2) is not None, \
+        (switch_events(a), a.log)
     assert switch_events(b) == ["probe"], b.log
