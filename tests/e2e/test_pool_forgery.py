@@ -13,8 +13,6 @@ by the proxy it was sent to, and its rejection counted by reason."""
 import json
 import time
 
-import pytest
-
 import conftest
 import poolseal
 from conftest import Kamailio, dmq_addr, pairs_xml
@@ -287,9 +285,7 @@ def test_bad_key_files_stop_startup_and_reload(procs, logdir, udp_member):
     kams[0].rpc("ha_pair.reload")
 
 
-@pytest.mark.parametrize("step", ["rotate"])
-def test_key_rotation_without_lost_agreement(procs, logdir, udp_member,
-                                             step):
+def test_key_rotation_without_lost_agreement(procs, logdir, udp_member):
     """Three proxies move from key K1 to K2, one at a time, by editing
     their files and reloading: K2 added (K1 still signs), then K2 first
     (it signs, K1 still verifies), then K1 taken out. After every single
