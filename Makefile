@@ -461,7 +461,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/kamailio-ha-pair
 
 SOURCES = $(filter-out $(MODDIR)/ha_xsd.h,$(wildcard $(MODDIR)/*.[ch])) \
-	$(wildcard tests/unit/*.[ch]) $(wildcard tests/fuzz/*.c)
+	$(wildcard tests/unit/*.[ch]) $(wildcard tests/fuzz/*.c) \
+	$(wildcard tests/bench/*.c)
 
 # the state machine's picture (Graphviz)
 docs: docs/img/ha_fsm.png

@@ -54,8 +54,8 @@ static int run(const ha_keyring_t *kr, size_t mlen, int n)
 
 int main(void)
 {
-	static const char keys[] =
-			"3f1c0a5e9b7d2c4e6a8f0b1d3c5e7a9b1d3f5a7c9e0b2d4f6a8c0e2b4d6f8a0c\n";
+	static const char keys[] = "3f1c0a5e9b7d2c4e6a8f0b1d3c5e7a9b1d3f5a7c9e0b2d4"
+							   "f6a8c0e2b4d6f8a0c\n";
 	ha_keyring_t kr;
 	int line;
 
