@@ -92,24 +92,21 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m, const char *from)
 	lock_release(&p->st->lock);
 	if(synced)
 		update_stat(_ha_stat_syncs, 1);
+	/* a stale or held change: its sender is behind, or refused here;
+	 * tell it what this proxy has (at most once per oos-check) */
+	if(answer > 0)
+		ha_dmq_answer(p, from);
+	else if(answer < 0)
+		update_stat(_ha_stat_peer_answers_suppressed, 1);
 	switch(v) {
 		case HA_PEERV_STALE:
 			update_stat(_ha_stat_peer_stale, 1);
-			/* the sender is behind: tell it what this proxy has */
-			if(answer > 0)
-				ha_dmq_answer(p, from);
-			else if(answer < 0)
-				update_stat(_ha_stat_peer_answers_suppressed, 1);
 			break;
 		case HA_PEERV_AGREE:
 			update_stat(_ha_stat_peer_agreed, 1);
 			break;
 		case HA_PEERV_HELD:
 			update_stat(_ha_stat_peer_refused, 1);
-			if(answer > 0)
-				ha_dmq_answer(p, from);
-			else if(answer < 0)
-				update_stat(_ha_stat_peer_answers_suppressed, 1);
 			break;
 		case HA_PEERV_RANGE:
 			/* forged (no pool gets that far ahead): not logged, a flood
