@@ -53,13 +53,8 @@ typedef struct ha_pstate
 typedef struct ha_pair
 {
 	ha_pstate_t *st;
-	/* its settings (ha_pair_settings()), taken whole; fc, the state
-	 * machine's part (set.fc), is also read by that name */
-	union
-	{
-		ha_pair_settings_t set;
-		ha_fsm_cfg_t fc;
-	};
+	/* its settings (ha_pair_settings()), taken whole */
+	ha_pair_settings_t set;
 	unsigned int gen; /* its table's generation, in its probes' tokens */
 	str name;
 	str rr_param; /* ";hapair=<name>", the pair tag */

@@ -64,7 +64,7 @@ int ha_wait_bound_ms(const ha_pair_t *p)
 	int b = _ha_max_wait;
 
 	if(b <= 0)
-		b = 2 * p->fc.oos_force_ms + HA_WAIT_MARGIN_MS;
+		b = 2 * p->set.fc.oos_force_ms + HA_WAIT_MARGIN_MS;
 	return b > HA_WAIT_MAX_MS ? HA_WAIT_MAX_MS : b;
 }
 
