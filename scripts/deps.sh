@@ -29,7 +29,7 @@ pkgs=(kamailio kamailio-extra-modules libxml2-dev libxml2-utils check
 	kamailio-lua-modules kamailio-tls-modules openssl
 	clang libclang-rt-14-dev valgrind gnuplot-nox
 	python3 python3-pytest python3-pytest-timeout nftables iproute2 procps
-	debhelper lintian tmux gdb dnsmasq-base python3-dnspython)
+	debhelper lintian tmux gdb dnsmasq-base python3-dnspython stress-ng)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
