@@ -254,6 +254,33 @@ test-e2e: module
 	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_SANITIZE=$(SANITIZE) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# the edit-compile-test loop (under 3 minutes): the unit tests and a smoke
+# subset of the end-to-end suite (one test of each main path: probing and
+# failover, waiting requests, the pool, TLS, RPC, the harness itself)
+QUICK_TESTS := test_harness.py test_failover.py \
+	test_spec_routing.py \
+	test_pool_dmq.py::test_passive_switchover_adopted_by_the_pool_within_100ms \
+	test_wakeup.py test_tls_member.py::test_tls_probes_routing_and_frozen_primary \
+	test_rpc_bad_args.py test_clean_stop.py test_tcp_member.py test_reload.py
+.PHONY: test-quick
+test-quick: test-unit module
+	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_SANITIZE=$(SANITIZE) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider $(QUICK_TESTS)
+
+# make test-repeat [TESTS='test_pool_sync.py -k batches'] [RUNS=10] [LOAD=0]
+# runs end-to-end tests RUNS times pinned to two CPUs (taskset), with
+# stress-ng busy on one of them unless LOAD=0, and prints per test: runs,
+# passes, failures, the slowest wait against its bound (tests/repeat.py;
+# REPEAT_OUT: where the markdown table goes). Not part of make test.
+RUNS ?= 10
+LOAD ?= 1
+.PHONY: test-repeat
+test-repeat: module
+	cd $(TOP)/tests/e2e && $(KAMAILIO_ENV) HA_SANITIZE=$(SANITIZE) \
+		$(PYTHON) $(TOP)/tests/repeat.py --runs $(RUNS) \
+		$(if $(filter 0,$(LOAD)),--no-load,--load) \
+		$(if $(REPEAT_OUT),--out $(REPEAT_OUT)) $(TESTS)
+
 # KAMAILIO=6.0: the unit tests (they do not involve Kamailio, but cost
 # seconds), the end-to-end suite and the benchmark smoke against 6.0;
 # valgrind over the unit tests and the fuzz smoke run with the default

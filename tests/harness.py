@@ -334,16 +334,26 @@ def require_free(ip, port, proto="udp", grace=3.0):
         time.sleep(0.05)
 
 
+# called as hook(pred, took, bound) after every wait_until(): took is the
+# seconds it took, None when it timed out (tests/e2e/waits.py records
+# them and explains a timeout)
+WAIT_HOOKS = []
+
+
 def wait_until(pred, timeout, step=0.02):
     """Poll pred() until true; returns the seconds it took, or None.
     Check the result one way: `assert wait_until(...) is not None` (a bare
     assert would take an instant success, 0.0 s, for a failure)."""
     t0 = time.monotonic()
+    took = None
     while time.monotonic() - t0 < timeout:
         if pred():
-            return time.monotonic() - t0
+            took = time.monotonic() - t0
+            break
         time.sleep(step)
-    return None
+    for hook in WAIT_HOOKS:
+        hook(pred, took, timeout)
+    return took
 
 
 def parse_kamcmd(text):

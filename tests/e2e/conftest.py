@@ -25,6 +25,7 @@ from kamenv import (KAMAILIO, KAMAILIO_MODDIR, KAMAILIO_TARGET,  # noqa
 from faults import ProbedMember, Uac  # noqa: E402 (one SIP reply builder)
 import harness  # noqa: E402 (processes, ports, waits: with the benchmarks)
 import poolseal  # noqa: E402 (the pool's signed envelope)
+import waits  # noqa: E402 (what waits measured; what a timed-out one saw)
 # the tests import these from here
 from harness import (Procs, listening, parse_kamcmd, port_free,  # noqa
                      wait_until)
@@ -94,8 +95,13 @@ class Peer:
     """A simulated SIP server (sipp) that logs every message it gets."""
 
     def __init__(self, procs, logdir, name, ip, port=5060, scenario="peer.xml",
-                 transport="u1", netns=None):
+                 transport="u1", netns=None, trace=True):
+        """trace False: no log of the messages (received() then refuses):
+        sipp writes each one to its file, which slows a member that has
+        thousands of probes to answer at once (test_pool_sync's 2,000
+        pairs) until it drops some under load."""
         self.procs, self.name, self.ip, self.port = procs, name, ip, port
+        self.trace = trace
         self.msgs = logdir / f"peer-{name}-messages.log"
         if self.msgs.exists():
             self.msgs.unlink()
@@ -103,9 +109,10 @@ class Peer:
         if not netns:
             require_free(ip, port, proto)
         args = ["sipp", "-sf", str(SIPP / scenario), "-i", ip, "-p", str(port),
-                "-t", transport, "-nostdin", "-trace_msg", "-message_file",
-                str(self.msgs), "-trace_err", "-error_file",
+                "-t", transport, "-nostdin", "-trace_err", "-error_file",
                 str(logdir / f"peer-{name}-errors.log")]
+        if trace:
+            args += ["-trace_msg", "-message_file", str(self.msgs)]
         for attempt in range(3):
             self.proc = procs.start(args, logdir / f"peer-{name}.out",
                                     netns=netns, cwd=logdir)
@@ -132,6 +139,7 @@ class Peer:
 
     def received(self, pattern):
         """How many requests whose first line matches pattern it got."""
+        assert self.trace, f"sipp {self.name} keeps no log of its messages"
         try:
             text = self.msgs.read_text(errors="replace")
         except FileNotFoundError:
@@ -673,6 +681,54 @@ def tls_bug_skip_reason(version, test_file, logs):
     return None
 
 
+harness.WAIT_HOOKS.append(waits.on_wait)
+
+# a failing test's report ends with the last lines of each kamailio log of
+# its own (above pytest's closing summary line, which CI reads)
+LOG_TAIL_LINES = 25
+LOG_TAIL_WIDTH = 240
+
+
+def log_tail(log, lines=LOG_TAIL_LINES, width=LOG_TAIL_WIDTH):
+    """The last lines of a log, each cut to width characters."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            text = f.read().decode(errors="replace")
+    except OSError as e:
+        return f"({e})"
+    out = []
+    for line in text.splitlines()[-lines:]:
+        out.append(line if len(line) <= width else line[:width] + " [...]")
+    return "\n".join(out)
+
+
+def failure_sections(item):
+    """What a failing test's report gets besides pytest's own message:
+    the waits that timed out (their condition and what it saw), where the
+    logs are, and the tail of each kamailio log the test started."""
+    out = []
+    timed_out = waits.timed_out()
+    if timed_out:
+        out.append(("waits that timed out", "\n".join(timed_out)))
+    d = LOGS / item.name
+    procs_ = item.funcargs.get("procs") if hasattr(item, "funcargs") else None
+    logs = list(getattr(procs_, "kamailio_logs", []) or [])
+    where = f"logs: {d}/" if d.exists() else "logs: (none kept)"
+    if d.exists():
+        where += " (" + ", ".join(sorted(f.name for f in d.iterdir())) + ")"
+    out.append(("where the logs are", where))
+    for log in logs[:4]:
+        if Path(log).exists():
+            out.append((f"last lines of {log}", log_tail(log)))
+    return out
+
+
+def pytest_runtest_setup(item):
+    waits.reset()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -691,6 +747,9 @@ def pytest_runtest_makereport(item, call):
         rep.outcome = "skipped"
         rep.longrepr = (str(item.fspath), item.location[1] or 0,
                         f"Skipped: {reason}")
+        return
+    for title, text in failure_sections(item):
+        rep.sections.append((f"ha_pair: {title}", text))
 
 
 @pytest.fixture

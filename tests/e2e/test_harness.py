@@ -5,6 +5,7 @@ only for q_malloc's exact report from tls; any other failure stays a
 failure. Checked on the predicate, and on pytest's own verdict of inner
 test files (pytester) that fail with that line in their log."""
 
+import json
 import shutil
 import sys
 
@@ -147,3 +148,57 @@ def test_unclean_ends_are_named(tmp_path):
         # Debian's "core"): it is named, with its back trace
         assert list((tmp_path / "segv").glob("core*")), text
         assert "core " in text and "#0 " in text, text
+
+
+WAIT_INNER = '''
+from conftest import LOGS, wait_until
+
+
+def test_harness_inner_wait(procs):
+    d = LOGS / "test_harness_inner_wait"
+    d.mkdir(parents=True, exist_ok=True)
+    log = d / "kamailio.log"
+    log.write_text("".join(f"log line {{i}}\\n" for i in range(100)))
+    procs.kamailio_logs.append(log)
+    state = {{"active": "primary", "waiting": 3}}
+    assert wait_until(lambda: state["active"] == "backup", 0.2) is not None
+'''
+
+
+def test_failure_says_what_was_expected_seen_and_where(pytester, monkeypatch):
+    """Issue 21, item 5: a test whose wait times out fails with the wait's
+    place, bound and condition, what the condition saw (the values of its
+    parts), where its logs are, and the tail of its kamailio log, all
+    above pytest's closing summary line; with HA_WAIT_RECORD set the wait
+    is recorded (test, place, null for a timeout, bound) for make
+    test-repeat."""
+    record = pytester.path / "waits.jsonl"
+    monkeypatch.setenv("HA_WAIT_RECORD", str(record))
+    pytester.makepyfile(test_inner_wait=WAIT_INNER.format())
+    try:
+        r = pytester.runpytest_inprocess("-p", "conftest", "-rfs",
+                                         "-p", "no:cacheprovider")
+    finally:
+        shutil.rmtree(LOGS / "test_harness_inner_wait", ignore_errors=True)
+    assert r.parseoutcomes().get("failed") == 1, r.outlines
+    out = r.outlines
+    summary = max(i for i, o in enumerate(out) if "1 failed" in o)
+    r.stdout.fnmatch_lines([
+        "*ha_pair: waits that timed out*",
+        "test_inner_wait.py:11: waited 0.2 s for: "
+        "state['active'] == 'backup'",
+        "    seen: assert 'primary' == 'backup'",
+        "*ha_pair: where the logs are*",
+        "logs: */logs/test_harness_inner_wait/ (kamailio.log)",
+        "*ha_pair: last lines of */kamailio.log*",
+        "log line 75",
+        "log line 99",
+    ])
+    # all of it above the closing summary line, the last line
+    assert max(i for i, o in enumerate(out) if o == "log line 99") < summary
+    assert summary == len(out) - 1, out[-3:]
+    assert not any(o == "log line 74" for o in out), out
+    lines = [json.loads(x) for x in record.read_text().splitlines()]
+    assert lines == [{"test": "test_inner_wait.py::test_harness_inner_wait",
+                      "where": "test_inner_wait.py:11", "took": None,
+                      "bound": 0.2}], lines

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""make test-repeat: run end-to-end tests again and again, pinned to two
+CPUs with stress-ng busy on one of them (or without load), and print per
+test: runs, passes, failures, and its slowest wait against its bound.
+
+    repeat.py [--runs N] [--load | --no-load] [--out FILE] [pytest args]
+
+Each run is one pytest over the given tests (all of tests/e2e when none)
+with a JUnit report and a record of every wait (HA_WAIT_RECORD, see
+tests/e2e/waits.py) under build/repeat/<stamp>/run-NN/; the logs of a test
+that failed are copied there, since the next run overwrites
+tests/e2e/logs. The table goes to stdout and to FILE (markdown, default
+build/repeat/<stamp>/table.md): docs/reliability.md's repeat tables are
+such files. Not part of make test."""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+E2E = TOP / "tests" / "e2e"
+LOGS = E2E / "logs"
+PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
+
+
+def cpus():
+    """The two CPUs the tests are pinned to: the first two this process
+    may use (a one-CPU machine: that one twice)."""
+    mine = sorted(os.sched_getaffinity(0))
+    return (mine + mine)[:2]
+
+
+def start_load(cpu, folder):
+    """stress-ng busy on one CPU, in its own process group; None when
+    stress-ng is missing (make deps installs it)."""
+    exe = shutil.which("stress-ng")
+    if exe is None:
+        sys.exit("repeat: stress-ng is missing: run 'make deps'")
+    log = open(folder / "stress-ng.log", "w")
+    p = subprocess.Popen([exe, "--cpu", "1", "--taskset", str(cpu),
+                          "--timeout", "0"], stdout=log,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    time.sleep(0.5)
+    if p.poll() is not None:
+        sys.exit(f"repeat: stress-ng did not start: see {log.name}")
+    return p
+
+
+def stop(p):
+    """Stop a process group we started, by its PID: TERM, then KILL."""
+    if p is None or p.poll() is not None:
+        return
+    os.killpg(p.pid, signal.SIGTERM)
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(5)
+
+
+def outcomes(junit):
+    """{test id: (outcome, message)} of one run's JUnit report (outcome:
+    passed, failed, error or skipped)."""
+    out = {}
+    try:
+        root = ET.parse(junit).getroot()
+    except (OSError, ET.ParseError):
+        return out
+    for case in root.iter("testcase"):
+        path = case.get("classname", "").replace(".", "/") + ".py"
+        tid = f"{Path(path).name}::{case.get('name')}"
+        result, msg = "passed", ""
+        for tag in ("failure", "error", "skipped"):
+            el = case.find(tag)
+            if el is not None:
+                result = "failed" if tag == "failure" else tag
+                msg = (el.get("message") or "").splitlines()[0][:200] \
+                    if el.get("message") else ""
+                break
+        # a teardown error after a pass is the test's failure
+        if tid in out and out[tid][0] != "passed":
+            continue
+        out[tid] = (result, msg)
+    return out
+
+
+def waits(record):
+    """[(test id, where, took or None, bound)] of one run's waits."""
+    out = []
+    if not record.exists():
+        return out
+    for line in record.read_text().splitlines():
+        try:
+            w = json.loads(line)
+        except ValueError:
+            continue
+        out.append((w["test"], w["where"], w["took"], w["bound"]))
+    return out
+
+
+def slowest(ws):
+    """The wait of ws that came closest to its bound (a timeout counts as
+    its whole bound and more), as (ratio, took, bound, where)."""
+    best = None
+    for _, where, took, bound in ws:
+        if not bound:
+            continue
+        ratio = 1.0 + 1e-9 if took is None else took / bound
+        if best is None or ratio > best[0]:
+            best = (ratio, took, bound, where)
+    return best
+
+
+def fmt_wait(w):
+    if w is None:
+        return "-"
+    ratio, took, bound, where = w
+    if took is None:
+        return f"timed out / {bound:g} s ({where})"
+    return f"{took:.2f} / {bound:g} s ({ratio:.0%}, {where})"
+
+
+def table(results, all_waits, runs, load, version):
+    """The markdown table of a repeat: one row a test."""
+    lines = [f"Kamailio {version}, {runs} runs, "
+             f"{'stress-ng --cpu 1 on one of the two CPUs' if load else 'no load'}"
+             f" (taskset to two CPUs)", "",
+             "| test | runs | passed | failed | skipped | slowest wait / bound |",
+             "|---|---|---|---|---|---|"]
+    for tid in sorted(results):
+        rs = results[tid]
+        n = len(rs)
+        c = {k: sum(1 for r, _ in rs if r == k)
+             for k in ("passed", "failed", "error", "skipped")}
+        ws = [w for w in all_waits if w[0] == tid]
+        lines.append(f"| `{tid}` | {n} | {c['passed']} | "
+                     f"{c['failed'] + c['error']} | {c['skipped']} | "
+                     f"{fmt_wait(slowest(ws))} |")
+    return "\n".join(lines) + "\n"
+
+
+def kamailio_version():
+    return os.environ.get("HA_KAMAILIO", "5.6")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=10)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--load", dest="load", action="store_true", default=True)
+    g.add_argument("--no-load", dest="load", action="store_false")
+    ap.add_argument("--out", help="the markdown table's file")
+    ap.add_argument("--stop-on-failure", action="store_true",
+                    help="stop after the first run with a failure")
+    args, pytest_args = ap.parse_known_args()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = TOP / "build" / "repeat" / stamp
+    folder.mkdir(parents=True)
+    out = Path(args.out) if args.out else folder / "table.md"
+    pin = cpus()
+    load = start_load(pin[1], folder) if args.load else None
+    results, all_waits, failures = {}, [], []
+    try:
+        for run in range(1, args.runs + 1):
+            rdir = folder / f"run-{run:02d}"
+            rdir.mkdir()
+            env = dict(os.environ, HA_WAIT_RECORD=str(rdir / "waits.jsonl"))
+            cmd = (["taskset", "-c", ",".join(map(str, sorted(set(pin)))),
+                    PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    f"--junitxml={rdir / 'junit.xml'}"] + pytest_args)
+            t0 = time.monotonic()
+            with open(rdir / "pytest.log", "w") as log:
+                rc = subprocess.run(cmd, cwd=E2E, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT).returncode
+            took = time.monotonic() - t0
+            got = outcomes(rdir / "junit.xml")
+            all_waits += waits(rdir / "waits.jsonl")
+            bad = []
+            for tid, (res, msg) in got.items():
+                results.setdefault(tid, []).append((res, msg))
+                if res in ("failed", "error"):
+                    bad.append(tid)
+                    name = tid.split("::", 1)[1]
+                    if (LOGS / name).exists():
+                        shutil.copytree(LOGS / name, rdir / name,
+                                        dirs_exist_ok=True)
+                    failures.append((run, tid, msg, rdir))
+            print(f"repeat: run {run}/{args.runs}: {len(got)} tests, "
+                  f"{len(bad)} failed, {took:.0f} s (exit {rc})"
+                  + "".join(f"\n  FAILED {t} (logs {rdir / t.split('::')[1]})"
+                            for t in bad), flush=True)
+            if not got:
+                print(f"repeat: run {run} reported no test: see "
+                      f"{rdir / 'pytest.log'}", flush=True)
+            if bad and args.stop_on_failure:
+                break
+    finally:
+        stop(load)
+    text = table(results, all_waits, args.runs, args.load,
+                 kamailio_version())
+    if failures:
+        text += "\nFailures:\n\n" + "".join(
+            f"- run {r}: `{t}`: {m} (logs: {d})\n"
+            for r, t, m, d in failures)
+    out.write_text(text)
+    print(text)
+    print(f"repeat: table in {out}; runs under {folder}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
