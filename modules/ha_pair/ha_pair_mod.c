@@ -68,6 +68,27 @@ static int fixup_ha_route(void **param, int param_no);
 static int w_ha_wait(struct sip_msg *msg, char *p1, char *p2);
 static int fixup_ha_wait(void **param, int param_no);
 
+/* Statistic pairs_on_backup: how many pairs have their backup active now
+ * (a gauge, read when asked: each pair's state under its lock). */
+static counter_val_t ha_stat_pairs_on_backup(void)
+{
+	ha_table_t *t;
+	counter_val_t n = 0;
+	int i;
+
+	t = ha_table_pin();
+	if(t == NULL)
+		return 0;
+	for(i = 0; i < t->npairs; i++) {
+		lock_get(&t->pairs[i].st->lock);
+		if(t->pairs[i].st->fsm.active == HA_ROLE_BACKUP)
+			n++;
+		lock_release(&t->pairs[i].st->lock);
+	}
+	ha_table_unpin(t);
+	return n;
+}
+
 /* clang-format off */
 static stat_export_t mod_stats[] = {
 	{"switchovers", 0, &_ha_stat_switchovers},
@@ -82,6 +103,8 @@ static stat_export_t mod_stats[] = {
 	{"waiting", STAT_NO_RESET, &_ha_stat_waiting},
 	{"wait_timeouts", 0, &_ha_stat_wait_timeouts},
 	{"wait_rejected", 0, &_ha_stat_wait_rejected},
+	{"pairs_on_backup", STAT_IS_FUNC | STAT_NO_RESET,
+		(stat_var **)ha_stat_pairs_on_backup},
 	{0, 0, 0}
 };
 

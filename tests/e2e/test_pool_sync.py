@@ -231,8 +231,10 @@ def actives(kam):
 
 
 def on_backup(kam):
-    """How many of the NPAIRS pairs kam has on the backup."""
-    return sum(a == "backup" for a in actives(kam).values())
+    """How many of the NPAIRS pairs kam has on the backup: its statistic
+    pairs_on_backup, one kamcmd call (listing the 2,000 pairs takes 20,
+    about 0.4 s a proxy under load)."""
+    return kam.stat("pairs_on_backup")
 
 
 def differing(again, pool):
@@ -258,7 +260,9 @@ def test_sync_of_2000_pairs_in_batches(procs, logdir):
     claims come at once, and a loaded sipp may answer some late; a claim
     refused so is caught up by the other peer's answer or the periodic
     broadcast (sync_interval 2 s here), counted in peer_changes_refused."""
-    Peer(procs, logdir, "backup", *BAK)
+    # no message log: sipp writing 6,000 probes to its file at the start
+    # falls behind under load and drops answers (pairs then hunt)
+    Peer(procs, logdir, "backup", *BAK, trace=False)
     extra = {"SYNC_INTERVAL": 2000}
     if KAMAILIO_VERSION >= (6, 0):
         extra["MSG_RECV_MAX_SIZE"] = 32767  # 6.0's default, not the tests'
@@ -274,7 +278,8 @@ def test_sync_of_2000_pairs_in_batches(procs, logdir):
     assert kams[0].wait(lambda: all(on_backup(k) == NPAIRS for k in kams),
                         20, step=0.5) is not None, [on_backup(k)
                                                      for k in kams]
-    Peer(procs, logdir, "primary", *PRI)  # alive again, as before
+    # alive again, as before
+    Peer(procs, logdir, "primary", *PRI, trace=False)
     procs.stop(kams[2].proc)
     d = logdir / "proxy2-again"
     d.mkdir()
@@ -287,7 +292,14 @@ def test_sync_of_2000_pairs_in_batches(procs, logdir):
     # claims hit the sipp backup at once) made a proxy hunt and find the
     # primary, alive again; the restarted proxy must then take the primary
     # from the pool too
-    assert again.wait(lambda: differing(again, kams[:2]) == 0, 20,
+    # looked at cheaply (pairs_on_backup of each) until the counts agree,
+    # then pair by pair until the views do (at once, unless a pair still
+    # moves)
+    assert again.wait(lambda: len({on_backup(k) for k in kams[:2] + [again]})
+                      == 1, 20, step=0.2) is not None, \
+        [on_backup(k) for k in kams[:2] + [again]]
+    assert again.wait(lambda: differing(again, kams[:2]) == 0,
+                      max(2.0, 20 - (time.monotonic() - t0)),
                       step=0.2) is not None, differing(again, kams[:2])
     took = time.monotonic() - t0
     t1 = time.monotonic()
@@ -295,12 +307,14 @@ def test_sync_of_2000_pairs_in_batches(procs, logdir):
     poll = time.monotonic() - t1
     moved = NPAIRS - on_backup(again)
     # the sync is what took them to the backup (this proxy starts on the
-    # primary): most stayed there. Runs saw 0 to 55 moved, then 416 and
-    # 777 in full suites on 2026-12-07 (hunts of the proxies whose backup
-    # answers the sipp backup lost under the start's 6,000 probes; the
-    # restarted proxy took each from the pool, as checked above): more
-    # than half on the backup still shows the sync carried them there
-    assert moved < NPAIRS // 2, moved
+    # primary): most stayed there. A pair moves when a proxy hunts because
+    # the sipp backup answered a probe late or not at all: with its
+    # message log on, runs saw 0 to 55 moved, then 416 and 777 in full
+    # suites under load, 208 with stress-ng (the log's writes made it
+    # drop answers under the start's 6,000 probes); without the log, none
+    # of the runs in docs/reliability.md. A quarter is the bound since
+    # 2026-12-01: three quarters on the backup show the sync carried them
+    assert moved < NPAIRS // 4, moved
     for k, s in zip(kams[:2], sent):
         # each answered with batches of many states (the sync answer and
         # the periodic broadcasts meanwhile), each under the limit
