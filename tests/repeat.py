@@ -147,6 +147,26 @@ def table(results, all_waits, runs, load, version):
     return "\n".join(lines) + "\n"
 
 
+def table_of(folder, load):
+    """Print the table of a repeat's folder from its runs' reports."""
+    results, all_waits, failures = {}, [], []
+    runs = sorted(d for d in folder.glob("run-*") if
+                  (d / "junit.xml").exists())
+    for rdir in runs:
+        for tid, (res, msg) in outcomes(rdir / "junit.xml").items():
+            results.setdefault(tid, []).append((res, msg))
+            if res in ("failed", "error"):
+                failures.append((rdir.name, tid, msg))
+        all_waits += waits(rdir / "waits.jsonl")
+    version = folder / "version"
+    print(table(results, all_waits, len(runs), load,
+                version.read_text().strip() if version.exists()
+                else kamailio_version()))
+    for r, t, m in failures:
+        print(f"- {r}: `{t}`: {m}")
+    return 0
+
+
 def kamailio_version():
     return os.environ.get("HA_KAMAILIO", "5.6")
 
@@ -160,10 +180,17 @@ def main():
     ap.add_argument("--out", help="the markdown table's file")
     ap.add_argument("--stop-on-failure", action="store_true",
                     help="stop after the first run with a failure")
+    ap.add_argument("--table-of", metavar="DIR",
+                    help="print the table of an earlier repeat's folder "
+                    "(build/repeat/<stamp>; one stopped early too) and "
+                    "run nothing")
     args, pytest_args = ap.parse_known_args()
+    if args.table_of:
+        return table_of(Path(args.table_of), args.load)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder = TOP / "build" / "repeat" / stamp
     folder.mkdir(parents=True)
+    (folder / "version").write_text(kamailio_version() + "\n")
     out = Path(args.out) if args.out else folder / "table.md"
     pin = cpus()
     load = start_load(pin[1], folder) if args.load else None
@@ -200,6 +227,9 @@ def main():
             if not got:
                 print(f"repeat: run {run} reported no test: see "
                       f"{rdir / 'pytest.log'}", flush=True)
+            # the table so far, in case the repeat is stopped early
+            out.write_text(table(results, all_waits, run, args.load,
+                                 kamailio_version()))
             if bad and args.stop_on_failure:
                 break
     finally:

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Switchover under load without losing calls: sipp sends 50 calls/s for
-20 s through the proxy, each held 2 s; the active member is frozen at 8 s.
+20 s through the proxy, each held 2 s; the active member is frozen at 8 s,
+right after it answered a probe (so that calls fail before the verdict).
 With ha_failover() in the example config's failure_route no call fails
 while the other member answers; without it, calls fail. Once with the
 primary failing, once with the backup active and failing."""
@@ -11,7 +12,7 @@ import time
 import pytest
 
 from conftest import SIPP, TOP, Kamailio, Peer, pairs_xml
-from harness import note
+from harness import note, wait_until
 
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {"oos-check": "1s", "oos-force": "500ms"})])
@@ -56,6 +57,16 @@ def load_run(procs, logdir, failing, failover, lua=False):
 
     caller, stats = run_calls(procs, logdir)
     time.sleep(FREEZE_AT)
+    # frozen right after it answered a probe: the pair finds out at that
+    # probe's send time + 2 oos-check (the next probe's deadline), about
+    # 2 s later, so the calls sent to it in the first second fail (FR_MS,
+    # 1 s) before the verdict and must wait for it. Frozen at a random
+    # moment, the verdict came within 1 s of the freeze in about one run
+    # in twenty, before any call had failed: nothing waited, rightly (a
+    # 6.0 run saw `waited` 0), and the test did not see what it is for
+    seen = victim.received("OPTIONS sip:")
+    assert wait_until(lambda: victim.received("OPTIONS sip:") > seen,
+                      2.5, step=0.005) is not None
     victim.freeze()
     rc = caller.wait(60)
     ok, failed = final_counts(stats)
