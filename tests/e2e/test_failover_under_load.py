@@ -61,9 +61,10 @@ def load_run(procs, logdir, failing, failover, lua=False):
     # probe's send time + 2 oos-check (the next probe's deadline), about
     # 2 s later, so the calls sent to it in the first second fail (FR_MS,
     # 1 s) before the verdict and must wait for it. Frozen at a random
-    # moment, the verdict came within 1 s of the freeze in about one run
-    # in twenty, before any call had failed: nothing waited, rightly (a
-    # 6.0 run saw `waited` 0), and the test did not see what it is for
+    # moment less than about 80 ms before a probe (a call's spacing and
+    # tm's timer step; up to one run in twelve), the verdict came within
+    # 1 s of the freeze, before any call had failed: nothing waited,
+    # rightly (a 6.0 run saw `waited` 0), and the test missed its point
     seen = victim.received("OPTIONS sip:")
     assert wait_until(lambda: victim.received("OPTIONS sip:") > seen,
                       2.5, step=0.005) is not None
