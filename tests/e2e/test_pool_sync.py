@@ -118,13 +118,14 @@ def client():
         c.close()
 
 
-def proxy(procs, d, ip, notify, pairs=PAIRS, extra=None, netns=None):
+def proxy(procs, d, ip, notify, pairs=PAIRS, extra=None, netns=None,
+          shm_mb=None):
     """One proxy of the pool on ip, asking notify for dmq's node list."""
     defines = {"WITH_DMQ": None, "DMQ_SERVER": f'"{dmq_addr(ip)}"',
                "DMQ_NOTIFY": f'"{notify}"'}
     defines.update(extra or {})
     return Kamailio(procs, d, pairs, defines=defines,
-                    listen=f"udp:{ip}:5060", netns=netns)
+                    listen=f"udp:{ip}:5060", netns=netns, shm_mb=shm_mb)
 
 
 def record(logdir, line):
@@ -217,6 +218,10 @@ def test_no_answer_delays_start_by_sync_timeout_at_most(
 NPAIRS = 2000
 
 
+# 64 MB + pairs x (peers + 1) x 16 KB, docs/ha_pair.md's rule
+SHM_MB = 64 + NPAIRS * 3 * 16 // 1024
+
+
 def many(check):
     return pairs_xml([(f"p{i:04d}", "sip:127.0.0.2:5060",
                        "sip:127.0.0.3:5060",
@@ -266,7 +271,12 @@ def test_sync_of_2000_pairs_in_batches(procs, logdir):
     extra = {"SYNC_INTERVAL": 2000}
     if KAMAILIO_VERSION >= (6, 0):
         extra["MSG_RECV_MAX_SIZE"] = 32767  # 6.0's default, not the tests'
-    kams = start_pool(procs, logdir, pairs=many("2s"), extra=extra)
+    # shared memory as docs/ha_pair.md ("Shared memory for a pool") says
+    # for 2,000 pairs that fail together in a pool of three: tm keeps each
+    # of the start's 2,000 changes 5 s per peer (53 MB of the default 64
+    # measured unloaded; under load one proxy ran out)
+    kams = start_pool(procs, logdir, pairs=many("2s"), extra=extra,
+                      shm_mb=SHM_MB)
     assert kams[0].wait(lambda: all(on_backup(k) == NPAIRS for k in kams),
                         20, step=0.5) is not None, [on_backup(k)
                                                      for k in kams]
@@ -286,7 +296,7 @@ def test_sync_of_2000_pairs_in_batches(procs, logdir):
     sent = [k.stat("peer_batches_sent") for k in kams[:2]]
     t0 = time.monotonic()
     again = proxy(procs, d, PROXIES[2], dmq_addr(PROXIES[0]),
-                  pairs=many("30s"), extra=extra)
+                  pairs=many("30s"), extra=extra, shm_mb=SHM_MB)
     # the pool's member of every pair: the backup, but for the pairs where
     # a backup answer lost to the load (4,000 start probes and 2,000
     # claims hit the sipp backup at once) made a proxy hunt and find the
