@@ -407,7 +407,9 @@ int ha_peer_decode(const char *buf, size_t len, ha_peer_msg_t *m)
 
 #define BATCH_TAIL_MAX 16 /* "],\"last\":false}" and its NUL */
 
-int ha_peer_batch_begin(char *buf, size_t size, const char *origin, int sync)
+/* A batch's head: sync, or (changes) a batch of changes. */
+static int batch_begin(
+		char *buf, size_t size, const char *origin, int sync, int changes)
 {
 	char num[32];
 	size_t n = 0;
@@ -423,12 +425,23 @@ int ha_peer_batch_begin(char *buf, size_t size, const char *origin, int sync)
 			|| put_raw(buf, size, &n,
 					   sync ? ",\"sync\":true" : ",\"sync\":false")
 					   < 0
+			|| (changes && put_raw(buf, size, &n, ",\"changes\":true") < 0)
 			|| put_raw(buf, size, &n, ",\"states\":[") < 0
 			|| n + BATCH_TAIL_MAX > size) {
 		buf[0] = '\0';
 		return -1;
 	}
 	return (int)n;
+}
+
+int ha_peer_batch_begin(char *buf, size_t size, const char *origin, int sync)
+{
+	return batch_begin(buf, size, origin, sync, 0);
+}
+
+int ha_peer_batch_begin_changes(char *buf, size_t size, const char *origin)
+{
+	return batch_begin(buf, size, origin, 0, 1);
 }
 
 int ha_peer_batch_add(char *buf, size_t size, size_t *n, const ha_peer_msg_t *m)
@@ -502,8 +515,11 @@ static int skip_object(rd_t *r)
 }
 
 /* Read the states array at r->p, each state given to cb (NULL: checked
- * only). Returns the number of states, or -1. */
-static int get_states(rd_t *r, ha_peer_state_f cb, void *arg)
+ * only); changes: a batch of changes from origin (every state's origin
+ * must be origin; given to cb as changes). Returns the number of states,
+ * or -1. */
+static int get_states(
+		rd_t *r, ha_peer_state_f cb, void *arg, int changes, const char *origin)
 {
 	ha_peer_msg_t m;
 	const char *s;
@@ -523,6 +539,11 @@ static int get_states(rd_t *r, ha_peer_state_f cb, void *arg)
 		if(skip_object(r) < 0 || ha_peer_decode(s, (size_t)(r->p - s), &m) < 0
 				|| m.op != HA_PEER_STATE)
 			return -1;
+		if(changes) {
+			if(strcmp(m.origin, origin) != 0)
+				return -1; /* a change is its sender's own */
+			m.op = HA_PEER_CHANGE;
+		}
 		if(cb != NULL)
 			cb(&m, arg);
 		n++;
@@ -547,17 +568,25 @@ enum
 	B_SYNC,
 	B_LAST,
 	B_STATES,
+	B_CHANGES, /* optional */
 	B_COUNT
 };
 
+/* the keys every batch has */
+#define B_REQUIRED ((1u << B_CHANGES) - 1)
+
 static const char *const bkey_names[B_COUNT] = {
-		"v", "op", "origin", "sync", "last", "states"};
+		"v", "op", "origin", "sync", "last", "states", "changes"};
 
 typedef struct batch_rd
 {
 	ha_peer_batch_t *b;
 	ha_peer_state_f cb;
 	void *arg;
+	/* what the first pass found, for the states of the second (the keys
+	 * may come in any order) */
+	int changes;
+	char origin[HA_ORIGIN_MAX];
 } batch_rd_t;
 
 /* A key of a batch into the batch_rd_t at arg. */
@@ -585,8 +614,10 @@ static int batch_key(rd_t *r, int k, void *arg)
 			return get_bool(r, &br->b->sync);
 		case B_LAST:
 			return get_bool(r, &br->b->last);
+		case B_CHANGES:
+			return get_bool(r, &br->b->changes);
 		default: /* B_STATES */
-			n = get_states(r, br->cb, br->arg);
+			n = get_states(r, br->cb, br->arg, br->changes, br->origin);
 			if(n < 0)
 				return -1;
 			br->b->n = n;
@@ -594,17 +625,27 @@ static int batch_key(rd_t *r, int k, void *arg)
 	}
 }
 
-/* One pass over a batch (cb NULL: the check). Returns 0, or -1. */
+/* One pass over a batch (cb NULL: the check); first: the first pass's
+ * result (NULL in the first pass: its states are read as states). Returns
+ * 0, or -1. */
 static int batch_pass(const char *buf, size_t len, ha_peer_batch_t *b,
-		ha_peer_state_f cb, void *arg)
+		ha_peer_state_f cb, void *arg, const ha_peer_batch_t *first)
 {
 	rd_t r = {buf, buf + len};
-	batch_rd_t br = {b, cb, arg};
+	batch_rd_t br;
 	unsigned int seen;
 
+	memset(&br, 0, sizeof(br));
+	br.b = b;
+	br.cb = cb;
+	br.arg = arg;
+	if(first != NULL) {
+		br.changes = first->changes;
+		memcpy(br.origin, first->origin, sizeof(br.origin));
+	}
 	memset(b, 0, sizeof(*b));
 	if(walk_object(&r, bkey_names, B_COUNT, &seen, batch_key, &br) < 0
-			|| seen != (1u << B_COUNT) - 1)
+			|| (seen & B_REQUIRED) != B_REQUIRED || (b->changes && b->sync))
 		return -1;
 	return 0;
 }
@@ -612,9 +653,19 @@ static int batch_pass(const char *buf, size_t len, ha_peer_batch_t *b,
 int ha_peer_batch_decode(const char *buf, size_t len, ha_peer_batch_t *b,
 		ha_peer_state_f cb, void *arg)
 {
-	if(batch_pass(buf, len, b, NULL, NULL) < 0)
+	ha_peer_batch_t first;
+
+	if(batch_pass(buf, len, &first, NULL, NULL, NULL) < 0)
 		return -1;
-	if(cb != NULL && batch_pass(buf, len, b, cb, arg) < 0)
+	/* a batch of changes: its states' origins checked against the
+	 * batch's, which the first pass found wherever it stood */
+	if(first.changes && batch_pass(buf, len, b, NULL, NULL, &first) < 0)
+		return -1;
+	if(cb == NULL) {
+		*b = first;
+		return 0;
+	}
+	if(batch_pass(buf, len, b, cb, arg, &first) < 0)
 		return -1; /* cannot happen: the same bytes passed */
 	return 0;
 }

@@ -70,19 +70,29 @@ int ha_peer_decode(const char *buf, size_t len, ha_peer_msg_t *m);
  * broadcast (false); last: the sender's last batch of that answer or
  * broadcast. A single message of the ops above stays valid: a batch is one
  * more op of version 1 (a proxy that does not know it answers 400 and
- * ignores it). */
+ * ignores it).
+ * "changes":true (optional; false when absent; never with sync true):
+ * the states are changes the sender made, sent together because they were
+ * made together (many pairs switching at once); each is taken as a change
+ * message (answered when stale or refused), and each must name the
+ * batch's origin as its origin. A proxy that does not know the key skips
+ * it, as any unknown key, and takes them as states. */
 
 typedef struct ha_peer_batch
 {
 	char origin[HA_ORIGIN_MAX]; /* the sender's DMQ address */
 	int sync;
 	int last;
-	int n; /* states in it */
+	int changes; /* its states are the sender's changes */
+	int n;		 /* states in it */
 } ha_peer_batch_t;
 
 /* Write a batch's head into buf (size bytes). Returns its length, or -1
  * (origin empty, too small). */
 int ha_peer_batch_begin(char *buf, size_t size, const char *origin, int sync);
+
+/* The same for a batch of changes ("sync":false,"changes":true). */
+int ha_peer_batch_begin_changes(char *buf, size_t size, const char *origin);
 
 /* Append state m (its op is taken as state) to the batch of *n bytes in
  * buf, keeping room for ha_peer_batch_end(). Returns 0 (*n grown), or -1
@@ -94,15 +104,17 @@ int ha_peer_batch_add(
  * there is no room (never after ha_peer_batch_add() kept it). */
 int ha_peer_batch_end(char *buf, size_t size, size_t *n, int last);
 
-/* Called for each state of a batch, in order. */
+/* Called for each state of a batch, in order (op HA_PEER_CHANGE in a
+ * batch of changes, HA_PEER_STATE otherwise). */
 typedef void (*ha_peer_state_f)(const ha_peer_msg_t *m, void *arg);
 
 /* Read a batch from the len bytes at buf: strict as ha_peer_decode() (every
  * state as a state message; unknown keys of the batch with a scalar value
  * skipped; "v", "op", "origin", "sync", "last" and "states" required,
- * once each). The whole batch is checked before cb is called for any of
- * its states (cb may be NULL). Returns 0 with *b filled, or -1 (cb not
- * called). */
+ * once each; "changes" optional, once, not with "sync":true, and then
+ * every state's origin the batch's). The whole batch is checked before cb
+ * is called for any of its states (cb may be NULL). Returns 0 with *b
+ * filled, or -1 (cb not called). */
 int ha_peer_batch_decode(const char *buf, size_t len, ha_peer_batch_t *b,
 		ha_peer_state_f cb, void *arg);
 

@@ -152,12 +152,11 @@ class Kamailio:
 
     def __init__(self, procs, logdir, pairs_xml, defines=None, netns=None,
                  listen="udp:127.0.0.1:5060", expect_start=True, cfg=CFG,
-                 pairs_file=None, wrapper=(), shm_mb=None):
+                 pairs_file=None, wrapper=()):
         """pairs_file: use that path as it is (pairs_xml is then not
         written); wrapper: a command prefix (e.g. setpriv ...); listen
         None: no LISTEN given (cfg sets its own, e.g. config/pool's node
-        files); shm_mb: its shared memory (-m), Kamailio's 64 MB when
-        None."""
+        files)."""
         self.procs, self.logdir = procs, logdir
         if pairs_file is not None:
             self.pairs = Path(pairs_file)
@@ -192,8 +191,6 @@ class Kamailio:
                 "-w", str(logdir),
                 "-A", f'PAIRS_FILE="{self.pairs}"',
                 "-A", f'CTL_SOCKET="unix:{self.ctl}"']
-        if shm_mb is not None:
-            args += ["-m", str(shm_mb)]
         if listen is not None:
             args += ["-A", f"LISTEN={listen}"]
         for k, v in defines.items():
@@ -491,14 +488,13 @@ def active_nodes(kam):
 
 
 def start_pool(procs, logdir, ips, pairs, dmq=True, transport="udp",
-               extra=None, netns=None, kemi=False, shm_mb=None):
+               extra=None, netns=None, kemi=False):
     """Proxies (config/kamailio.cfg) on ips:5060, each in a folder of its
     own under logdir; with dmq (WITH_DMQ, over transport), each names the
     first as its notification address, and the first names the second (a
     fixed node list); kemi: with config/kamailio-kemi.cfg and
-    config/ha_pair.lua; shm_mb: each one's shared memory (-m). Returns
-    them once every one of them knows every other as an active dmq
-    node."""
+    config/ha_pair.lua. Returns them once every one of them knows every
+    other as an active dmq node."""
     kams = []
     for i, ip in enumerate(ips):
         d = logdir / f"proxy{i}"
@@ -518,8 +514,7 @@ def start_pool(procs, logdir, ips, pairs, dmq=True, transport="udp",
             defines["LUA_SCRIPT"] = f'"{TOP / "config" / "ha_pair.lua"}"'
             cfg = {"cfg": TOP / "config" / "kamailio-kemi.cfg"}
         kams.append(Kamailio(procs, d, pairs, defines=defines,
-                             listen=f"udp:{ip}:5060", netns=netns,
-                             shm_mb=shm_mb, **cfg))
+                             listen=f"udp:{ip}:5060", netns=netns, **cfg))
     if dmq:
         for k in kams:
             assert k.wait(lambda: active_nodes(k) == len(ips), 15,

@@ -408,6 +408,95 @@ START_TEST(batch_decode_is_strict_and_all_or_nothing)
 }
 END_TEST
 
+START_TEST(batch_of_changes_gives_changes_of_its_origin_only)
+{
+	ha_peer_msg_t m = sample();
+	ha_peer_batch_t b;
+	char buf[HA_PEER_CHUNK_MAX];
+	size_t n;
+	int len, i;
+	/* the head's keys after "states", as another writer may put them */
+	static const char *late = "{\"v\":1,\"op\":\"batch\",\"states\":[{\"v\":1,"
+							  "\"op\":\"state\",\"pair\":\"p\",\"primary\":"
+							  "\"sip:a\",\"backup\":\"sip:b\",\"active\":"
+							  "\"backup\",\"reason\":\"probe\",\"version\":1,"
+							  "\"origin\":\"sip:a\"}],\"last\":true,\"origin\":"
+							  "\"sip:a\",\"sync\":false,\"changes\":true}";
+	static const char *head = "{\"v\":1,\"op\":\"batch\",\"origin\":"
+							  "\"sip:127.0.0.9:5060\",\"sync\":false,"
+							  "\"changes\":true,\"states\":[{\"v\":1,"
+							  "\"op\":\"state\"";
+	static const char *const bad[] = {
+			/* a change in it made by another proxy */
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":false,"
+			"\"changes\":true,\"states\":[{\"v\":1,\"op\":\"state\","
+			"\"pair\":\"p\",\"primary\":\"sip:a\",\"backup\":\"sip:b\","
+			"\"active\":\"backup\",\"reason\":\"probe\",\"version\":1,"
+			"\"origin\":\"sip:a\"},{\"v\":1,\"op\":\"state\",\"pair\":\"q\","
+			"\"primary\":\"sip:a\",\"backup\":\"sip:b\",\"active\":"
+			"\"backup\",\"reason\":\"probe\",\"version\":1,\"origin\":"
+			"\"sip:other\"}],\"last\":true}",
+			/* changes in a sync answer, twice, not a boolean */
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":true,"
+			"\"changes\":true,\"states\":[],\"last\":true}",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":false,"
+			"\"changes\":true,\"changes\":true,\"states\":[],\"last\":true}",
+			"{\"v\":1,\"op\":\"batch\",\"origin\":\"sip:a\",\"sync\":false,"
+			"\"changes\":1,\"states\":[],\"last\":true}",
+	};
+
+	len = ha_peer_batch_begin_changes(buf, sizeof(buf), "sip:127.0.0.9:5060");
+	ck_assert_int_gt(len, 0);
+	n = (size_t)len;
+	snprintf(m.origin, sizeof(m.origin), "sip:127.0.0.9:5060");
+	for(i = 0; i < 3; i++) {
+		snprintf(m.pair, sizeof(m.pair), "p%d", i);
+		m.version = (uint64_t)i + 7;
+		m.op = HA_PEER_CHANGE;
+		ck_assert_int_eq(ha_peer_batch_add(buf, sizeof(buf), &n, &m), 0);
+	}
+	len = ha_peer_batch_end(buf, sizeof(buf), &n, 1);
+	ck_assert_msg(strncmp(buf, head, strlen(head)) == 0, "%s", buf);
+	G.n = 0;
+	ck_assert_int_eq(ha_peer_batch_decode(buf, (size_t)len, &b, take, &G), 0);
+	ck_assert_int_eq(b.changes, 1);
+	ck_assert_int_eq(b.sync, 0);
+	ck_assert_int_eq(b.n, 3);
+	ck_assert_int_eq(G.n, 3);
+	for(i = 0; i < 3; i++) {
+		ck_assert_int_eq(G.m[i].op, HA_PEER_CHANGE);
+		ck_assert_int_eq(G.m[i].version, (uint64_t)i + 7);
+		ck_assert_str_eq(G.m[i].origin, "sip:127.0.0.9:5060");
+	}
+	/* without a callback: checked, *b filled */
+	memset(&b, 0, sizeof(b));
+	ck_assert_int_eq(ha_peer_batch_decode(buf, (size_t)len, &b, NULL, NULL), 0);
+	ck_assert_int_eq(b.changes, 1);
+	ck_assert_int_eq(b.n, 3);
+	/* the head's keys after the states: still changes */
+	G.n = 0;
+	ck_assert_int_eq(ha_peer_batch_decode(late, strlen(late), &b, take, &G), 0);
+	ck_assert_int_eq(G.n, 1);
+	ck_assert_int_eq(G.m[0].op, HA_PEER_CHANGE);
+	/* a batch without the key: states, as before */
+	len = ha_peer_batch_begin(buf, sizeof(buf), "sip:a", 0);
+	n = (size_t)len;
+	ck_assert_int_eq(ha_peer_batch_add(buf, sizeof(buf), &n, &m), 0);
+	len = ha_peer_batch_end(buf, sizeof(buf), &n, 1);
+	G.n = 0;
+	ck_assert_int_eq(ha_peer_batch_decode(buf, (size_t)len, &b, take, &G), 0);
+	ck_assert_int_eq(b.changes, 0);
+	ck_assert_int_eq(G.m[0].op, HA_PEER_STATE);
+	for(i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+		G.n = 0;
+		ck_assert_msg(
+				ha_peer_batch_decode(bad[i], strlen(bad[i]), &b, take, &G) < 0,
+				"accepted: %s", bad[i]);
+		ck_assert_int_eq(G.n, 0); /* nothing given out */
+	}
+}
+END_TEST
+
 static Suite *ha_peer_suite(void)
 {
 	Suite *s = suite_create("ha_peer");
@@ -422,6 +511,7 @@ static Suite *ha_peer_suite(void)
 	tcase_add_test(tc, batch_carries_states_and_says_which_is_last);
 	tcase_add_test(tc, batch_stays_under_its_size_whatever_is_added);
 	tcase_add_test(tc, batch_decode_is_strict_and_all_or_nothing);
+	tcase_add_test(tc, batch_of_changes_gives_changes_of_its_origin_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
