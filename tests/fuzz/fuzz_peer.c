@@ -64,7 +64,8 @@ static void collect(const ha_peer_msg_t *m, void *arg)
 {
 	coll_t *c = arg;
 
-	CHECK(m->op == HA_PEER_STATE);
+	/* a state, or in a batch of changes the change it stands for */
+	CHECK(m->op == HA_PEER_STATE || m->op == HA_PEER_CHANGE);
 	check_msg(m);
 	if(c->n < MAX_STATES)
 		c->m[c->n] = *m;
@@ -76,7 +77,9 @@ static int rebuild(
 		const ha_peer_batch_t *b, const coll_t *c, char *buf, size_t size)
 {
 	size_t n;
-	int i, len = ha_peer_batch_begin(buf, size, b->origin, b->sync);
+	int i, len = b->changes
+						 ? ha_peer_batch_begin_changes(buf, size, b->origin)
+						 : ha_peer_batch_begin(buf, size, b->origin, b->sync);
 
 	CHECK(len > 0);
 	n = (size_t)len;
@@ -102,14 +105,20 @@ static void check_batch(const uint8_t *data, size_t size)
 	CHECK(memchr(b.origin, '\0', sizeof(b.origin)) != NULL
 			&& b.origin[0] != '\0');
 	CHECK(b.n == c.n && (b.sync == 0 || b.sync == 1)
-			&& (b.last == 0 || b.last == 1));
+			&& (b.last == 0 || b.last == 1)
+			&& (b.changes == 0 || b.changes == 1) && !(b.changes && b.sync));
+	/* a batch of changes gives changes, each of the batch's origin; any
+	 * other batch gives states */
+	for(i = 0; i < c.n && i < MAX_STATES; i++)
+		CHECK(c.m[i].op == (b.changes ? HA_PEER_CHANGE : HA_PEER_STATE)
+				&& (!b.changes || strcmp(c.m[i].origin, b.origin) == 0));
 	if(c.n > MAX_STATES || size > HA_PEER_CHUNK_MAX)
 		return;
 	n = rebuild(&b, &c, buf, sizeof(buf));
 	c2.n = 0;
 	CHECK(ha_peer_batch_decode(buf, (size_t)n, &b2, collect, &c2) == 0);
 	CHECK(b2.n == b.n && b2.sync == b.sync && b2.last == b.last
-			&& strcmp(b2.origin, b.origin) == 0);
+			&& b2.changes == b.changes && strcmp(b2.origin, b.origin) == 0);
 	for(i = 0; i < c.n; i++)
 		CHECK(memcmp(&c.m[i], &c2.m[i], sizeof(c.m[i])) == 0);
 	n2 = rebuild(&b2, &c2, buf2, sizeof(buf2));
