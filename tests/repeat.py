@@ -66,6 +66,38 @@ def stop(p):
         p.wait(5)
 
 
+class Stopped(Exception):
+    pass
+
+
+def on_signal(signum, frame):
+    raise Stopped(signal.Signals(signum).name)
+
+
+def run_pytest(cmd, env, log):
+    """Run one pytest in a session of its own; when this repeat is
+    stopped (SIGTERM, SIGINT), pytest gets SIGINT, so that its fixtures
+    stop what the test started, and is killed if it has not ended 60 s
+    later. Returns its exit status."""
+    # SIGINT back to its default: a job started in the background by a
+    # shell without job control has it ignored, and pytest would inherit
+    # that (and never stop on it)
+    p = subprocess.Popen(cmd, cwd=E2E, env=env, stdout=log,
+                         stderr=subprocess.STDOUT, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                          signal.SIG_DFL))
+    try:
+        return p.wait()
+    except Stopped:
+        os.killpg(p.pid, signal.SIGINT)
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
+        raise
+
+
 def outcomes(junit):
     """{test id: (outcome, message)} of one run's JUnit report (outcome:
     passed, failed, error or skipped)."""
@@ -151,7 +183,7 @@ def table_of(folder, load):
     """Print the table of a repeat's folder from its runs' reports."""
     results, all_waits, failures = {}, [], []
     runs = sorted(d for d in folder.glob("run-*") if
-                  (d / "junit.xml").exists())
+                  (d / "junit.xml").exists() and not (d / "stopped").exists())
     for rdir in runs:
         for tid, (res, msg) in outcomes(rdir / "junit.xml").items():
             results.setdefault(tid, []).append((res, msg))
@@ -193,8 +225,11 @@ def main():
     (folder / "version").write_text(kamailio_version() + "\n")
     out = Path(args.out) if args.out else folder / "table.md"
     pin = cpus()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     load = start_load(pin[1], folder) if args.load else None
     results, all_waits, failures = {}, [], []
+    completed = 0
     try:
         for run in range(1, args.runs + 1):
             rdir = folder / f"run-{run:02d}"
@@ -205,9 +240,9 @@ def main():
                     f"--junitxml={rdir / 'junit.xml'}"] + pytest_args)
             t0 = time.monotonic()
             with open(rdir / "pytest.log", "w") as log:
-                rc = subprocess.run(cmd, cwd=E2E, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT).returncode
+                rc = run_pytest(cmd, env, log)
             took = time.monotonic() - t0
+            completed += 1
             got = outcomes(rdir / "junit.xml")
             all_waits += waits(rdir / "waits.jsonl")
             bad = []
@@ -232,9 +267,14 @@ def main():
                                  kamailio_version()))
             if bad and args.stop_on_failure:
                 break
+    except Stopped as e:
+        # the interrupted run is not counted (nor by --table-of)
+        (rdir / "stopped").write_text(f"{e}\n")
+        print(f"repeat: stopped ({e}) during run {run}; the table has the "
+              f"runs before it", flush=True)
     finally:
         stop(load)
-    text = table(results, all_waits, args.runs, args.load,
+    text = table(results, all_waits, completed, args.load,
                  kamailio_version())
     if failures:
         text += "\nFailures:\n\n" + "".join(
