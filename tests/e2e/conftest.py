@@ -607,6 +607,24 @@ def pki(logdir):
 
 
 @pytest.fixture
+def dropping_member():
+    """make(ip, port, cert=None, drop=1): a tlskit.DroppingMember (over TLS
+    with cert, else TCP) that loses its first `drop` connections (None:
+    all) before it answers; closed when the test ends."""
+    from tlskit import DroppingMember
+    made = []
+
+    def make(ip, port, cert=None, drop=1):
+        require_free(ip, port, "tcp")
+        m = DroppingMember(ip, port, cert, drop)
+        made.append(m)
+        return m
+    yield make
+    for m in made:
+        m.close()
+
+
+@pytest.fixture
 def hosts_netns():
     """A network namespace of the test's own whose /etc/hosts (a file the
     test may rewrite: the second item) names ha-primary.test, at 127.0.0.2
