@@ -176,6 +176,12 @@ def test_tcp_primary_refusing(procs, logdir, path, request):
     n = sent()
     assert kam.wait(lambda: sent() > n, TCP_C / 1000.0 + 1, step=0.005) \
         is not None
+    # and answered: a kill before the answer (the member in a namespace,
+    # under load) would end that probe, not the next one, and the pair
+    # would switch before the next probe this test waits for
+    assert kam.wait(lambda: int(kam.show("watched")["members"][0]
+                                ["last_probe_ago_ms"]) < TCP_C / 2, 1,
+                    step=0.005) is not None, kam.show("watched")
     if path == "veth-delayed-rst":
         ns.run("nft", "-f", "-", input=DELAY_RST)
     t_kill = time.monotonic()
