@@ -16,6 +16,8 @@ void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 
 	if(acts->unanswered > 0)
 		update_stat(_ha_stat_probes_unanswered, acts->unanswered);
+	if(acts->resent > 0)
+		update_stat(_ha_stat_probes_resent, acts->resent);
 	if(acts->verified_alive > 0)
 		update_stat(_ha_stat_verify_alive, acts->verified_alive);
 	if(acts->verified_silent > 0)

@@ -110,10 +110,12 @@ static void probe_start(
 
 	p->token = new_token(f);
 	p->sent_ms = now;
+	p->tx_ms = now;
 	p->deadline_ms = now + len_ms;
 	p->rtx_ms = 0;
 	p->rtx_gap_ms = 0;
 	p->verify = 0;
+	p->resent = 0;
 	if(!mm->reliable) {
 		/* RFC 3261 17.1.2.2 style: T1 = min(500 ms, deadline / 4), doubling,
 		 * so one lost datagram does not cost a switchover */
@@ -135,6 +137,7 @@ static void probe_clear(ha_probe_t *p)
 	p->token = 0;
 	p->rtx_ms = 0;
 	p->verify = 0;
+	p->resent = 0;
 }
 
 static ha_role_t other(ha_role_t m)
@@ -360,6 +363,7 @@ static void tick_retransmit(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 		p = &f->m[i].probe;
 		if(p->token != 0 && p->rtx_ms != 0 && now >= p->rtx_ms) {
 			act_send(out, (ha_role_t)i, p->token, 1);
+			p->tx_ms = now;
 			p->rtx_gap_ms *= 2;
 			p->rtx_ms += p->rtx_gap_ms;
 			/* a late tick sends one retransmission for those it missed,
@@ -629,6 +633,35 @@ int ha_fsm_send_failed(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
 	probe_failed(f, m, now, out);
 	ha_fsm_sync_check(f, now, out);
 	return 0;
+}
+
+int ha_fsm_conn_lost(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
+		ha_actions_t *out)
+{
+	ha_mfsm_t *mm;
+	ha_probe_t *p;
+
+	if(m != HA_ROLE_PRIMARY && m != HA_ROLE_BACKUP)
+		return -1;
+	mm = &f->m[m];
+	p = &mm->probe;
+	if(token == 0 || p->token != token)
+		return -1;
+	if(!mm->reliable || p->resent || now >= p->deadline_ms) {
+		probe_failed(f, m, now, out);
+		ha_fsm_sync_check(f, now, out);
+		return 0;
+	}
+	/* the same probe (its send time, deadline, verification, claim), a
+	 * new request: the member may hold the old one's branch in a
+	 * transaction whose answer went to the lost connection */
+	p->token = new_token(f);
+	p->tx_ms = now;
+	p->resent = 1;
+	mm->probes_resent++;
+	out->resent++;
+	act_send(out, m, p->token, 1);
+	return 1;
 }
 
 int ha_fsm_switch(ha_fsm_t *f, ha_role_t m, ha_reason_t reason, int64_t now,

@@ -84,10 +84,14 @@ typedef struct ha_probe
 {
 	uint32_t token;		 /* 0: no probe in flight */
 	int64_t sent_ms;	 /* first transmission */
+	int64_t tx_ms;		 /* last transmission (the first, or a resend) */
 	int64_t deadline_ms; /* no answer by then: the member is not answering */
 	int64_t rtx_ms;		 /* next retransmission, 0: none */
 	int rtx_gap_ms;
 	int verify; /* a verification: a failed transaction asked for it */
+	/* TCP/TLS: sent once more after its connection was lost
+	 * (ha_fsm_conn_lost()); a second loss counts */
+	int resent;
 } ha_probe_t;
 
 typedef struct ha_mfsm
@@ -101,6 +105,8 @@ typedef struct ha_mfsm
 	int64_t last_fail_ms; /* when it last failed a probe, -1: never */
 	uint64_t probes_sent; /* probes, not counting retransmissions */
 	uint64_t probes_unanswered;
+	/* TCP/TLS: probes sent once more after their connection was lost */
+	uint64_t probes_resent;
 	/* a verification asked for by a failed transaction, for the next tick
 	 * to start (-1: none) */
 	int64_t verify_ms;
@@ -212,7 +218,10 @@ typedef struct ha_action
 	ha_act_type_t type;
 	ha_role_t member; /* SEND */
 	uint32_t token;	  /* SEND */
-	int retransmit;	  /* SEND: a retransmission of the same request */
+	/* SEND: not a new probe. Over UDP the same request again; over TCP/TLS
+	 * the probe sent once more, with a new token, after its connection was
+	 * lost (ha_fsm_conn_lost()) */
+	int retransmit;
 	ha_role_t old_role, new_role;
 	ha_reason_t reason;
 	uint64_t version; /* SWITCH: the pair's version after it */
@@ -222,6 +231,7 @@ typedef struct ha_actions
 {
 	int n;
 	int unanswered;	 /* probes that ended without an alive answer */
+	int resent;		 /* probes sent once more after a lost connection */
 	int unconfirmed; /* claims whose probe ended without an alive answer */
 	ha_role_t unconfirmed_member; /* the member of the last of them */
 	int verified_alive;			  /* verifications that ended with an answer */
@@ -242,6 +252,7 @@ static inline void ha_actions_reset(ha_actions_t *acts)
 {
 	acts->n = 0;
 	acts->unanswered = 0;
+	acts->resent = 0;
 	acts->unconfirmed = 0;
 	acts->unconfirmed_member = HA_ROLE_NONE;
 	acts->verified_alive = 0;
@@ -277,10 +288,27 @@ int64_t ha_fsm_next_due(const ha_fsm_t *f);
 int ha_fsm_reply(ha_fsm_t *f, ha_role_t m, uint32_t token, int code,
 		int64_t now, ha_actions_t *out);
 
-/* The probe token to member m could not be sent (refused, reset, no
- * route): it counts as not answered, now. Returns 0, or -1 when the token
- * is not the probe in flight (nothing changed). */
+/* The probe token to member m could not be sent (over UDP: refused, no
+ * route; or no socket to send it from): it counts as not answered, now.
+ * Over TCP/TLS a failed send is a lost connection: ha_fsm_conn_lost().
+ * Returns 0, or -1 when the token is not the probe in flight (nothing
+ * changed). */
 int ha_fsm_send_failed(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
+		ha_actions_t *out);
+
+/* The connection the probe token to member m went out on (TCP/TLS) failed
+ * before an answer came: the send failed, or the connection is gone. The
+ * first time for a probe, before its deadline, the probe is sent once
+ * more, on a new connection: out gets a SEND with retransmit set and a new
+ * token (a member that had the request and answered it on the lost
+ * connection may hold the old branch in a transaction of its own); the
+ * probe keeps its send time and deadline, it is no new probe
+ * (probes_sent), and counts in probes_resent and out->resent. The second
+ * time, at or past the deadline, or for a member that is not reliable, it
+ * counts as not answered now, as ha_fsm_send_failed(). Returns 1 when the
+ * probe was sent once more, 0 when it counted, -1 when the token is not
+ * the probe in flight (nothing changed). */
+int ha_fsm_conn_lost(ha_fsm_t *f, ha_role_t m, uint32_t token, int64_t now,
 		ha_actions_t *out);
 
 /* Member m sent an out-of-dialog request: it has been promoted. Makes it

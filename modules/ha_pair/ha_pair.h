@@ -32,6 +32,7 @@ extern struct socket_info *_ha_probe_sock;
 extern stat_var *_ha_stat_switchovers;
 extern stat_var *_ha_stat_probes_sent;
 extern stat_var *_ha_stat_probes_unanswered;
+extern stat_var *_ha_stat_probes_resent;
 extern stat_var *_ha_stat_requests_routed;
 extern stat_var *_ha_stat_requests_refused;
 extern stat_var *_ha_stat_verify_probes;

@@ -48,6 +48,7 @@ struct tm_binds _ha_tmb;
 stat_var *_ha_stat_switchovers = NULL;
 stat_var *_ha_stat_probes_sent = NULL;
 stat_var *_ha_stat_probes_unanswered = NULL;
+stat_var *_ha_stat_probes_resent = NULL;
 stat_var *_ha_stat_requests_routed = NULL;
 stat_var *_ha_stat_requests_refused = NULL;
 stat_var *_ha_stat_verify_probes = NULL;
@@ -94,6 +95,7 @@ static stat_export_t mod_stats[] = {
 	{"switchovers", 0, &_ha_stat_switchovers},
 	{"probes_sent", 0, &_ha_stat_probes_sent},
 	{"probes_unanswered", 0, &_ha_stat_probes_unanswered},
+	{"probes_resent", 0, &_ha_stat_probes_resent},
 	{"requests_routed", 0, &_ha_stat_requests_routed},
 	{"requests_refused", 0, &_ha_stat_requests_refused},
 	{"verify_probes", 0, &_ha_stat_verify_probes},

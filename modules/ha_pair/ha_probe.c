@@ -144,8 +144,11 @@ static int probe_build(char *buf, int size, ha_pair_t *p, int role,
 	return n;
 }
 
-/* Send probe token to member role of p. Returns 0, or -1 when it could not
- * be sent at all (the caller counts it as not answered). */
+/* Send probe token to member role of p. Returns 0; -1 when it could not be
+ * sent at all (no socket, too big: the caller counts it as not answered);
+ * -2 when the transport refused it (over TCP/TLS: the connect, the TLS
+ * handshake's start or the write failed, a lost connection to the
+ * caller). */
 static int probe_send(ha_pair_t *p, int role, uint32_t token)
 {
 	static char buf[HA_PROBE_BUF];
@@ -177,7 +180,7 @@ static int probe_send(ha_pair_t *p, int role, uint32_t token)
 		 * changes are what gets logged */
 		LM_DBG("pair '%.*s': probe to %.*s could not be sent\n", p->name.len,
 				p->name.s, m->uri.len, m->uri.s);
-		return -1;
+		return -2;
 	}
 	return 0;
 }
@@ -196,10 +199,64 @@ static void probe_failed_now(ha_pair_t *p, int role, uint32_t token)
 	ha_actions_run(p, &acts);
 }
 
+static void probe_send_acts(ha_pair_t *p, const ha_actions_t *acts, int *sent);
+
+/* The connection of the TCP/TLS probe token to member role of p failed
+ * before an answer: its state machine decides (ha_fsm_conn_lost()): sent
+ * once more now, on a new connection (tcp_main no longer has the lost
+ * one), or counted as not answered. Adds the resend to *sent. */
+static void probe_conn_lost(ha_pair_t *p, int role, uint32_t token, int *sent)
+{
+	ha_actions_t acts;
+	int rc;
+
+	ha_actions_reset(&acts);
+	lock_get(&p->st->lock);
+	rc = ha_fsm_conn_lost(&p->st->fsm, role, token, ha_now_ms(), &acts);
+	ha_pair_reschedule(p);
+	lock_release(&p->st->lock);
+	if(rc == 1)
+		LM_DBG("pair '%.*s': connection to %.*s lost before the answer, "
+			   "probe sent once more\n",
+				p->name.len, p->name.s, p->m[role].uri.len, p->m[role].uri.s);
+	ha_actions_run(p, &acts);
+	/* the resend (its own loss ends in a count: no deeper) */
+	probe_send_acts(p, &acts, sent);
+}
+
+/* Send the probes of acts (SENDs), adding them to *sent: a probe that
+ * cannot be sent counts as not answered, one whose TCP/TLS connection
+ * failed goes to probe_conn_lost(). */
+static void probe_send_acts(ha_pair_t *p, const ha_actions_t *acts, int *sent)
+{
+	const ha_action_t *a;
+	int i, rc;
+
+	for(i = 0; i < acts->n; i++) {
+		a = &acts->a[i];
+		if(a->type != HA_ACT_SEND)
+			continue;
+		(*sent)++;
+		if(!a->retransmit)
+			update_stat(_ha_stat_probes_sent, 1);
+		rc = probe_send(p, a->member, a->token);
+		if(rc == -2 && p->m[a->member].proto != PROTO_UDP)
+			probe_conn_lost(p, a->member, a->token, sent);
+		else if(rc < 0)
+			probe_failed_now(p, a->member, a->token);
+	}
+}
+
 /* Is the connection a TCP/TLS probe to m went out on still there? A
  * connect that fails after msg_send() returned (asynchronous connect, the
- * normal case on a real network), or a connection reset, makes tcp_main
- * drop the connection: nobody tells the sender, so the prober looks. */
+ * normal case on a real network), a failed TLS handshake, or a connection
+ * closed or reset, makes tcp_main drop the connection: nobody tells the
+ * sender, so the prober looks. With tcp_async (the default) the sending
+ * process puts a new connection into tcp_main's table itself, before its
+ * connect, and it stays there through the connect and the handshake until
+ * it fails or closes (lookups skip one marked bad); with tcp_async=no
+ * tcp_main puts it there when it takes it over, a moment after the
+ * send. */
 static int probe_conn_alive(ha_member_t *m)
 {
 	struct ip_addr ip;
@@ -231,10 +288,10 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 	lock_get(&p->st->lock);
 	ha_fsm_tick(&p->st->fsm, now, &acts);
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
-		/* only probes sent by an earlier tick: their connection had time
-		 * to be hashed, and a new send below is checked next tick */
+		/* only probes last sent by an earlier tick: their connection had
+		 * time to be hashed, and a send below is checked next tick */
 		if(p->m[i].proto != PROTO_UDP && p->st->fsm.m[i].probe.token != 0
-				&& p->st->fsm.m[i].probe.sent_ms < now)
+				&& p->st->fsm.m[i].probe.tx_ms < now)
 			conn_tok[i] = p->st->fsm.m[i].probe.token;
 	}
 	p->st->run_at_ms = pair_due(p);
@@ -242,20 +299,12 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 
-	for(i = 0; i < acts.n; i++) {
-		if(acts.a[i].type != HA_ACT_SEND)
-			continue;
-		(*sent)++;
-		if(!acts.a[i].retransmit)
-			update_stat(_ha_stat_probes_sent, 1);
-		if(probe_send(p, acts.a[i].member, acts.a[i].token) < 0)
-			probe_failed_now(p, acts.a[i].member, acts.a[i].token);
-	}
+	probe_send_acts(p, &acts, sent);
 	for(i = 0; i < HA_ROLE_COUNT; i++) {
 		if(conn_tok[i] != 0 && !probe_conn_alive(&p->m[i])) {
-			LM_DBG("pair '%.*s': connection to %.*s gone, probe unanswered\n",
+			LM_DBG("pair '%.*s': connection to %.*s gone before the answer\n",
 					p->name.len, p->name.s, p->m[i].uri.len, p->m[i].uri.s);
-			probe_failed_now(p, i, conn_tok[i]);
+			probe_conn_lost(p, i, conn_tok[i], sent);
 		}
 	}
 

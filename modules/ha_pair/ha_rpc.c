@@ -145,13 +145,14 @@ static int rpc_add_pair(rpc_t *rpc, void *ctx, ha_pair_t *p)
 		if(rpc->array_add(arr, "{", &ms) < 0)
 			return -1;
 		ago = member_probe_ago(&f, i, now);
-		if(rpc->struct_add(ms, "sSsslddjj", "role", ha_role_name(i), "uri",
+		if(rpc->struct_add(ms, "sSsslddjjj", "role", ha_role_name(i), "uri",
 				   &p->m[i].uri, "state", member_state_name(&f, i, ago),
 				   "last_result", ha_mstate_names[f.m[i].state],
 				   "last_probe_ago_ms", (long)ago, "last_code",
 				   f.m[i].last_code, "last_rtt_ms", f.m[i].last_rtt_ms,
 				   "probes_sent", (unsigned long)f.m[i].probes_sent,
-				   "probes_unanswered", (unsigned long)f.m[i].probes_unanswered)
+				   "probes_unanswered", (unsigned long)f.m[i].probes_unanswered,
+				   "probes_resent", (unsigned long)f.m[i].probes_resent)
 				< 0)
 			return -1;
 	}

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The harness itself (issue 12, item 9): the Kamailio 5.6 TLS double-free
-line turns a failure into a skip only on 5.6, only in test_tls_member.py,
-only for q_malloc's exact report from tls; any other failure stays a
-failure. Checked on the predicate, and on pytest's own verdict of inner
-test files (pytester) that fail with that line in their log."""
+"""The harness itself (issue 12, item 9; tightened by issue 21, item 4):
+the Kamailio 5.6 TLS double-free line turns a failure into a skip only on
+5.6, only in test_tls_member.py, only for q_malloc's exact report from tls,
+and only in the log of a kamailio of the test that did not end clean (a
+failed assertion with that line somewhere in the logs stays a failure).
+Checked on the predicate, and on pytest's own verdict of inner test files
+(pytester)."""
 
 import json
 import shutil
@@ -27,18 +29,34 @@ def write_log(tmp_path, text, name="kamailio.log"):
     return f
 
 
-def test_predicate_only_5_6_tls_file_exact_line(tmp_path):
+def unclean(log, how="exited with status 1"):
+    """A line of harness.Procs.unclean() for a kamailio logging to log."""
+    return f"/usr/sbin/kamailio (pid 1234, log {log}): {how}"
+
+
+def test_predicate_only_5_6_tls_file_unclean_process_log(tmp_path):
     log = write_log(tmp_path, BUG)
     tls = "test_tls_member.py"
-    reason = tls_bug_skip_reason((5, 6, 3), tls, [log])
+    reason = tls_bug_skip_reason((5, 6, 3), tls, [unclean(log)])
     assert reason is not None and "double free" in reason
     assert "called from tls: tls_init.c" in reason  # the line is shown
+    assert "did not end clean" in reason
+    assert tls_bug_skip_reason(
+        (5, 6, 3), tls, [unclean(log, "killed by SIGABRT")]) is not None
     # any other version, any other file: a failure stays a failure
-    assert tls_bug_skip_reason((6, 0, 1), tls, [log]) is None
-    assert tls_bug_skip_reason((5, 7, 0), tls, [log]) is None
+    assert tls_bug_skip_reason((6, 0, 1), tls, [unclean(log)]) is None
+    assert tls_bug_skip_reason((5, 7, 0), tls, [unclean(log)]) is None
     for other in ("test_failover.py", "test_tcp_member.py",
                   "test_tls_member.py.bak", "xtest_tls_member.py"):
-        assert tls_bug_skip_reason((5, 6, 3), other, [log]) is None, other
+        assert tls_bug_skip_reason((5, 6, 3), other,
+                                   [unclean(log)]) is None, other
+    # the line in a log, but every kamailio ended clean (an assertion
+    # failed): a failure
+    assert tls_bug_skip_reason((5, 6, 3), tls, []) is None
+    # the kamailio that did not end clean is another one than the one
+    # whose log has the line
+    clean = write_log(tmp_path, "", "member.log")
+    assert tls_bug_skip_reason((5, 6, 3), tls, [unclean(clean)]) is None
     # another report (another module's double free, another BUG line), or
     # no such line at all: a failure
     for text in (BUG.replace("called from tls: ", "called from tm: "),
@@ -46,39 +64,58 @@ def test_predicate_only_5_6_tls_file_exact_line(tmp_path):
                              "BUG: freeing never allocated"),
                  "ERROR: tls [tls_server.c:1]: connection lost", ""):
         other = write_log(tmp_path, text, "other.log")
-        assert tls_bug_skip_reason((5, 6, 3), tls, [other]) is None, text
-    # no logs, a log that is not there
-    assert tls_bug_skip_reason((5, 6, 3), tls, []) is None
+        assert tls_bug_skip_reason((5, 6, 3), tls,
+                                   [unclean(other)]) is None, text
+    # a log that is not there, a line that names none
     assert tls_bug_skip_reason((5, 6, 3), tls,
-                               [tmp_path / "missing.log"]) is None
+                               [unclean(tmp_path / "missing.log")]) is None
+    assert tls_bug_skip_reason((5, 6, 3), tls, ["something else"]) is None
 
 
 INNER = '''
+import shutil
+
 from conftest import LOGS
 
 
-def test_{name}():
-    d = LOGS / "test_{name}"
+def logdir(name):
+    d = LOGS / name
     d.mkdir(parents=True, exist_ok=True)
-    (d / "kamailio.log").write_text({bug!r} + "\\n")
+    return d
+
+
+def test_{name}_assertion():
+    (logdir("test_{name}_assertion") / "kamailio.log").write_text(
+        {bug!r} + "\\n")
     assert False, "a real failure of this test"
+
+
+def test_{name}_crash(procs):
+    d = logdir("test_{name}_crash")
+    log = d / "kamailio.log"
+    log.write_text({bug!r} + "\\n")
+    p = procs.start([shutil.which("sh"), "-c", "exit 1"], log, cwd=d,
+                    watch=True)
+    assert p.wait(10) == 1
 '''
 
 
 @pytest.fixture
 def inner_logs():
-    names = ("test_harness_inner_tls", "test_harness_inner_other")
+    names = [f"test_harness_inner_{f}_{t}" for f in ("tls", "other")
+             for t in ("assertion", "crash")]
     yield names
     for n in names:
         shutil.rmtree(LOGS / n, ignore_errors=True)
 
 
-def test_hook_turns_only_a_tls_file_failure_into_a_skip(pytester,
-                                                        inner_logs,
+def test_hook_skips_only_a_tls_file_crash_with_the_line(pytester, inner_logs,
                                                         monkeypatch):
-    """Two inner test files fail with the double-free line in their log:
-    one named test_tls_member.py (skipped on 5.6 with the reason, failed
-    on 6.0), one not (failed on both)."""
+    """Two inner test files, each with a test that fails an assertion with
+    the double-free line in its log and one whose kamailio stand-in exits
+    with an error with the line in its log (the teardown's check fails):
+    in test_tls_member.py the second is skipped on 5.6 with the reason
+    (an error on 6.0); everything else fails."""
     pytester.makepyfile(test_tls_member=INNER.format(
         name="harness_inner_tls", bug=BUG))
     pytester.makepyfile(test_other=INNER.format(
@@ -87,19 +124,29 @@ def test_hook_turns_only_a_tls_file_failure_into_a_skip(pytester,
     # files import from it): the inner run imports its own under that name
     monkeypatch.delitem(sys.modules, "test_tls_member", raising=False)
     # the harness's conftest (already imported) is this run's plugin
-    r = pytester.runpytest_inprocess("-p", "conftest", "-rfs",
+    r = pytester.runpytest_inprocess("-p", "conftest", "-rfEs",
                                      "-p", "no:cacheprovider")
     on_5_6 = tuple(KAMAILIO_VERSION[:2]) == (5, 6)
     outcomes = r.parseoutcomes()
-    assert outcomes.get("failed") == (1 if on_5_6 else 2), r.outlines
+    assert outcomes.get("failed") == 2, r.outlines
+    assert outcomes.get("errors", outcomes.get("error", 0)) == \
+        (1 if on_5_6 else 2), r.outlines
     assert outcomes.get("skipped", 0) == (1 if on_5_6 else 0), r.outlines
     failed = [o for o in r.outlines if o.startswith("FAILED ")]
-    assert any("test_other.py::" in o for o in failed), r.outlines
+    assert any("test_other.py::test_harness_inner_other_assertion" in o
+               for o in failed), r.outlines
+    assert any("test_tls_member.py::test_harness_inner_tls_assertion" in o
+               for o in failed), r.outlines
+    errors = [o for o in r.outlines if o.startswith("ERROR ")]
+    assert any("test_other.py::test_harness_inner_other_crash" in o
+               for o in errors), r.outlines
     if on_5_6:
         r.stdout.fnmatch_lines(["SKIPPED * Kamailio 5.6 tls + OpenSSL 3 "
-                                "double free*called from tls: *"])
+                                "double free*did not end clean*called from "
+                                "tls: *"])
     else:
-        assert any("test_tls_member.py::" in o for o in failed), r.outlines
+        assert any("test_tls_member.py::test_harness_inner_tls_crash" in o
+                   for o in errors), r.outlines
 
 
 def test_unclean_ends_are_named(tmp_path):

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """A member over TCP: probed over a connection, and when it goes away a
-refused connect counts as "no answer" at once, not at the deadline."""
+refused connect counts as "no answer" at once, not at the deadline; a
+connection lost before the answer costs the probe one resend, not the
+pair a switchover."""
 
 import socket
 import struct
 import time
 
 from conftest import Kamailio, Peer, pairs_xml, send_request
-from harness import Served, note
+from harness import Served, member, note
 
 CHECK_MS, FORCE_MS = 2000, 1000
 PRI = "sip:127.0.0.2:5062;transport=tcp"
@@ -98,3 +100,29 @@ def test_tcp_reset_after_connect_counts_at_once(procs, logdir):
         assert took < CHECK_MS / 1000.0 / 2, took
     finally:
         rst.close()
+
+
+def test_tcp_lost_connection_is_sent_once_more(procs, logdir,
+                                               dropping_member):
+    """The TCP side of test_tls_member.py's
+    test_tls_lost_connection_is_sent_once_more (one code path for both:
+    the prober watches tcp_main's connection, whatever runs over it): the
+    primary loses the first connection after it took the probe; the probe
+    goes once more, on a new connection, and is answered."""
+    pri = dropping_member("127.0.0.2", 5062, drop=1)
+    dropping_member("127.0.0.3", 5062, drop=0)
+    pairs = pairs_xml([("tcppair", PRI, "sip:127.0.0.3:5062;transport=tcp",
+                        {"oos-check": "1s", "oos-force": "500ms"})])
+    kam = Kamailio(procs, logdir, pairs,
+                   defines={"WITH_TCP": None,
+                            "LISTEN_TCP": "tcp:127.0.0.1:5060"})
+    assert kam.wait(lambda: member(kam.show("tcppair"), "primary")["state"]
+                    == "up", 3) is not None, kam.show("tcppair")
+    assert kam.wait(lambda: int(member(kam.show("tcppair"), "primary")
+                                ["probes_sent"]) >= 3, 4) is not None
+    p = kam.show("tcppair")
+    pm = member(p, "primary")
+    assert (p["active"], p["switchovers"]) == ("primary", "0"), p
+    assert (pm["probes_unanswered"], pm["probes_resent"]) == ("0", "1"), pm
+    assert len(pri.conns) == 2 and len(pri.conns[0]) == 1, pri.conns
+    assert pri.conns[0][0][1] != pri.conns[1][0][1], pri.conns

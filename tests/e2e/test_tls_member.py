@@ -206,6 +206,67 @@ def test_tls_handshake_failure_is_no_answer(procs, logdir, pki, bad_peers,
         assert bad_peers[0].conns >= 1
 
 
+def test_tls_lost_connection_is_sent_once_more(procs, logdir, pki,
+                                               dropping_member):
+    """The start-up failure of issue 21, provoked on purpose: the primary
+    takes the first probe (TLS handshake done, OPTIONS read) and loses its
+    connection before it answers, as Kamailio 5.6's TLS sometimes does to a
+    healthy connection (docs/reliability.md). The probe goes once more on
+    a new connection, as a new request, and is answered there: no
+    switchover, nothing unanswered, no new probe counted."""
+    pri = dropping_member("127.0.0.2", 5061, pki["primary"], drop=1)
+    dropping_member("127.0.0.3", 5061, pki["backup"], drop=0)
+    kam = start_proxy(procs, logdir, pki, 1000, 500)
+    assert kam.wait(lambda: member(kam.show("tlspair"), "primary")["state"]
+                    == "up", 3) is not None, kam.show("tlspair")
+    # three more rounds: the new connection carries them
+    assert kam.wait(lambda: int(member(kam.show("tlspair"), "primary")
+                                ["probes_sent"]) >= 4, 5) is not None
+    p = kam.show("tlspair")
+    pm = member(p, "primary")
+    assert (p["state"], p["active"], p["switchovers"]) == ("CHECK", "primary",
+                                                           "0"), p
+    assert (pm["probes_unanswered"], pm["probes_resent"]) == ("0", "1"), pm
+    assert kam.stat("probes_resent") == 1
+    assert kam.stat("probes_unanswered") == 0
+    # the lost connection had the first probe; the resend, another request
+    # (branch and Call-ID), opened the second, which the next probes reuse
+    assert len(pri.conns) == 2, pri.conns
+    lost, kept = pri.conns
+    assert len(lost) == 1 and len(kept) >= 4, pri.conns
+    assert lost[0][0] != kept[0][0] and lost[0][1] != kept[0][1], pri.conns
+
+
+def test_tls_member_losing_every_connection_is_down_after_one_resend(
+        procs, logdir, pki, dropping_member):
+    """A primary that takes each probe and loses every connection before
+    it answers is counted down at its resend's loss: one resend, well
+    before the probe's deadline (oos-check 3 s), as a handshake that
+    fails (test_tls_handshake_failure_is_no_answer)."""
+    check, force = 3000, 1000
+    pri = dropping_member("127.0.0.2", 5061, pki["primary"], drop=None)
+    dropping_member("127.0.0.3", 5061, pki["backup"], drop=0)
+    t0 = time.monotonic()
+    kam = start_proxy(procs, logdir, pki, check, force)
+    after = kam.wait(lambda: kam.show("tlspair")["active"] == "backup", 6,
+                     step=0.01)
+    assert after is not None, kam.show("tlspair")
+    took = time.monotonic() - t0
+    note(logdir, NOTES, f"tls member losing every connection: switch to the "
+                 f"backup {after * 1000:.0f} ms after kamailio was up "
+                 f"({took * 1000:.0f} ms after it was started; oos-check "
+                 f"{check})")
+    p = kam.show("tlspair")
+    pm = member(p, "primary")
+    assert p["last_switchover_reason"] == "probe"
+    assert pm["state"] == "down" and pm["last_code"] == "0", pm
+    assert (pm["probes_sent"], pm["probes_resent"],
+            pm["probes_unanswered"]) == ("1", "1", "1"), pm
+    # one resend and no more: two connections, each lost with its request
+    assert [len(c) for c in pri.conns] == [1, 1], pri.conns
+    assert took <= 1.0, took
+
+
 def test_tls_member_without_tls_listen_stops_startup(procs, logdir):
     kam = Kamailio(procs, logdir, pairs(1000, 500),
                    defines={"WITH_TCP": None,

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """TLS for the end-to-end tests: certificates made with openssl, the tls
 module's file, a pair member that answers over TLS (Debian's kamailio with
-tls_member.cfg; sipp in Debian has no TLS), and a raw TLS request to the
+tls_member.cfg; sipp in Debian has no TLS), a member stand-in that loses
+connections on purpose (over TLS or TCP), and a raw TLS request to the
 proxy."""
 
 import os
@@ -9,10 +10,13 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 from conftest import KAMAILIO
+from faults import ProbedMember
+from harness import Served
 
 MEMBER_CFG = Path(__file__).resolve().parent / "tls_member.cfg"
 
@@ -147,3 +151,84 @@ def tls_request(pki, src_ip, user, cert=None):
     except (OSError, ssl.SSLError):
         pass
     return reply
+
+
+class DroppingMember(Served):
+    """A member stand-in on ip:port, over TLS with cert (key, crt) or over
+    TCP (cert None), that loses connections before it answers, on purpose:
+    it takes the first request of a connection (the TLS handshake done,
+    the OPTIONS read whole) and closes the connection without an answer,
+    for the first `drop` connections (None: every one). Later connections
+    are served: each OPTIONS answered 200 on its connection, which stays
+    open. What a 5.6 proxy's TLS sometimes does to a healthy connection
+    (docs/reliability.md, "Members over TLS"), made certain.
+
+    `conns`: the requests each accepted connection brought, one list per
+    connection, in order ([(Call-ID, Via branch)]; a connection dropped in
+    its handshake has none)."""
+
+    def __init__(self, ip, port, cert=None, drop=1):
+        self.drop = drop
+        self.conns = []
+        self.lock = threading.Lock()
+        self.open = []
+        self.ctx = None
+        if cert is not None:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(str(cert[1]), str(cert[0]))
+        self.serve(ip, port, tcp=True, timeout=0.1)
+
+    def handle(self, c, addr):
+        with self.lock:
+            n = len(self.conns)
+            self.conns.append([])
+            self.open.append(c)
+        threading.Thread(target=self._conn, args=(c, n), daemon=True).start()
+
+    def _conn(self, c, n):
+        dropping = self.drop is None or n < self.drop
+        buf = b""
+        try:
+            c.settimeout(5)
+            if self.ctx is not None:
+                c = self.ctx.wrap_socket(c, server_side=True)
+                with self.lock:
+                    self.open.append(c)
+            while self.running:
+                while b"\r\n\r\n" not in buf:
+                    data = c.recv(65535)
+                    if not data:
+                        return
+                    buf += data
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                text = head.decode(errors="replace") + "\r\n\r\n"
+                cid = ProbedMember._header(text, "Call-ID")
+                via = ProbedMember._header(text, "Via") or ""
+                branch = via.partition("branch=")[2].split(";")[0]
+                with self.lock:
+                    self.conns[n].append((cid, branch))
+                if dropping:
+                    return  # closed below, the request unanswered
+                if text.startswith("OPTIONS "):
+                    c.sendall(ProbedMember.reply(text, 200).encode())
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def requests(self):
+        """Every request taken, in order: [(Call-ID, branch)]."""
+        with self.lock:
+            return [r for conn in self.conns for r in conn]
+
+    def close(self):
+        Served.close(self)
+        with self.lock:
+            for c in self.open:
+                try:
+                    c.close()
+                except OSError:
+                    pass

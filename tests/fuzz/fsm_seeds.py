@@ -47,6 +47,10 @@ def send_failed(m, tok=TOK_CUR):
     return bytes([5, m, tok])
 
 
+def conn_lost(m, tok=TOK_CUR):  # op 5 with the high bit: ha_fsm_conn_lost
+    return bytes([12 * 11 + 5, m, tok])  # 137
+
+
 def passive(m):
     return bytes([6, m])
 
@@ -103,6 +107,10 @@ SEEDS = {
     "tcp_send_failures": head(rel_p=1, rel_b=1) + send_failed(P) +
     send_failed(B) + due() + send_failed(B) + due() + send_failed(P) +
     advance(2000),
+    "tcp_conn_lost": head(rel_p=1, rel_b=1) + conn_lost(P) + reply(P) +
+    conn_lost(B) + conn_lost(B) + due() + conn_lost(B) + reply(B) +
+    conn_lost(P, TOK_LAST) + advance(2000) + conn_lost(P) + due() +
+    conn_lost(P) + advance(2000),
     "split_brain": head(standby=1) +
     (reply(P) + reply(B) + advance(1000)) * 4,
     "stale_tokens": head() + reply(P) + reply(P, 200, TOK_LAST) +

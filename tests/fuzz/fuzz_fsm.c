@@ -4,7 +4,7 @@
  * The input is decoded into a pair's configuration and a sequence of
  * events on a fake monotonic clock: time passing with the prober's timer on
  * time or late, probe replies (matching, stale or forged tokens, any code),
- * send failures, passive promotions, manual switchovers, verifications
+ * send failures, lost TCP/TLS connections, passive promotions, manual switchovers, verifications
  * asked for by ha_failover, hold/release, pool peers' changes (ha_fsm_peer),
  * probe-now and reloads of the timings. After
  * every call the machine's invariants are checked and a violation aborts:
@@ -14,7 +14,9 @@
  * - at most one probe in flight per member: a new probe of a member is
  *   only sent when its previous one has ended, tokens are never 0 and never
  *   shared by the two members, retransmissions only of the probe in
- *   flight, before its deadline and never over a reliable transport;
+ *   flight, before its deadline and over a reliable transport only as the
+ *   one resend of a probe whose connection was lost (a new token, the
+ *   probe's send time and deadline kept, counted in probes_resent);
  * - deadlines are never armed in the past: a new or changed probe deadline
  *   or retransmission time is later than now, and after a tick nothing is
  *   due any more (ha_fsm_next_due() > now) and the tick acted only if
@@ -165,6 +167,9 @@ static void check_state(const fz_t *z)
 				"member state");
 		CHECK(z, m->probes_unanswered <= m->probes_sent,
 				"more probes unanswered than sent");
+		CHECK(z, m->probes_resent <= m->probes_sent,
+				"more probes resent than sent");
+		CHECK(z, m->reliable || m->probes_resent == 0, "a resend over UDP");
 		CHECK(z, m->last_ok_ms <= z->now && m->last_fail_ms <= z->now,
 				"member times in the future");
 		CHECK(z, m->state != HA_MS_UP || m->last_ok_ms >= 0,
@@ -173,9 +178,12 @@ static void check_state(const fz_t *z)
 				"down without a failure");
 		CHECK(z, m->last_rtt_ms >= -1, "negative rtt");
 		if(p->token == 0) {
-			CHECK(z, p->rtx_ms == 0, "retransmission of no probe");
+			CHECK(z, p->rtx_ms == 0 && !p->resent,
+					"retransmission or resend of no probe");
 			continue;
 		}
+		CHECK(z, p->tx_ms >= p->sent_ms && p->tx_ms <= z->now,
+				"last transmission outside the probe's life");
 		CHECK(z, p->sent_ms <= z->now, "probe sent in the future");
 		CHECK(z, p->deadline_ms > p->sent_ms, "deadline not after sending");
 		if(p->rtx_ms != 0) {
@@ -188,12 +196,14 @@ static void check_state(const fz_t *z)
 }
 
 /* Check one call: before is the machine before it, acts what it appended,
- * ticked whether it was ha_fsm_tick() (the only one that sends). */
+ * ticked 1 when it was ha_fsm_tick() (which sends probes and UDP
+ * retransmissions), 2 when it was ha_fsm_conn_lost() (which may resend
+ * over TCP/TLS), 0 for any other call (which sends nothing). */
 static void check_call(
 		fz_t *z, const ha_fsm_t *before, const ha_actions_t *acts, int ticked)
 {
 	const ha_fsm_t *f = &z->f;
-	int news[2] = {0, 0}, sw = 0, i;
+	int news[2] = {0, 0}, resends[2] = {0, 0}, sw = 0, i;
 	uint64_t unans = 0;
 
 	CHECK(z, acts->n >= 0 && acts->n < HA_MAX_ACTIONS,
@@ -204,11 +214,35 @@ static void check_call(
 
 		switch(a->type) {
 			case HA_ACT_SEND:
-				CHECK(z, ticked, "SEND from a call other than the tick");
 				CHECK(z, is_role(a->member), "SEND to no member");
 				CHECK(z, a->token != 0, "SEND of token 0");
 				bp = &before->m[a->member].probe;
 				np = &f->m[a->member].probe;
+				if(a->retransmit && f->m[a->member].reliable) {
+					CHECK(z, ticked == 2,
+							"resend over TCP but from a lost connection");
+					resends[a->member]++;
+					CHECK(z, resends[a->member] == 1, "two resends of a probe");
+					CHECK(z, bp->token != 0 && !bp->resent,
+							"resend of a probe not in flight, or resent");
+					CHECK(z, np->token == a->token && a->token != bp->token,
+							"resend without a new token kept");
+					CHECK(z,
+							a->token != before->m[P].probe.token
+									&& a->token != before->m[B].probe.token,
+							"resend reuses a token in flight");
+					CHECK(z, z->now < bp->deadline_ms,
+							"resend after the deadline");
+					CHECK(z,
+							np->sent_ms == bp->sent_ms
+									&& np->deadline_ms == bp->deadline_ms
+									&& np->verify == bp->verify && np->resent
+									&& np->tx_ms == z->now,
+							"resend changed the probe");
+					z->last_tok[a->member] = a->token;
+					break;
+				}
+				CHECK(z, ticked == 1, "SEND from a call other than the tick");
 				if(a->retransmit) {
 					CHECK(z, !f->m[a->member].reliable,
 							"retransmission over TCP");
@@ -301,6 +335,8 @@ static void check_call(
 
 		CHECK(z, nm->probes_sent == bm->probes_sent + (uint64_t)news[i],
 				"probes_sent does not count the new probes");
+		CHECK(z, nm->probes_resent == bm->probes_resent + (uint64_t)resends[i],
+				"probes_resent does not count the resends");
 		CHECK(z, nm->probes_unanswered >= bm->probes_unanswered,
 				"probes_unanswered went down");
 		unans += nm->probes_unanswered - bm->probes_unanswered;
@@ -318,10 +354,13 @@ static void check_call(
 						"retransmission re-armed in the past");
 		}
 		if(nm->probe.token != 0 && nm->probe.token != bm->probe.token)
-			CHECK(z, news[i] == 1, "a probe in flight that was never sent");
+			CHECK(z, news[i] + resends[i] == 1,
+					"a probe in flight that was never sent");
 	}
 	CHECK(z, unans == (uint64_t)acts->unanswered,
 			"probes_unanswered does not add up to the actions' count");
+	CHECK(z, resends[P] + resends[B] == acts->resent,
+			"the actions' resent count is not the resends");
 	CHECK(z, f->switchovers == before->switchovers + (uint64_t)sw,
 			"switchovers does not count the SWITCH events");
 	/* FORCE attempts of one run start at least HA_MIN_ATTEMPT_GAP_MS
@@ -606,7 +645,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					CHECK(&z, z.f.m[m].probe.token == 0,
 							"the probe answered is still in flight");
 				break;
-			case 5: /* a send failure */
+			case 5: /* a send failure, or (high bit) a lost connection */
+				if(op >= 0x80) {
+					m = pick_role(&in);
+					rc = ha_fsm_conn_lost(
+							&z.f, m, pick_token(&z, &in, m), z.now, &acts);
+					trace_acts(&z, rc < 0 ? "conn_lost refused" : "conn_lost",
+							&acts);
+					CHECK(&z, rc >= -1 && rc <= 1, "conn_lost: return value");
+					if(rc < 0)
+						CHECK(&z, memcmp(&before, &z.f, sizeof(before)) == 0,
+								"a refused lost connection changed the "
+								"machine");
+					else if(rc == 0)
+						CHECK(&z,
+								z.f.m[m].probe.token == 0
+										&& acts.unanswered == 1,
+								"the lost probe is still in flight");
+					else
+						CHECK(&z,
+								z.f.m[m].reliable && z.f.m[m].probe.token != 0
+										&& acts.resent == 1
+										&& acts.unanswered == 0,
+								"conn_lost: 1 without a resend");
+					check_call(&z, &before, &acts, 2);
+					break;
+				}
 				m = pick_role(&in);
 				rc = ha_fsm_send_failed(
 						&z.f, m, pick_token(&z, &in, m), z.now, &acts);

@@ -86,9 +86,24 @@ static void sim_send(sim_t *s, const ha_action_t *a)
 	sim_assert(a->token != 0, "t=%lld: SEND with token 0", (long long)s->now);
 	pr = &s->peer[m];
 	p = &s->f.m[m].probe;
+	if(a->retransmit && s->reliable[m]) {
+		/* the one resend of a probe whose connection was lost: a new
+		 * token for the probe in flight, before its deadline */
+		sim_assert(s->tok[m] == 0 && s->lost[m] != 0 && a->token != s->lost[m]
+						   && a->token == p->token && s->now < p->deadline_ms,
+				"t=%lld: resend %u to %s over TCP, probe in flight %u, "
+				"lost %u",
+				(long long)s->now, a->token, ha_role_name(m), p->token,
+				s->lost[m]);
+		s->lost[m] = 0;
+		s->tok[m] = a->token;
+		if(pr->conn_loss == 2)
+			pend_add(s, s->now + pr->loss_delay_ms, m, a->token, -1);
+		else if(pr->mode == PEER_ANSWER)
+			pend_add(s, s->now + pr->delay_ms, m, a->token, pr->code);
+		return;
+	}
 	if(a->retransmit) {
-		sim_assert(!s->reliable[m], "t=%lld: retransmission to %s over TCP",
-				(long long)s->now, ha_role_name(m));
 		sim_assert(a->token == s->tok[m] && s->now < s->dl[m],
 				"t=%lld: retransmission of %u to %s, probe in flight %u "
 				"until %lld",
@@ -111,6 +126,10 @@ static void sim_send(sim_t *s, const ha_action_t *a)
 			(long long)s->now, a->token);
 	s->tok[m] = a->token;
 	s->dl[m] = p->token == a->token ? p->deadline_ms : s->now;
+	if(s->reliable[m] && pr->conn_loss) {
+		pend_add(s, s->now + pr->loss_delay_ms, m, a->token, -1);
+		return;
+	}
 	if(pr->mode == PEER_SEND_FAIL) {
 		pend_add(s, s->now + pr->fail_delay_ms, m, a->token, 0);
 		return;
@@ -163,21 +182,30 @@ static void sim_took(sim_t *s, const ha_actions_t *acts, int *nact)
 	note_state(s);
 }
 
-/* A reply (code > 0) or a send failure (code 0) for token of member m,
- * now, with the bookkeeping. Returns what the machine returned; *nact
- * (when not NULL) gets the number of actions it appended. */
+/* A reply (code > 0), a send failure (code 0) or a lost connection (code
+ * -1) for token of member m, now, with the bookkeeping. Returns what the
+ * machine returned; *nact (when not NULL) gets the number of actions it
+ * appended. */
 int sim_reply(sim_t *s, ha_role_t m, uint32_t tok, int code, int *nact)
 {
 	ha_actions_t acts;
 	int r;
 
 	ha_actions_reset(&acts);
-	if(code == 0)
+	if(code == -1)
+		r = ha_fsm_conn_lost(&s->f, m, tok, s->now, &acts);
+	else if(code == 0)
 		r = ha_fsm_send_failed(&s->f, m, tok, s->now, &acts);
 	else
 		r = ha_fsm_reply(&s->f, m, tok, code, s->now, &acts);
-	if(r == 0 && (code == 0 || code >= 200) && s->tok[m] == tok)
+	if(r >= 0 && code <= 0 && s->tok[m] == tok) {
+		s->tok[m] = 0; /* it ended, or its resend follows */
+		if(r == 1)
+			s->lost[m] = tok;
+	} else if(r == 0 && code >= 200 && s->tok[m] == tok) {
 		s->tok[m] = 0;
+	}
+	s->resent_n += acts.resent;
 	sim_took(s, &acts, nact);
 	return r;
 }
@@ -480,9 +508,18 @@ void sim_check_counters(const sim_t *s)
 {
 	int m, sw = 0, i;
 
-	for(m = 0; m < HA_ROLE_COUNT; m++)
+	for(m = 0; m < HA_ROLE_COUNT; m++) {
 		ck_assert_int_eq(s->f.m[m].probes_sent,
 				nact(s, HA_ACT_SEND, m, 0, INT64_MIN, INT64_MAX));
+		/* over TCP/TLS every retransmission is a resend after a loss */
+		if(s->reliable[m])
+			ck_assert_int_eq(s->f.m[m].probes_resent,
+					nact(s, HA_ACT_SEND, m, 1, INT64_MIN, INT64_MAX));
+		else
+			ck_assert_int_eq(s->f.m[m].probes_resent, 0);
+	}
+	ck_assert_int_eq(
+			s->f.m[P].probes_resent + s->f.m[B].probes_resent, s->resent_n);
 	for(i = 0; i < s->nlog; i++)
 		if(s->log[i].a.type == HA_ACT_SWITCH
 				&& s->log[i].a.reason != HA_RSN_START)

@@ -7,7 +7,8 @@
  * sim_run() steps it 1 ms at a time. Every action is logged with its time.
  * The helpers check on every step what must always hold: at most one probe
  * per member in flight, retransmissions only of the probe in flight, inside
- * its deadline and never to a connection-oriented member, a tick never acts
+ * its deadline and never to a connection-oriented member (which gets one
+ * resend, with a new token, after its connection was lost), a tick never acts
  * before ha_fsm_next_due(), and nothing is still due after a tick.
  *
  * sim_t holds one machine with its simulated members, the log of its
@@ -50,6 +51,11 @@ typedef struct peer
 	int prov_code;	/* > 0: a provisional reply prov_delay_ms after */
 	int prov_delay_ms;
 	int fail_delay_ms;
+	/* over TCP/TLS: the connection a probe goes out on is lost
+	 * loss_delay_ms after the send (ha_fsm_conn_lost()): 1 the first one
+	 * of each probe (the resend is answered as mode says), 2 every one */
+	int conn_loss;
+	int loss_delay_ms;
 } peer_t;
 
 typedef struct rec
@@ -63,7 +69,7 @@ typedef struct pend
 	int64_t at;
 	ha_role_t m;
 	uint32_t token;
-	int code; /* 0: the send failed */
+	int code; /* 0: the send failed, -1: the connection was lost */
 } pend_t;
 
 typedef struct strec
@@ -92,6 +98,8 @@ typedef struct sim
 	uint32_t tok[2];	/* last probe sent, 0: it ended */
 	int64_t dl[2];		/* its deadline as last seen */
 	uint32_t resent[2]; /* drop_first: token answered on its resend */
+	uint32_t lost[2];	/* a probe's lost connection: token, until resent */
+	int resent_n;		/* resends the actions said were made */
 	int refused;		/* peer replies the machine refused */
 	int unconfirmed;	/* claims the actions said ended unconfirmed */
 	ha_role_t unconfirmed_member; /* the member of the last of them */
@@ -119,9 +127,10 @@ void sim_default(sim_t *s);
 void note_state(sim_t *s);
 /* Log the actions and let the simulated members act on the SENDs. */
 void sim_actions(sim_t *s, const ha_actions_t *acts);
-/* A reply (code > 0) or a send failure (code 0) for token of member m,
- * now, with the bookkeeping. Returns what the machine returned; *nact
- * (when not NULL) gets the number of actions it appended. */
+/* A reply (code > 0), a send failure (code 0) or a lost connection (code
+ * -1) for token of member m, now, with the bookkeeping. Returns what the
+ * machine returned; *nact (when not NULL) gets the number of actions it
+ * appended. */
 int sim_reply(sim_t *s, ha_role_t m, uint32_t tok, int code, int *nact);
 /* Run everything due at time t (>= now). */
 void sim_at(sim_t *s, int64_t t);

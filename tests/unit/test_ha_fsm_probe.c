@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_ha_fsm_probe.c - Check suite for ha_fsm's probes (ha_fsm.c): their
  * tokens, retransmissions over UDP, one probe in flight per member,
- * replies with wrong or stale tokens, send failures, alive codes and
- * provisional replies. Run by test_ha_fsm.c's main(). */
+ * replies with wrong or stale tokens, send failures, lost TCP/TLS
+ * connections (one resend), alive codes and provisional replies. Run by
+ * test_ha_fsm.c's main(). */
 
 #include <stdint.h>
 #include <string.h>
@@ -346,6 +347,196 @@ START_TEST(send_failure_counts_at_once)
 }
 END_TEST
 
+/* ---- TCP/TLS: a lost connection ---------------------------------------- */
+
+/* The connection of each probe to a TCP/TLS primary is lost 3 ms after the
+ * send, before the answer (the race of Kamailio 5.6's TLS, where a healthy
+ * connection can be dropped): each probe is sent once more, with a new
+ * token and the same deadline, and answered; nothing switches, nothing
+ * counts as unanswered, no new probe is counted. */
+START_TEST(tcp_lost_connection_is_sent_once_more)
+{
+	ha_fsm_t before;
+	uint32_t first, again;
+	int n;
+
+	sim_setup(&S, 5000, 1000, 0, NULL, 1, 1);
+	S.peer[P].conn_loss = 1;
+	S.peer[P].loss_delay_ms = 3;
+	sim_start(&S, 0);
+	first = token_at(&S, P, 0);
+	sim_run(&S, 3);
+	ck_assert_sends(&S, P, 1, 0, 3, 3);
+	again = S.f.m[P].probe.token;
+	ck_assert_uint_ne(again, 0);
+	ck_assert_uint_ne(again, first);
+	ck_assert_int_eq(S.f.m[P].probe.sent_ms, 0);
+	ck_assert_int_eq(S.f.m[P].probe.tx_ms, 3);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 5000);
+	ck_assert_int_eq(S.f.m[P].probes_resent, 1);
+	ck_assert_int_eq(S.f.m[P].probes_sent, 1);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UNKNOWN);
+	/* what belonged to the first request is taken no more */
+	before = S.f;
+	ck_assert_int_eq(sim_reply(&S, P, first, 200, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, P, first, -1, &n), -1);
+	ck_assert_unchanged(before, &S);
+	/* answered on the new connection: the round trip from the first send */
+	sim_run(&S, 13);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_UP);
+	ck_assert_int_eq(S.f.m[P].last_rtt_ms, 13);
+	ck_assert_int_eq(S.f.m[P].probe.token, 0);
+	sim_run(&S, 60013);
+	ck_assert_int_eq(S.nst, 1);
+	ck_assert_int_eq(nev(&S, HA_ACT_SWITCH), 1);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 0);
+	ck_assert_int_eq(S.f.m[P].probes_sent, 13);
+	ck_assert_int_eq(S.f.m[P].probes_resent, 13);
+	ck_assert_sends(&S, P, 1, 0, 60013, 3, 5003, 10003, 15003, 20003, 25003,
+			30003, 35003, 40003, 45003, 50003, 55003, 60003);
+	ck_assert_int_eq(S.refused, 0);
+	sim_check_counters(&S);
+}
+END_TEST
+
+/* Every connection is lost: the resend's loss counts, at once. Detection
+ * costs one resend (here 3 ms) and no more. */
+START_TEST(tcp_second_loss_counts_at_once)
+{
+	sim_setup(&S, 5000, 1000, 0, NULL, 1, 1);
+	S.peer[P].conn_loss = 2;
+	S.peer[P].loss_delay_ms = 3;
+	sim_start(&S, 0);
+	sim_run(&S, 5);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	ck_assert_int_eq(S.f.m[P].probes_resent, 1);
+	sim_run(&S, 6);
+	ck_assert_change(&S, 1, 6, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 1);
+	ck_assert_int_eq(S.f.m[P].last_fail_ms, 6);
+	ck_assert_int_eq(S.f.m[P].state, HA_MS_DOWN);
+	ck_assert_int_eq(S.f.m[P].probe.token, 0);
+	ck_assert_int_eq(S.f.m[P].probe.resent, 0);
+	/* the backup's start probe serves as the attempt */
+	sim_run(&S, 20);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 20, P, B, HA_RSN_PROBE);
+	sim_run(&S, 30000);
+	ck_assert_int_eq(S.f.m[P].probes_sent, 1);
+	ck_assert_int_eq(S.f.m[P].probes_resent, 1);
+	ck_assert_sends(&S, P, 1, 0, 30000, 3);
+	sim_check_counters(&S);
+
+	/* in FORCE the same: both lose every connection, each attempt costs
+	 * one resend, and the hunt goes on at the attempts' pace */
+	sim_setup(&S, 5000, 1000, 0, NULL, 1, 1);
+	S.peer[P].conn_loss = 2;
+	S.peer[P].loss_delay_ms = 3;
+	S.peer[B].conn_loss = 2;
+	S.peer[B].loss_delay_ms = 3;
+	sim_start(&S, 0);
+	sim_run(&S, 200);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_int_eq(nev(&S, HA_ACT_DOWN), 1);
+	ck_assert_int_eq(S.f.m[P].probes_resent, S.f.m[P].probes_sent);
+	ck_assert_int_eq(S.f.m[B].probes_resent, S.f.m[B].probes_sent);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, S.f.m[P].probes_sent);
+	sim_check_counters(&S);
+}
+END_TEST
+
+/* A resend keeps the probe's deadline: a connection lost just before it
+ * leaves the resend that little time; at or past the deadline a loss
+ * counts. One resend per probe; a member that is not reliable (UDP) gets
+ * none; a token that is not the probe in flight changes nothing. */
+START_TEST(tcp_resend_keeps_the_deadline)
+{
+	ha_fsm_t before;
+	ha_actions_t acts;
+	uint32_t tp, tb;
+	int n;
+
+	sim_setup(&S, 1000, 500, 0, NULL, 1, 0);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[P].conn_loss = 1;
+	S.peer[P].loss_delay_ms = 999;
+	sim_start(&S, 0);
+	sim_run(&S, 999);
+	ck_assert_sends(&S, P, 1, 0, 999, 999);
+	ck_assert_int_eq(S.f.m[P].probe.deadline_ms, 1000);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	sim_run(&S, 1000);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 1);
+	ck_assert_int_eq(S.f.m[P].last_fail_ms, 1000);
+
+	/* by hand: the API's answers */
+	sim_setup(&S, 1000, 500, 0, NULL, 1, 0);
+	S.peer[P].mode = PEER_SILENT;
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	tp = token_at(&S, P, 0);
+	tb = token_at(&S, B, 0);
+	sim_run(&S, 5);
+	before = S.f;
+	ck_assert_int_eq(sim_reply(&S, P, tp + 1000, -1, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, P, 0, -1, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, B, tp, -1, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, HA_ROLE_NONE, tp, -1, &n), -1);
+	ck_assert_int_eq(sim_reply(&S, HA_ROLE_COUNT, tp, -1, &n), -1);
+	ck_assert_unchanged(before, &S);
+	/* the UDP backup: counted at once, as a failed send */
+	ck_assert_int_eq(sim_reply(&S, B, tb, -1, &n), 0);
+	ck_assert_int_eq(S.f.m[B].probes_unanswered, 1);
+	ck_assert_int_eq(S.f.m[B].probes_resent, 0);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, B, 1, 5, 5), 0);
+	/* the TCP primary: once more, then counted */
+	ck_assert_int_eq(sim_reply(&S, P, tp, -1, &n), 1);
+	ck_assert_int_eq(n, 1);
+	tp = S.f.m[P].probe.token;
+	ck_assert_int_eq(sim_reply(&S, P, tp, -1, &n), 0);
+	ck_assert_int_eq(S.f.m[P].probes_unanswered, 1);
+	ck_assert_int_eq(S.f.m[P].probes_resent, 1);
+	ck_assert_pair(&S, HA_ST_FORCE, HA_ROLE_NONE);
+
+	/* at the deadline (a loss the glue saw before the tick ended it) */
+	sim_setup(&S, 1000, 500, 0, NULL, 1, 1);
+	S.peer[P].mode = PEER_SILENT;
+	ha_actions_reset(&acts);
+	ha_fsm_init(&S.f, &S.cfg, S.reliable, 1, 0, &acts);
+	ha_actions_reset(&acts);
+	ha_fsm_tick(&S.f, 0, &acts);
+	tp = S.f.m[P].probe.token;
+	ha_actions_reset(&acts);
+	ck_assert_int_eq(ha_fsm_conn_lost(&S.f, P, tp, 1000, &acts), 0);
+	ck_assert_int_eq(acts.unanswered, 1);
+	ck_assert_int_eq(acts.resent, 0);
+	ck_assert_int_eq(S.f.m[P].probes_resent, 0);
+}
+END_TEST
+
+/* A FORCE attempt over TCP whose connection is lost is sent once more
+ * within the attempt's deadline, and its answer ends the hunt. */
+START_TEST(tcp_lost_connection_in_force_attempt)
+{
+	sim_setup(&S, 5000, 1000, 0, NULL, 1, 1);
+	sim_start(&S, 0);
+	sim_run(&S, 4999);
+	sim_kill(&S, P);
+	S.peer[B].conn_loss = 1;
+	S.peer[B].loss_delay_ms = 3;
+	sim_run(&S, 10000);
+	ck_assert_change(&S, 1, 10000, HA_ST_FORCE, HA_ROLE_NONE);
+	ck_assert_sends(&S, B, 0, 5000, 10000, 10000);
+	sim_run(&S, 10003);
+	ck_assert_sends(&S, B, 1, 10000, 10003, 10003);
+	ck_assert_int_eq(S.f.m[B].probe.deadline_ms, 11000);
+	sim_run(&S, 10023);
+	ck_assert_event(&S, HA_ACT_SWITCH, 1, 10023, P, B, HA_RSN_PROBE);
+	ck_assert_int_eq(S.f.m[B].probes_unanswered, 0);
+	ck_assert_int_eq(S.f.m[B].last_rtt_ms, 23);
+	sim_check_counters(&S);
+}
+END_TEST
+
 START_TEST(alive_codes_2xx_treats_503_as_no_answer)
 {
 	sim_setup(&S, 5000, 1000, 0, "2xx", 0, 0);
@@ -449,6 +640,10 @@ Suite *ha_fsm_probe_suite(void)
 	tcase_add_test(tc, one_probe_in_flight_per_member);
 	tcase_add_test(tc, reply_with_wrong_or_stale_token_is_ignored);
 	tcase_add_test(tc, send_failure_counts_at_once);
+	tcase_add_test(tc, tcp_lost_connection_is_sent_once_more);
+	tcase_add_test(tc, tcp_second_loss_counts_at_once);
+	tcase_add_test(tc, tcp_resend_keeps_the_deadline);
+	tcase_add_test(tc, tcp_lost_connection_in_force_attempt);
 	tcase_add_test(tc, alive_codes_2xx_treats_503_as_no_answer);
 	tcase_add_test(tc, alive_codes_empty_treats_503_as_alive);
 	tcase_add_test(tc, provisional_reply_does_not_count);
