@@ -141,6 +141,8 @@ class BadTlsPeer(Served):
 
     def handle(self, c, addr):
         self.conns += 1
+        if self.conns == 1:
+            self.first_at = time.monotonic()  # the first probe's connect
         if self.mode == "closes":
             c.settimeout(1)
             try:
@@ -195,11 +197,23 @@ def test_tls_handshake_failure_is_no_answer(procs, logdir, pki, bad_peers,
     assert member(p, "primary")["state"] == "down"
     assert int(member(p, "primary")["probes_unanswered"]) >= 1
     assert member(p, "primary")["last_code"] == "0"
+    # timed from the probe's connect where the peer is the test's own
+    # (not from kamailio's start, which a loaded machine slows: a run
+    # under load saw 4.10 s from the start for the 3 s deadline); the
+    # switch follows its verdict by the backup's handshake and probe
+    since_probe = (None if how == "untrusted" else
+                   t0 + took - bad_peers[0].first_at)
     if how == "silent":
-        assert check / 1000 - 0.2 <= took <= check / 1000 + 1.0, took
+        # at the probe's deadline (oos-check)
+        assert check / 1000 - 0.1 <= since_probe <= check / 1000 + 0.6, \
+            since_probe
+    elif how == "closes":
+        # at once: well before the probe's deadline
+        assert since_probe <= 1.0, since_probe
     else:
-        # well before the first probe's deadline
-        assert took <= 1.0, took
+        # the prober starts after the control socket: well before the
+        # first probe's deadline
+        assert after <= 1.0, after
     if how == "untrusted":
         assert pri.received("OPTIONS") == 0
     else:
