@@ -139,7 +139,13 @@ def test_forged_failures_and_huge_replies_change_nothing(procs, logdir):
                         sent[0] += 1
                     except OSError:
                         pass
-            time.sleep(0.01)
+            # about 400 a second, 13 MB/s of 60 KB datagrams: every 10 ms
+            # (40 MB/s) filled the proxy's UDP buffer on a loaded machine
+            # (one run in five under stress-ng), and the kernel dropped the
+            # members' genuine answers with the junk: a flood's volume,
+            # which no module sees (docs/reliability.md, section 7); this
+            # test is about what the replies say
+            time.sleep(0.03)
         s.close()
 
     th = threading.Thread(target=attack)
