@@ -8,9 +8,11 @@ test: runs, passes, failures, and its slowest wait against its bound.
 
 Each run is one pytest over the given tests (all of tests/e2e when none)
 with a JUnit report and a record of every wait (HA_WAIT_RECORD, see
-tests/e2e/waits.py) under build/repeat/<stamp>/run-NN/; the logs of a test
-that failed are copied there, since the next run overwrites
-tests/e2e/logs. The table goes to stdout and to FILE (markdown, default
+tests/e2e/waits.py) under build/repeat/<stamp>/run-NN/. The tests log to
+tests/e2e/logs-<version> (HA_E2E_LOGS: another folder), so that a 5.6
+and a 6.0 repeat can run at once; the logs of a test that failed are
+copied to its run's folder, since the next run overwrites them. The
+table goes to stdout and to FILE (markdown, default
 build/repeat/<stamp>/table.md): docs/reliability.md's repeat tables are
 such files. Not part of make test."""
 
@@ -27,7 +29,11 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 E2E = TOP / "tests" / "e2e"
-LOGS = E2E / "logs"
+# the tests' logs: a folder per Kamailio version, so that a 5.6 and a 6.0
+# repeat can run at once (each in its own network namespace) without
+# overwriting each other's (tests/e2e/conftest.py reads HA_E2E_LOGS)
+LOGS = Path(os.environ.get("HA_E2E_LOGS") or
+            E2E / f"logs-{os.environ.get('HA_KAMAILIO', '5.6')}")
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 
 
@@ -234,7 +240,8 @@ def main():
         for run in range(1, args.runs + 1):
             rdir = folder / f"run-{run:02d}"
             rdir.mkdir()
-            env = dict(os.environ, HA_WAIT_RECORD=str(rdir / "waits.jsonl"))
+            env = dict(os.environ, HA_WAIT_RECORD=str(rdir / "waits.jsonl"),
+                       HA_E2E_LOGS=str(LOGS))
             cmd = (["taskset", "-c", ",".join(map(str, sorted(set(pin)))),
                     PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                     f"--junitxml={rdir / 'junit.xml'}"] + pytest_args)

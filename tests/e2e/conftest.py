@@ -32,7 +32,9 @@ from harness import (Procs, listening, parse_kamcmd, port_free,  # noqa
 
 CFG = TOP / "config" / "kamailio.cfg"
 SIPP = TOP / "tests" / "sipp"
-LOGS = TOP / "tests" / "e2e" / "logs"
+# every test's logs, in a folder named after it (HA_E2E_LOGS: another
+# folder, for runs of two Kamailio versions at once: make test-repeat)
+LOGS = Path(os.environ.get("HA_E2E_LOGS") or TOP / "tests" / "e2e" / "logs")
 BAD_MEMBER_CFG = TOP / "tests" / "e2e" / "bad_member.cfg"
 # the /etc/hosts of hosts_netns: ha-primary.test at {ip}
 HOSTS = "127.0.0.1 localhost\n{ip} ha-primary.test\n"
