@@ -166,6 +166,17 @@ def fmt_wait(w):
     return f"{took:.2f} / {bound:g} s ({ratio:.0%}, {where})"
 
 
+def by_file(results, all_waits):
+    """results and waits with each test id replaced by its file: one row
+    a file (its runs: each test's outcomes together)."""
+    res, ws = {}, []
+    for tid, rs in results.items():
+        res.setdefault(tid.split("::")[0], []).extend(rs)
+    for tid, where, took, bound in all_waits:
+        ws.append((tid.split("::")[0], where, took, bound))
+    return res, ws
+
+
 def table(results, all_waits, runs, load, version):
     """The markdown table of a repeat: one row a test."""
     lines = [f"Kamailio {version}, {runs} runs, "
@@ -185,8 +196,9 @@ def table(results, all_waits, runs, load, version):
     return "\n".join(lines) + "\n"
 
 
-def table_of(folder, load):
-    """Print the table of a repeat's folder from its runs' reports."""
+def table_of(folder, load, per_file=False):
+    """Print the table of a repeat's folder from its runs' reports (per
+    test, or per_file)."""
     results, all_waits, failures = {}, [], []
     runs = sorted(d for d in folder.glob("run-*") if
                   (d / "junit.xml").exists() and not (d / "stopped").exists())
@@ -197,6 +209,8 @@ def table_of(folder, load):
                 failures.append((rdir.name, tid, msg))
         all_waits += waits(rdir / "waits.jsonl")
     version = folder / "version"
+    if per_file:
+        results, all_waits = by_file(results, all_waits)
     print(table(results, all_waits, len(runs), load,
                 version.read_text().strip() if version.exists()
                 else kamailio_version()))
@@ -218,13 +232,16 @@ def main():
     ap.add_argument("--out", help="the markdown table's file")
     ap.add_argument("--stop-on-failure", action="store_true",
                     help="stop after the first run with a failure")
+    ap.add_argument("--by-file", action="store_true",
+                    help="with --table-of: one row a test file (its tests' "
+                    "outcomes together)")
     ap.add_argument("--table-of", metavar="DIR",
                     help="print the table of an earlier repeat's folder "
                     "(build/repeat/<stamp>; one stopped early too) and "
                     "run nothing")
     args, pytest_args = ap.parse_known_args()
     if args.table_of:
-        return table_of(Path(args.table_of), args.load)
+        return table_of(Path(args.table_of), args.load, args.by_file)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder = TOP / "build" / "repeat" / stamp
     folder.mkdir(parents=True)
