@@ -60,13 +60,14 @@ def start_load(cpu, folder):
     return p
 
 
-def stop(p):
-    """Stop a process group we started, by its PID: TERM, then KILL."""
+def stop(p, sig=signal.SIGTERM, grace=10):
+    """Stop a process group we started, by its PID: sig, then KILL after
+    grace seconds."""
     if p is None or p.poll() is not None:
         return
-    os.killpg(p.pid, signal.SIGTERM)
+    os.killpg(p.pid, sig)
     try:
-        p.wait(10)
+        p.wait(grace)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait(5)
@@ -95,12 +96,7 @@ def run_pytest(cmd, env, log):
     try:
         return p.wait()
     except Stopped:
-        os.killpg(p.pid, signal.SIGINT)
-        try:
-            p.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
+        stop(p, signal.SIGINT, 60)
         raise
 
 
