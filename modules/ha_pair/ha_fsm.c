@@ -397,13 +397,21 @@ static void tick_verifications(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 
 /* A claim to confirm: probe its member now (in FORCE the hunt takes this
  * probe over when the member's attempt comes). */
+/* A claim whose probe is not out yet: sent now, before any other probe
+ * of the tick (a tick may run with a time read before the claim was made:
+ * the prober reads its clock once a tick, a dmq worker or a SIP worker
+ * stamps the claim with its own), so that the claimed member is never left
+ * to a probe with oos-check's deadline; one already out serves, brought
+ * within oos-force, as ha_fsm_claim_start() does. */
 static void tick_claim(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 {
-	if(f->claim != HA_ROLE_NONE && !f->claim_sent && now >= f->claim_ms) {
-		if(f->m[f->claim].probe.token == 0)
-			probe_start(f, f->claim, f->cfg.oos_force_ms, now, out);
-		f->claim_sent = 1;
-	}
+	if(f->claim == HA_ROLE_NONE || f->claim_sent)
+		return;
+	if(f->m[f->claim].probe.token == 0)
+		probe_start(f, f->claim, f->cfg.oos_force_ms, now, out);
+	else
+		ha_fsm_probe_within_force(f, f->claim, now);
+	f->claim_sent = 1;
 }
 
 /* CHECK: the active member's periodic probe, and the standby's (once at

@@ -151,6 +151,53 @@ START_TEST(peer_claim_brings_probe_in_flight_within_oos_force)
 }
 END_TEST
 
+/* The prober reads its clock once a tick, and a dmq worker stamps a claim
+ * with its own, later clock: a pair's tick may then run with a time before
+ * the claim's. That tick must still probe the claimed member within
+ * oos-force (it found the pair with no probe out yet: its start, paced),
+ * not send the standby's start probe with oos-check's deadline and let the
+ * claim wait on it: a lost answer then held the claim, and every state of
+ * the pool naming the same member, for oos-check (30 s in the repeat run
+ * where 12 of 2,000 pairs of a restarted proxy stayed apart). */
+START_TEST(claim_ticked_with_an_earlier_clock_ends_within_oos_force)
+{
+	ha_actions_t acts;
+
+	sim_setup(&S, 30000, 2000, 0, NULL, 0, 0);
+	S.peer[B].mode = PEER_SILENT; /* its answer is lost */
+	ha_actions_reset(&acts);
+	ha_fsm_init(&S.f, &S.cfg, S.reliable, S.seed, 0, &acts);
+	sim_actions(&S, &acts);
+	note_state(&S);
+	/* no tick has run the pair yet; a pool state names the backup at 10 */
+	S.now = 10;
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 0), HA_PEERV_CLAIM);
+	/* the prober's tick, with the time it read at 5 */
+	ha_actions_reset(&acts);
+	ha_fsm_tick(&S.f, 5, &acts);
+	sim_actions(&S, &acts);
+	ck_assert_uint_ne(S.f.m[B].probe.token, 0);
+	ck_assert_int_le(S.f.m[B].probe.deadline_ms, 10 + 2000);
+	/* one probe of the backup, the claim's */
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, B, 0, 0, 10), 1);
+	/* unanswered: refused at its oos-force deadline (not at 30 s) */
+	sim_run(&S, 2050);
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	ck_assert_pair(&S, HA_ST_CHECK, P);
+	/* the pool's next state naming the backup is a claim again (before
+	 * the fix it was dropped as stale for 30 s), whose probe ends within
+	 * oos-force too */
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 0), HA_PEERV_CLAIM);
+	ck_assert_int_le(S.f.m[B].probe.deadline_ms, S.now + 2000);
+	sim_run(&S, S.now + 2001);
+	/* ended (the same refusal again: neither counted nor answered) */
+	ck_assert_int_eq(S.f.claim, HA_ROLE_NONE);
+	ck_assert_int_eq(S.f.peer_refused, 1);
+	sim_check_counters(&S);
+}
+END_TEST
+
 /* A state (an answer, a sync) refused is answered once: the peer then
  * records the disagreement too. The same state again is no new refusal:
  * neither counted nor answered. */
@@ -860,6 +907,8 @@ Suite *ha_fsm_pool_suite(void)
 	tcase_add_test(tc, peer_change_adopted_once_its_member_answers);
 	tcase_add_test(tc, peer_change_refused_when_its_member_is_silent);
 	tcase_add_test(tc, peer_claim_brings_probe_in_flight_within_oos_force);
+	tcase_add_test(
+			tc, claim_ticked_with_an_earlier_clock_ends_within_oos_force);
 	tcase_add_test(tc, peer_state_refused_is_answered_once);
 	tcase_add_test(tc, peer_ties_broken_by_origin);
 	tcase_add_test(tc, peer_change_beaten_by_a_local_change_meanwhile);
