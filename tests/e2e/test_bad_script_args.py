@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Bad script arguments and module parameters: Kamailio refuses to start,
 and the log names the function or parameter and what is wrong with it
-(SPEC 4: refused at fixup time, not on the first request)."""
+(docs/ha_pair.md, Bad input: refused at fixup time, not on the first request)."""
 
 import subprocess
 

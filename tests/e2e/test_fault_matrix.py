@@ -519,7 +519,7 @@ def test_kamailio_restart_during_traffic(procs, logdir):
     """Kamailio is stopped and started again while the caller sends. Pair
     'kept' had been switched to its backup by hand, pair 'dead' had
     switched because its primary is frozen, pair 'plain' never switched.
-    After the restart every pair starts as SPEC 2 says (CHECK with the
+    After the restart every pair starts as docs/ha_pair.md, How it decides, says (CHECK with the
     configured primary, reason start, its backup probed once at the same
     moment; nothing is remembered), and converges: 'dead' takes its
     backup when the primary's first probe expires (oos-check, no extra

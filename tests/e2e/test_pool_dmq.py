@@ -312,7 +312,7 @@ def test_switchover_found_by_probes_adopted_by_the_pool(
 
 # Without replication, each proxy finds a change by its own probes: short
 # oos values (1 s / 500 ms: at most 2 x 1 s + 500 ms per switchover, the
-# SPEC bound) keep 20 switchovers to about a minute. Long (HA_LONG=1):
+# bound of docs/ha_pair.md, How it decides) keep 20 switchovers to about a minute. Long (HA_LONG=1):
 # make bench-pool, make test-long
 NOREP_CHECK_S, NOREP_FORCE_S = 1.0, 0.5
 NOREP_PAIRS = pairs_xml([(PAIR, "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
@@ -364,13 +364,13 @@ def test_agreement_without_replication(procs, logdir, udp_member, found):
                 f"500 ms), {what} median {med * 1000:.1f} ms, worst "
                 f"{worst * 1000:.1f} ms over {len(times)} switchovers (each "
                 f"proxy polled by kamcmd)\n")
-    # each proxy on its own: within the SPEC bound (and the polling)
+    # each proxy on its own: within the bound of How it decides (and the polling)
     assert worst < bound + 0.2, times
 
 
 def test_restarted_proxy_takes_the_pool_state(procs, logdir, udp_member):
     """The pool moved to the backup; a proxy restarts: it starts the pair
-    as SPEC 2 says (on the primary), asks the pool for its state when
+    as docs/ha_pair.md, How it decides, says (on the primary), asks the pool for its state when
     dmq's node list has come, and adopts the backup once the backup
     answers its probe: long before its own probing (oos-check 20 s, the
     primary still answers) would ever move it."""

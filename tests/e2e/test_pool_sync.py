@@ -177,7 +177,7 @@ def test_no_answer_delays_start_by_sync_timeout_at_most(
         procs, logdir, client, pool, timeout_ms):
     """A pool of one (dmq's node list has only this proxy) or a silent
     notification peer: nobody answers the sync. The first request waits
-    until sync_timeout at most and goes to the primary (SPEC 2); with
+    until sync_timeout at most and goes to the primary (docs/ha_pair.md, How it decides); with
     sync_timeout 0 nothing waits at all."""
     pri = Peer(procs, logdir, "primary", *PRI)
     Peer(procs, logdir, "backup", *BAK)

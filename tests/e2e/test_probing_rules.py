@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""SPEC behaviours of the probing, measured at the members (issue 12, item
+"""The behaviours of the probing (docs/ha_pair.md, How it decides), measured at the members (issue 12, item
 11): the probes' From (probe_from) and source socket (probe_socket), the
 module-wide alive_codes, oos_check and oos_force applied to pairs that set
 none, a reply after its deadline ignored, FORCE attempts at least 50 ms

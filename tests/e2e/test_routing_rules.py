@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""SPEC behaviours of the routing (issue 12, item 11): the pair chosen from
+"""The behaviours of the routing (docs/ha_pair.md, ha_route()) (issue 12, item 11): the pair chosen from
 $du, ha_route() returning -3, KSR.ha_pair.ha_route_pair() in Lua, and the
 passive rule for a source address shared by several pairs."""
 

@@ -136,7 +136,7 @@ START_TEST(sync_times_out_on_its_own_without_an_answer)
 	ck_assert_int_eq(ha_fsm_routable(&S.f), P);
 	ck_assert_int_eq(sim_verdict(&S, &w, &retry), HA_WV_RETRY);
 	ck_assert_int_eq(retry, P);
-	/* SPEC 2 goes on: the primary's next probe at 5000 */
+	/* How it decides (docs/ha_pair.md) goes on: the primary's next probe at 5000 */
 	ck_assert_int_eq(ha_fsm_next_due(&S.f), 5000);
 	sim_check_counters(&S);
 }
