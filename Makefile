@@ -133,11 +133,11 @@ $(UNITDIR)/ha_xsd.h: config/ha_pairs.xsd scripts/xsd2c.sh
 # probing, requests' and pool replication's files, with the alive-codes
 # grammar it reads) and the pairs-file parser
 FSM_SRC := $(MODDIR)/ha_fsm.c $(MODDIR)/ha_fsm_req.c $(MODDIR)/ha_fsm_pool.c \
-	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c
+	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c $(MODDIR)/ha_addr.c
 CONFIG_SRC := $(MODDIR)/ha_config.c $(MODDIR)/ha_xml.c $(MODDIR)/ha_uri.c \
 	$(MODDIR)/ha_codes.c $(MODDIR)/ha_text.c $(MODDIR)/ha_settings.c
 PURE_HDR := $(MODDIR)/ha_fsm.h $(MODDIR)/ha_fsm_int.h $(MODDIR)/ha_codes.h \
-	$(MODDIR)/ha_text.h \
+	$(MODDIR)/ha_text.h $(MODDIR)/ha_addr.h $(MODDIR)/ha_time.h \
 	$(MODDIR)/ha_config.h $(MODDIR)/ha_xml.h $(MODDIR)/ha_uri.h \
 	$(MODDIR)/ha_hash.h $(MODDIR)/ha_token.h $(MODDIR)/ha_settings.h
 
@@ -258,7 +258,7 @@ test-e2e: module
 # subset of the end-to-end suite (one test of each main path: probing and
 # failover, waiting requests, the pool, TLS, RPC, the harness itself)
 QUICK_TESTS := test_harness.py test_failover.py \
-	test_spec_routing.py \
+	test_routing_rules.py \
 	test_pool_dmq.py::test_passive_switchover_adopted_by_the_pool_within_100ms \
 	test_wakeup.py test_tls_member.py::test_tls_probes_routing_and_frozen_primary \
 	test_rpc_bad_args.py test_clean_stop.py test_tcp_member.py test_reload.py
@@ -286,9 +286,9 @@ test-repeat: module
 # valgrind over the unit tests and the fuzz smoke run with the default
 # target only (the same code, nothing of Kamailio in it)
 ifeq ($(KAMAILIO),5.6)
-test: test-unit test-unit-valgrind test-fuzz-smoke test-e2e bench-smoke
+test: check-map test-unit test-unit-valgrind test-fuzz-smoke test-e2e bench-smoke
 else
-test: test-unit test-e2e bench-smoke
+test: check-map test-unit test-e2e bench-smoke
 endif
 
 # ---- fuzzing (libFuzzer, clang from Debian) ----------------------------
@@ -505,6 +505,18 @@ format:
 
 check-format:
 	@clang-format --dry-run --Werror $(SOURCES)
+
+# the module's file-to-file call map in docs/design.md (scripts/callmap.py):
+# make map writes it; make check-map (part of make test) fails when it is
+# stale, when files call each other in a cycle (but the state machine's
+# ha_fsm*.c), or when a call goes around its owner's own header
+.PHONY: map check-map
+map:
+	$(PYTHON) scripts/callmap.py --write
+
+check-map:
+	$(PYTHON) scripts/callmap.py --self-test
+	$(PYTHON) scripts/callmap.py --check
 
 clean:
 	-[ -f $(COREPATH)/Makefile.defs ] && $(MAKE) -C $(MODDIR) COREPATH=$(COREPATH) clean

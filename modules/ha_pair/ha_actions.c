@@ -6,8 +6,12 @@
 #include "../../core/dprint.h"
 #include "../../core/counters.h"
 
-#include "ha_pair.h"
+#include "ha_actions.h"
 #include "ha_dmq.h"
+#include "ha_event.h"
+#include "ha_fsm.h"
+#include "ha_pair.h"
+#include "ha_table.h"
 
 void ha_actions_run(ha_pair_t *p, const ha_actions_t *acts)
 {

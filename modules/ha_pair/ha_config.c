@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_config.c - the pairs file of ha_pair turned into a configuration: pair
  * names, durations, and the walk of the validated tree that builds every
- * pair by the rules of SPEC section 3 (pure; libxml2 through ha_xml.c). */
+ * pair by the rules of docs/ha_pair.md, The pairs file (pure; libxml2 through ha_xml.c). */
 
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -14,10 +14,11 @@
 
 #include <libxml/tree.h>
 
-#include "ha_codes.h"
 #include "ha_config.h"
+#include "ha_codes.h"
 #include "ha_hash.h"
 #include "ha_text.h"
+#include "ha_uri.h"
 #include "ha_xml.h"
 
 /* A small open-addressing set of strings, to find duplicate pair names and
@@ -176,22 +177,24 @@ static int ha_build_duration(ha_build_t *b, const xmlNode *node,
 	char *v;
 	int rc, val = 0;
 
-	rc = ha_attr(node, what, &v);
+	rc = ha_xml_attr(node, what, &v);
 	if(rc <= 0)
-		return rc < 0 ? ha_oom(b->ld) : 0;
+		return rc < 0 ? ha_xml_oom(b->ld) : 0;
 	rc = ha_duration_parse(v, &val);
 	if(rc == -1) {
-		ha_fail(b->ld, p->line, "pair '%s': bad duration '%s' for %s", p->name,
-				HA_Q(v, q), what);
+		ha_xml_fail(b->ld, p->line, "pair '%s': bad duration '%s' for %s",
+				p->name, HA_Q(v, q), what);
 	} else if(rc == -2) {
-		ha_fail(b->ld, p->line, "pair '%s': %s '%s' out of range (%s to %s)",
-				p->name, what, HA_Q(v, q), ha_ms_text(min, lo, sizeof(lo)),
+		ha_xml_fail(b->ld, p->line,
+				"pair '%s': %s '%s' out of range (%s to %s)", p->name, what,
+				HA_Q(v, q), ha_ms_text(min, lo, sizeof(lo)),
 				ha_ms_text(max, hi, sizeof(hi)));
 	} else if(val < min || val > max) {
 		/* "20ms" and "301s" as written; a bare number gets its unit */
 		size_t n = strlen(v);
-		ha_fail(b->ld, p->line, "pair '%s': %s %s%s out of range (%s to %s)",
-				p->name, what, HA_Q(v, q), v[n - 1] == 's' ? "" : "ms",
+		ha_xml_fail(b->ld, p->line,
+				"pair '%s': %s %s%s out of range (%s to %s)", p->name, what,
+				HA_Q(v, q), v[n - 1] == 's' ? "" : "ms",
 				ha_ms_text(min, lo, sizeof(lo)),
 				ha_ms_text(max, hi, sizeof(hi)));
 		rc = -1;
@@ -216,14 +219,14 @@ static int ha_build_trust(ha_build_t *b, const xmlNode *node, ha_cfg_pair_t *p)
 	char *v;
 	int rc, i;
 
-	rc = ha_attr(node, "member-trust", &v);
+	rc = ha_xml_attr(node, "member-trust", &v);
 	if(rc <= 0)
-		return rc < 0 ? ha_oom(b->ld) : 0;
+		return rc < 0 ? ha_xml_oom(b->ld) : 0;
 	for(i = HA_CFG_TRUST_ANY; i < HA_CFG_TRUST_COUNT; i++)
 		if(strcmp(v, names[i]) == 0)
 			break;
 	if(i == HA_CFG_TRUST_COUNT) {
-		ha_fail(b->ld, p->line,
+		ha_xml_fail(b->ld, p->line,
 				"pair '%s': bad member-trust '%s': confirm, transport or any",
 				p->name, HA_Q(v, q));
 		xmlFree(v);
@@ -240,29 +243,29 @@ static int ha_build_member(
 {
 	static const char *tag[2] = {"primary", "backup"};
 	char q[HA_QUOTE_MAX + 4], why[HA_ERR_MAX];
-	int line = ha_node_line(node);
+	int line = ha_xml_node_line(node);
 	char *v;
 	int rc;
 
 	if(p->uri[idx] != NULL)
-		return ha_fail(b->ld, line, "pair '%s': more than one <%s>", p->name,
-				tag[idx]);
-	rc = ha_attr(node, "uri", &v);
+		return ha_xml_fail(b->ld, line, "pair '%s': more than one <%s>",
+				p->name, tag[idx]);
+	rc = ha_xml_attr(node, "uri", &v);
 	if(rc < 0)
-		return ha_oom(b->ld);
+		return ha_xml_oom(b->ld);
 	if(rc == 0) /* the schema requires it */
-		return ha_fail(
+		return ha_xml_fail(
 				b->ld, line, "pair '%s': <%s> without uri", p->name, tag[idx]);
 	if(ha_uri_parse(v, &p->parsed[idx], why, sizeof(why)) < 0) {
-		ha_fail(b->ld, line, "pair '%s': bad URI '%s': %s", p->name, HA_Q(v, q),
-				why);
+		ha_xml_fail(b->ld, line, "pair '%s': bad URI '%s': %s", p->name,
+				HA_Q(v, q), why);
 		xmlFree(v);
 		return -1;
 	}
 	p->uri[idx] = strdup(v);
 	xmlFree(v);
 	if(p->uri[idx] == NULL)
-		return ha_oom(b->ld);
+		return ha_xml_oom(b->ld);
 	return 0;
 }
 
@@ -273,7 +276,7 @@ static int ha_build_domain(
 {
 	char q[HA_QUOTE_MAX + 4], why[HA_ERR_MAX];
 	const ha_sset_ent_t *dup;
-	int line = ha_node_line(node);
+	int line = ha_xml_node_line(node);
 	ha_uri_t tmp;
 	xmlChar *c;
 	char *s, *d;
@@ -281,7 +284,7 @@ static int ha_build_domain(
 
 	c = xmlNodeGetContent(node);
 	if(c == NULL)
-		return ha_oom(b->ld);
+		return ha_xml_oom(b->ld);
 	s = (char *)c;
 	while(ha_is_xml_space((unsigned char)*s))
 		s++;
@@ -290,11 +293,11 @@ static int ha_build_domain(
 		n--;
 	if(n == 0) {
 		xmlFree(c);
-		return ha_fail(b->ld, line, "pair '%s': empty <domain>", p->name);
+		return ha_xml_fail(b->ld, line, "pair '%s': empty <domain>", p->name);
 	}
 	memset(&tmp, 0, sizeof(tmp));
 	if(ha_host_parse(s, n, &tmp, why, sizeof(why)) < 0) {
-		ha_fail(b->ld, line, "pair '%s': bad domain '%s': %s", p->name,
+		ha_xml_fail(b->ld, line, "pair '%s': bad domain '%s': %s", p->name,
 				ha_quote(s, n, q), why);
 		xmlFree(c);
 		return -1;
@@ -302,7 +305,7 @@ static int ha_build_domain(
 	d = malloc(n + 1);
 	if(d == NULL) {
 		xmlFree(c);
-		return ha_oom(b->ld);
+		return ha_xml_oom(b->ld);
 	}
 	memcpy(d, s, n);
 	d[n] = '\0';
@@ -313,10 +316,10 @@ static int ha_build_domain(
 	if(dup == NULL)
 		return 0;
 	if(dup->pair == pi)
-		return ha_fail(b->ld, line,
+		return ha_xml_fail(b->ld, line,
 				"pair '%s': domain '%s' listed twice (first at line %d)",
 				p->name, HA_Q(d, q), dup->line);
-	return ha_fail(b->ld, line,
+	return ha_xml_fail(b->ld, line,
 			"pair '%s': domain '%s' already belongs to pair '%s' (line %d)",
 			p->name, HA_Q(d, q), b->cfg->pairs[dup->pair].name, dup->line);
 }
@@ -331,13 +334,13 @@ static int ha_build_name(
 	char *v;
 	int rc;
 
-	rc = ha_attr(node, "name", &v);
+	rc = ha_xml_attr(node, "name", &v);
 	if(rc < 0)
-		return ha_oom(b->ld);
+		return ha_xml_oom(b->ld);
 	if(rc == 0) /* the schema requires it */
-		return ha_fail(b->ld, p->line, "<pair> without name");
+		return ha_xml_fail(b->ld, p->line, "<pair> without name");
 	if(!ha_name_valid(v)) {
-		ha_fail(b->ld, p->line,
+		ha_xml_fail(b->ld, p->line,
 				"bad pair name '%s': 1 to 64 letters, digits, '-', '_' or '.'",
 				HA_Q(v, q));
 		xmlFree(v);
@@ -347,7 +350,7 @@ static int ha_build_name(
 	xmlFree(v);
 	dup = ha_sset_put(&b->names, p->name, p->line, pi);
 	if(dup != NULL)
-		return ha_fail(b->ld, p->line,
+		return ha_xml_fail(b->ld, p->line,
 				"duplicate pair name '%s' (first defined at line %d)", p->name,
 				dup->line);
 	return 0;
@@ -361,17 +364,17 @@ static int ha_build_codes(ha_build_t *b, const xmlNode *node, ha_cfg_pair_t *p)
 	char *v;
 	int rc;
 
-	rc = ha_attr(node, "alive-codes", &v);
+	rc = ha_xml_attr(node, "alive-codes", &v);
 	if(rc <= 0)
-		return rc < 0 ? ha_oom(b->ld) : 0;
+		return rc < 0 ? ha_xml_oom(b->ld) : 0;
 	p->alive_codes = malloc(strlen(v) + 1);
 	if(p->alive_codes == NULL) {
 		xmlFree(v);
-		return ha_oom(b->ld);
+		return ha_xml_oom(b->ld);
 	}
 	if(ha_codes_norm(v, p->alive_codes, why, sizeof(why)) < 0) {
-		ha_fail(b->ld, p->line, "pair '%s': bad alive-codes '%s': %s", p->name,
-				HA_Q(v, q), why);
+		ha_xml_fail(b->ld, p->line, "pair '%s': bad alive-codes '%s': %s",
+				p->name, HA_Q(v, q), why);
 		xmlFree(v);
 		return -1;
 	}
@@ -409,26 +412,26 @@ static int ha_build_children(
 	int ndom = 0, rc;
 
 	for(c = node->children; c != NULL; c = c->next) {
-		if(ha_is_elem(c, "domain"))
+		if(ha_xml_is_elem(c, "domain"))
 			ndom++;
 	}
 	if(ndom > 0) {
 		p->domains = calloc((size_t)ndom, sizeof(char *));
 		if(p->domains == NULL)
-			return ha_oom(b->ld);
+			return ha_xml_oom(b->ld);
 	}
 
 	for(c = node->children; c != NULL; c = c->next) {
 		if(c->type != XML_ELEMENT_NODE)
 			continue; /* comments, blanks: the schema vetted text */
-		if(ha_is_elem(c, "primary"))
+		if(ha_xml_is_elem(c, "primary"))
 			rc = ha_build_member(b, c, p, 0);
-		else if(ha_is_elem(c, "backup"))
+		else if(ha_xml_is_elem(c, "backup"))
 			rc = ha_build_member(b, c, p, 1);
-		else if(ha_is_elem(c, "domain"))
+		else if(ha_xml_is_elem(c, "domain"))
 			rc = ha_build_domain(b, c, p, pi);
 		else
-			rc = ha_fail(b->ld, ha_node_line(c),
+			rc = ha_xml_fail(b->ld, ha_xml_node_line(c),
 					"pair '%s': unexpected element <%s>", p->name,
 					HA_Q((const char *)c->name, q));
 		if(rc < 0)
@@ -446,7 +449,7 @@ static int ha_build_pair(ha_build_t *b, const xmlNode *node)
 
 	/* counted now, so that ha_cfg_free() releases what the pair gets */
 	b->cfg->npairs++;
-	p->line = ha_node_line(node);
+	p->line = ha_xml_node_line(node);
 	p->oos_check_ms = b->defs->oos_check_ms;
 	p->oos_force_ms = b->defs->oos_force_ms;
 
@@ -454,11 +457,13 @@ static int ha_build_pair(ha_build_t *b, const xmlNode *node)
 			|| ha_build_children(b, node, p, pi) < 0)
 		return -1;
 	if(p->uri[0] == NULL)
-		return ha_fail(b->ld, p->line, "pair '%s': missing <primary>", p->name);
+		return ha_xml_fail(
+				b->ld, p->line, "pair '%s': missing <primary>", p->name);
 	if(p->uri[1] == NULL)
-		return ha_fail(b->ld, p->line, "pair '%s': missing <backup>", p->name);
+		return ha_xml_fail(
+				b->ld, p->line, "pair '%s': missing <backup>", p->name);
 	if(ha_uri_same(&p->parsed[0], &p->parsed[1]))
-		return ha_fail(b->ld, p->line,
+		return ha_xml_fail(b->ld, p->line,
 				"pair '%s': primary and backup have the same URI '%s'", p->name,
 				HA_Q(p->uri[0], q));
 	return 0;
@@ -478,25 +483,25 @@ static int ha_build_cfg(ha_loading_t *ld, xmlDocPtr doc,
 	b.defs = defs;
 	ld->phase = HA_PH_BUILD;
 	root = xmlDocGetRootElement(doc);
-	if(root == NULL || !ha_is_elem(root, "ha_pairs"))
-		return ha_fail(
-				ld, ha_node_line(root), "root element is not <ha_pairs>");
+	if(root == NULL || !ha_xml_is_elem(root, "ha_pairs"))
+		return ha_xml_fail(
+				ld, ha_xml_node_line(root), "root element is not <ha_pairs>");
 
 	for(c = root->children; c != NULL; c = c->next) {
-		if(!ha_is_elem(c, "pair"))
+		if(!ha_xml_is_elem(c, "pair"))
 			continue;
 		np++;
 		for(d = c->children; d != NULL; d = d->next) {
-			if(ha_is_elem(d, "domain"))
+			if(ha_xml_is_elem(d, "domain"))
 				nd++;
 		}
 	}
 	if(np > INT_MAX)
-		return ha_fail(ld, 0, "too many pairs");
+		return ha_xml_fail(ld, 0, "too many pairs");
 
 	b.cfg = calloc(1, sizeof(*b.cfg));
 	if(b.cfg == NULL)
-		return ha_oom(ld);
+		return ha_xml_oom(ld);
 	if(np > 0) {
 		b.cfg->pairs = calloc(np, sizeof(*b.cfg->pairs));
 		if(b.cfg->pairs == NULL)
@@ -508,8 +513,8 @@ static int ha_build_cfg(ha_loading_t *ld, xmlDocPtr doc,
 	for(c = root->children; c != NULL; c = c->next) {
 		if(c->type != XML_ELEMENT_NODE)
 			continue;
-		if(!ha_is_elem(c, "pair")) {
-			ha_fail(ld, ha_node_line(c), "unexpected element <%s>",
+		if(!ha_xml_is_elem(c, "pair")) {
+			ha_xml_fail(ld, ha_xml_node_line(c), "unexpected element <%s>",
 					(const char *)c->name);
 			goto error;
 		}
@@ -522,7 +527,7 @@ static int ha_build_cfg(ha_loading_t *ld, xmlDocPtr doc,
 	return 0;
 
 oom:
-	ha_oom(ld);
+	ha_xml_oom(ld);
 error:
 	ha_sset_free(&b.names);
 	ha_sset_free(&b.domains);
@@ -651,20 +656,21 @@ error:
 int ha_cfg_load_mem(const char *buf, size_t len, const char *name,
 		const ha_cfg_defaults_t *defs, ha_cfg_t **out, char *err, size_t errlen)
 {
-	static const ha_cfg_defaults_t builtin = {5000, 5000};
+	static const ha_cfg_defaults_t builtin = {
+			HA_CHECK_DEFAULT_MS, HA_FORCE_DEFAULT_MS};
 	ha_xml_handlers_t saved;
 	ha_loading_t ld;
 	xmlDocPtr doc;
 	int rc = -1;
 
-	if(ha_load_begin(&ld, name ? name : "(memory)", out, err, errlen) < 0)
+	if(ha_xml_load_begin(&ld, name ? name : "(memory)", out, err, errlen) < 0)
 		return -1;
 	if(defs == NULL)
 		defs = &builtin;
 	if(buf == NULL || len == 0)
-		return ha_fail(&ld, 0, "empty file");
+		return ha_xml_fail(&ld, 0, "empty file");
 	if(len > HA_FILE_MAX_BYTES)
-		return ha_fail(&ld, 0, "file too large (more than %d bytes)",
+		return ha_xml_fail(&ld, 0, "file too large (more than %d bytes)",
 				HA_FILE_MAX_BYTES);
 
 	/* our rules run with the handlers routed, too: libxml2 calls made
@@ -687,11 +693,11 @@ int ha_cfg_load(const char *path, const ha_cfg_defaults_t *defs, ha_cfg_t **out,
 	size_t len = 0;
 	int rc;
 
-	if(ha_load_begin(&ld, path ? path : "(null)", out, err, errlen) < 0)
+	if(ha_xml_load_begin(&ld, path ? path : "(null)", out, err, errlen) < 0)
 		return -1;
 	if(path == NULL || path[0] == '\0')
-		return ha_fail(&ld, 0, "no pairs file given");
-	if(ha_read_file(&ld, path, &buf, &len) < 0)
+		return ha_xml_fail(&ld, 0, "no pairs file given");
+	if(ha_xml_read_file(&ld, path, &buf, &len) < 0)
 		return -1;
 	rc = ha_cfg_load_mem(buf, len, path, defs, out, err, errlen);
 	free(buf);

@@ -14,6 +14,10 @@
 #define HA_CHECK_MAX_MS 300000
 #define HA_FORCE_MIN_MS 50
 #define HA_FORCE_MAX_MS 32000
+/* the defaults of oos_check and oos_force (the module parameters, and
+ * the pairs file's without them): the one place they are set */
+#define HA_CHECK_DEFAULT_MS 5000
+#define HA_FORCE_DEFAULT_MS 5000
 #define HA_FILE_MAX_BYTES (16 * 1024 * 1024)
 #define HA_ERR_MAX 512
 
@@ -55,7 +59,7 @@ typedef struct ha_cfg_defaults
 } ha_cfg_defaults_t;
 
 /* Parse and validate the pairs file at path against the compiled-in schema
- * and the rules of SPEC section 3. On success 0 is returned and *out owns a
+ * and the rules of docs/ha_pair.md, The pairs file. On success 0 is returned and *out owns a
  * new configuration (free it with ha_cfg_free()). On failure a negative
  * value is returned, *out is left NULL and err holds one line
  * "<path>:<line>: <reason>" (line 0 when the fault has no line, e.g. an

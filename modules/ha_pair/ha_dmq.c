@@ -17,11 +17,16 @@
 #include "../../core/parser/msg_parser.h"
 #include "../../modules/dmq/bind_dmq.h"
 
-#include "ha_pair.h"
-#include "ha_peer.h"
 #include "ha_dmq.h"
 #include "ha_dmq_int.h"
 #include "ha_dmq_sec.h"
+#include "ha_fsm.h"
+#include "ha_peer.h"
+#include "ha_seal.h"
+#include "ha_store.h"
+#include "ha_table.h"
+#include "ha_text.h"
+#include "ha_time.h"
 
 #define HA_DMQ_QUEUE 1024 /* messages waiting to be sent, at most */
 /* messages waiting for one node, at most: answers go to the node that
@@ -649,14 +654,15 @@ static int dmq_bind(void)
 }
 
 /* Register ha_pair as a dmq peer: its KDMQ requests come to
- * ha_dmq_handle(), the node list's arrival to dmq_init_cb(). Returns 0, or
+ * handle (ha_dmq_handle() of ha_dmq_recv.c), the node list's arrival to
+ * dmq_init_cb(). Returns 0, or
  * -1 (logged). */
-static int dmq_peer_register(void)
+static int dmq_peer_register(peer_callback_t handle)
 {
 	dmq_peer_t peer;
 
 	memset(&peer, 0, sizeof(peer));
-	peer.callback = ha_dmq_handle;
+	peer.callback = handle;
 	peer.init_callback = dmq_init_cb;
 	peer.peer_id.s = HA_DMQ_PEER_ID;
 	peer.peer_id.len = sizeof(HA_DMQ_PEER_ID) - 1;
@@ -690,7 +696,7 @@ static int dmq_queue_make(void)
 	return 0;
 }
 
-int ha_dmq_mod_init(void)
+int ha_dmq_mod_init(peer_callback_t handle)
 {
 	if(register_module_stats("ha_pair", ha_dmq_stats) != 0) {
 		LM_ERR("cannot register the pool statistics\n");
@@ -700,8 +706,8 @@ int ha_dmq_mod_init(void)
 		return -1;
 	if(!_ha_enable_dmq)
 		return ha_dmq_sec_mod_init(); /* its statistics, its parameters */
-	if(dmq_bind() < 0 || ha_dmq_sec_mod_init() < 0 || dmq_peer_register() < 0
-			|| dmq_queue_make() < 0)
+	if(dmq_bind() < 0 || ha_dmq_sec_mod_init() < 0
+			|| dmq_peer_register(handle) < 0 || dmq_queue_make() < 0)
 		return -1;
 	if(register_basic_timers(1) < 0) {
 		LM_ERR("cannot reserve the dmq send process\n");

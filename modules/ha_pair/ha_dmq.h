@@ -4,6 +4,8 @@
 #ifndef _HA_DMQ_H_
 #define _HA_DMQ_H_
 
+#include "../../modules/dmq/bind_dmq.h"
+
 #include "ha_store.h"
 
 /* module parameter enable_dmq: 0 (default) off, 1 on */
@@ -17,9 +19,10 @@ extern int _ha_sync_interval;
 
 /* In mod_init, after the pairs are loaded: register the statistics; with
  * enable_dmq, bind dmq (it must be loaded, before ha_pair), register the
- * peer, make the send queue and reserve its process. Returns 0, or -1
- * (logged) when start-up must fail. */
-int ha_dmq_mod_init(void);
+ * peer with handle as its callback (ha_dmq_handle(), ha_dmq_recv.h), make
+ * the send queue and reserve its process. Returns 0, or -1 (logged) when
+ * start-up must fail. */
+int ha_dmq_mod_init(peer_callback_t handle);
 /* In child_init(PROC_MAIN): start the send process (enable_dmq only). */
 int ha_dmq_fork(void);
 void ha_dmq_destroy(void);

@@ -39,9 +39,4 @@ int ha_dmq_answer(ha_pair_t *p, const char *to);
  * the job queue is full (logged). */
 int ha_dmq_job_queue(const char *to, int sync);
 
-/* dmq's peer callback for ha_pair's KDMQ requests, in a dmq worker
- * (ha_dmq_recv.c): refuses a source that is no node of the pool (403),
- * takes a change, a state, a batch or a sync request. Returns 0. */
-int ha_dmq_handle(struct sip_msg *msg, peer_reponse_t *resp, dmq_node_t *node);
-
 #endif

@@ -11,10 +11,16 @@
 #include "../../core/parser/msg_parser.h"
 #include "../../core/parser/parse_content.h"
 
-#include "ha_pair.h"
-#include "ha_peer.h"
+#include "ha_dmq_recv.h"
 #include "ha_dmq_int.h"
 #include "ha_dmq_sec.h"
+#include "ha_fsm.h"
+#include "ha_peer.h"
+#include "ha_sched.h"
+#include "ha_store.h"
+#include "ha_table.h"
+#include "ha_text.h"
+#include "ha_time.h"
 
 static str _ha_dmq_ok = str_init("OK");
 static str _ha_dmq_bad = str_init("Bad Request");
@@ -88,7 +94,7 @@ static void dmq_take(ha_table_t *t, const ha_peer_msg_t *m, const char *from)
 	if(m->op == HA_PEER_STATE)
 		synced = ha_fsm_sync_answer(&p->st->fsm, v);
 	if(v == HA_PEERV_CLAIM || v == HA_PEERV_PENDING || synced)
-		ha_pair_reschedule(p); /* the prober sends the claim's probe now */
+		ha_sched_update(p); /* the prober sends the claim's probe now */
 	lock_release(&p->st->lock);
 	if(synced)
 		update_stat(_ha_stat_syncs, 1);

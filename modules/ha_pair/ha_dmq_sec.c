@@ -21,11 +21,13 @@
 #include "../../core/mem/shm_mem.h"
 #include "../../core/parser/parse_uri.h"
 
-#include "ha_pair.h"
-#include "ha_text.h"
+#include "ha_dmq_sec.h"
 #include "ha_dmq.h"
 #include "ha_dmq_int.h"
-#include "ha_dmq_sec.h"
+#include "ha_fsm.h"
+#include "ha_seal.h"
+#include "ha_text.h"
+#include "ha_time.h"
 
 #define HA_SEC_ORIGINS 32		/* replay windows (nodes of the pool) */
 #define HA_SEC_LOGS 32			/* rejection log limits kept */

@@ -12,14 +12,25 @@
 #include "../../core/resolve.h"
 #include "../../core/socket_info.h"
 
-#include "ha_store.h"
+#include "ha_dns.h"
+#include "ha_addr.h"
+#include "ha_config.h"
+#include "ha_fsm.h"
 #include "ha_pair.h"
+#include "ha_table.h"
+#include "ha_uri.h"
 
 void ha_addr_from_ip(ha_addr_t *a, const struct ip_addr *ip)
 {
+	/* sizes known at compile time: no call on the request path */
 	memset(a, 0, sizeof(*a));
-	a->af = ip->af == AF_INET6 ? 6 : 4;
-	memcpy(a->ip, ip->u.addr, a->af == 6 ? 16 : 4);
+	if(ip->af == AF_INET6) {
+		a->af = 6;
+		memcpy(a->ip, ip->u.addr, 16);
+	} else {
+		a->af = 4;
+		memcpy(a->ip, ip->u.addr, 4);
+	}
 }
 
 /* Kamailio's protocol of each transport: the one map between the two. */
@@ -252,7 +263,7 @@ static int member_check_socket(ha_member_t *m, char *err, size_t errlen)
 }
 
 
-ha_member_t *ha_cfg_resolve(const ha_cfg_t *cfg, char *err, size_t errlen)
+ha_member_t *ha_dns_resolve(const ha_cfg_t *cfg, char *err, size_t errlen)
 {
 	ha_member_t *res, *m;
 	char merr[256];

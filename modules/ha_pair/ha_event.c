@@ -14,7 +14,11 @@
 #include "../../core/pvar.h"
 #include "../../core/mem/shm_mem.h"
 
-#include "ha_pair.h"
+#include "ha_event.h"
+#include "ha_config.h"
+#include "ha_fsm.h"
+#include "ha_table.h"
+#include "ha_uri.h"
 
 #define HA_EVQ_MIN 1024 /* events waiting, at most (or 4 per pair) */
 #define HA_EV_URI_MAX (HA_URI_MAX + 1) /* a member URI, whole */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ha_failover.c - after a failed transaction, and while a pair hunts:
- * ha_failover() (SPEC 3) looks at the failed branch, asks for a probe of
+ * ha_failover() (docs/ha_pair.md) looks at the failed branch, asks for a probe of
  * its member and takes the verdict (retry on the other member, the
  * member's own failure, or the transaction waits suspended); ha_wait()
  * makes a request wait for a hunting pair. The waiting itself (tm
@@ -13,10 +13,18 @@
 #include "../../core/dprint.h"
 #include "../../core/dset.h"
 #include "../../core/trim.h"
-#include "../../core/parser/parse_to.h"
 #include "../../modules/tm/tm_load.h"
 
+#include "ha_failover.h"
+#include "ha_addr.h"
+#include "ha_dns.h"
+#include "ha_fsm.h"
 #include "ha_pair.h"
+#include "ha_route.h"
+#include "ha_sched.h"
+#include "ha_store.h"
+#include "ha_table.h"
+#include "ha_time.h"
 #include "ha_wait.h"
 
 /* What the picked (failed) branch of a failure_route's transaction says. */
@@ -140,6 +148,21 @@ static void member_failure(struct cell *t, int b, ha_mfail_t *mf)
 	}
 }
 
+/* Answer msg's transaction 503, with Retry-After (retry_after). Returns
+ * what tm's t_reply() does. */
+static int reply_503(struct sip_msg *msg)
+{
+	char ra[48];
+	int n;
+
+	if(_ha_retry_after > 0) {
+		n = snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", _ha_retry_after);
+		if(add_lump_rpl(msg, ra, n, LUMP_RPL_HDR) == NULL)
+			LM_WARN("cannot add Retry-After to the reply\n");
+	}
+	return _ha_tmb.t_reply(msg, 503, "Service Unavailable");
+}
+
 /* Answer the caller with the failure a member brought. */
 static int reply_member_failure(struct sip_msg *msg, const ha_mfail_t *mf)
 {
@@ -147,7 +170,7 @@ static int reply_member_failure(struct sip_msg *msg, const ha_mfail_t *mf)
 	int n;
 
 	if(mf->code < 300)
-		return ha_reply_503(msg);
+		return reply_503(msg);
 	if(mf->retry_after[0] != '\0') {
 		n = snprintf(ra, sizeof(ra), "Retry-After: %s\r\n", mf->retry_after);
 		if(add_lump_rpl(msg, ra, n, LUMP_RPL_HDR) == NULL)
@@ -187,7 +210,7 @@ static int failover_verdict(
 		default:
 			break;
 	}
-	ha_reply_503(msg);
+	reply_503(msg);
 	return 0;
 }
 
@@ -209,7 +232,7 @@ static int failover_blind(struct sip_msg *msg, ha_failed_t *fb)
 	 * wait_timeouts counts them */
 	LM_DBG("pair '%.*s': no member answered within the bound: 503\n", pair.len,
 			pair.s);
-	ha_reply_503(msg);
+	reply_503(msg);
 	return 0;
 }
 
@@ -237,7 +260,7 @@ static ha_verdict_t failover_verify(
 	wp->failed = rc > 0 ? fb->role : HA_ROLE_NONE;
 	v = ha_fsm_wait_verdict(f, wp, retry);
 	if(rc > 0)
-		ha_pair_reschedule(fb->p);
+		ha_sched_update(fb->p);
 	lock_release(&fb->p->st->lock);
 	if(verifies > 0)
 		update_stat(_ha_stat_verify_probes, (int)verifies);
@@ -263,13 +286,13 @@ static int failover_wait(struct sip_msg *msg, ha_failed_t *fb,
 	}
 	if(rc == -2) {
 		/* too many wait on the pair: no verdict for this one */
-		ha_reply_503(msg);
+		reply_503(msg);
 		return 0;
 	}
 	return -2;
 }
 
-/* ha_failover(): SPEC 3, with table tbl pinned. */
+/* ha_failover() (docs/ha_pair.md), with table tbl pinned. */
 static int failover_request(struct sip_msg *msg, ha_table_t *tbl)
 {
 	const ha_cont_t *c;
@@ -339,74 +362,6 @@ int ha_failover_request(struct sip_msg *msg)
 	}
 	t = ha_table_pin(); /* every pair and member it looks at is in t */
 	rc = failover_request(msg, t);
-	ha_table_unpin(t);
-	return rc;
-}
-
-/* ha_wait() with table tbl pinned. */
-static int wait_request(struct sip_msg *msg, ha_table_t *tbl)
-{
-	struct cell *t;
-	ha_pair_t *p;
-	ha_role_t active;
-	str name;
-	int rc;
-
-	if(!_ha_tm_loaded) {
-		LM_ERR("ha_wait() needs tm\n");
-		return -3;
-	}
-	if(msg->first_line.type != SIP_REQUEST
-			|| msg->first_line.u.request.method_value
-					   & (METHOD_ACK | METHOD_CANCEL))
-		return -1; /* no transaction of its own to suspend */
-	if(ha_route_found(msg, &name) < 0) {
-		LM_ERR("ha_wait(): call ha_route() for the request first\n");
-		return -3;
-	}
-	p = ha_table_by_name(tbl, &name);
-	if(p == NULL)
-		return -2;
-	lock_get(&p->st->lock);
-	active = ha_fsm_routable(&p->st->fsm);
-	lock_release(&p->st->lock);
-	if(active != HA_ROLE_NONE) {
-		if(set_dst_uri(msg, &p->m[active].uri) < 0)
-			return -3;
-		return 1;
-	}
-	t = _ha_tmb.t_gett();
-	if(t == NULL || t == T_UNDEFINED) {
-		if(_ha_tmb.t_newtran(msg) < 0) {
-			LM_ERR("pair '%.*s': cannot create the transaction\n", name.len,
-					name.s);
-			return -3;
-		}
-		t = _ha_tmb.t_gett();
-		if(t == NULL || t == T_UNDEFINED)
-			return -3;
-	}
-	if(t->on_failure == 0) {
-		LM_ERR("ha_wait(): arm the failure route that calls ha_failover() "
-			   "first (t_on_failure)\n");
-		return -3;
-	}
-	if(get_to(msg)->tag_value.len == 0)
-		ha_route_tag(msg, p);
-	rc = ha_wait_suspend(msg, p, NULL, NULL, t->on_failure);
-	if(rc == 0)
-		return 0;
-	if(rc == 1)
-		return 0; /* canceled meanwhile: tm answers it */
-	return -2;
-}
-
-int ha_wait_request(struct sip_msg *msg)
-{
-	ha_table_t *t = ha_table_pin();
-	int rc;
-
-	rc = wait_request(msg, t);
 	ha_table_unpin(t);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "ha_fsm.h"
+#include "ha_codes.h"
 #include "ha_fsm_int.h"
 
 const char *ha_state_names[HA_ST_COUNT] = {
@@ -43,21 +44,6 @@ const char *ha_role_name(ha_role_t r)
 		default:
 			return "none";
 	}
-}
-
-int ha_addr_is_member(const ha_addr_t *addrs, int n, int port,
-		const ha_addr_t *src, int src_port, int reliable)
-{
-	int i;
-
-	if(!reliable && src_port != port)
-		return 0;
-	for(i = 0; i < n; i++) {
-		if(addrs[i].af == src->af
-				&& memcmp(addrs[i].ip, src->ip, src->af == 6 ? 16 : 4) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 static void act_push(ha_actions_t *out, const ha_action_t *a)
@@ -422,7 +408,7 @@ static void tick_check(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 
 	if(f->m[f->active].probe.token == 0 && now >= f->next_probe_ms) {
 		probe_start(f, f->active, f->cfg.oos_check_ms, now, out);
-		/* SPEC 2: the next one at this one's send time + oos-check (a
+		/* How it decides (docs/ha_pair.md): the next one at this one's send time + oos-check (a
 		 * probe sent late, e.g. held back by the pacing, keeps its place
 		 * in the spread instead of joining the others) */
 		f->next_probe_ms = now + f->cfg.oos_check_ms;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ha_codes.h"
+#include "ha_addr.h"
 
 /* Time is always passed in, as milliseconds of a monotonic clock; nothing
  * here reads a clock, allocates, locks or logs. The caller holds the pair's
@@ -66,19 +67,6 @@ extern const char *ha_reason_names[HA_RSN_COUNT];
 /* "primary", "backup"; ha_role_name() also gives "none" */
 const char *ha_role_name(ha_role_t r);
 
-/* A network address, protocol-neutral and comparable with memcmp. */
-typedef struct ha_addr
-{
-	uint8_t af; /* 4 or 6 */
-	uint8_t ip[16];
-} ha_addr_t;
-
-/* Does a packet from src (IP, port), received over a connection-oriented
- * transport when reliable != 0, come from a member that has the addresses
- * addrs[0..n) and the port port? The source port must match unless the
- * transport is connection-oriented (TCP/TLS/WS use ephemeral ports). */
-int ha_addr_is_member(const ha_addr_t *addrs, int n, int port,
-		const ha_addr_t *src, int src_port, int reliable);
 
 typedef struct ha_probe
 {

@@ -12,7 +12,7 @@
 #include "../../core/trim.h"
 #include "../../core/parser/parse_uri.h"
 
-#include "ha_pair.h"
+#include "ha_genesys_route.h"
 
 static str _ha_genesys_route_hdr = str_init("X-Genesys-Route");
 

@@ -18,9 +18,22 @@
 #include "../../modules/tm/tm_load.h"
 
 #include "ha_pair.h"
-#include "ha_wait.h"
+#include "ha_codes.h"
+#include "ha_config.h"
 #include "ha_dmq.h"
+#include "ha_dmq_recv.h"
 #include "ha_dmq_sec.h"
+#include "ha_event.h"
+#include "ha_failover.h"
+#include "ha_fsm.h"
+#include "ha_probe.h"
+#include "ha_route.h"
+#include "ha_rpc.h"
+#include "ha_sched.h"
+#include "ha_settings.h"
+#include "ha_store.h"
+#include "ha_table.h"
+#include "ha_wait.h"
 
 MODULE_VERSION
 
@@ -30,8 +43,8 @@ MODULE_VERSION
 
 
 str _ha_pairs_file = STR_NULL;
-int _ha_oos_check = 5000;
-int _ha_oos_force = 5000;
+int _ha_oos_check = HA_CHECK_DEFAULT_MS;
+int _ha_oos_force = HA_FORCE_DEFAULT_MS;
 str _ha_probe_from = STR_NULL;
 str _ha_probe_socket = STR_NULL;
 str _ha_alive_codes = STR_NULL;
@@ -42,8 +55,6 @@ int _ha_dns_refresh = 60;
 
 ha_codes_t _ha_alive;
 struct socket_info *_ha_probe_sock = NULL;
-int _ha_tm_loaded = 0;
-struct tm_binds _ha_tmb;
 
 stat_var *_ha_stat_switchovers = NULL;
 stat_var *_ha_stat_probes_sent = NULL;
@@ -309,8 +320,7 @@ int ha_pairs_load(char *err, size_t errlen, ha_pairs_counts_t *ls, int events)
 			   err, errlen)
 			< 0)
 		return -1;
-	if(_ha_prober != NULL)
-		atomic_set(&_ha_prober->wake, 1);
+	ha_sched_wake_all();
 	return 0;
 }
 
@@ -327,15 +337,8 @@ static int mod_bind(void)
 		LM_ERR("cannot register the reply callback\n");
 		return -1;
 	}
-	if(find_export("load_tm", NO_SCRIPT, 0) != NULL) {
-		if(load_tm_api(&_ha_tmb) < 0) {
-			LM_ERR("cannot bind the tm module's API\n");
-			return -1;
-		}
-		_ha_tm_loaded = 1;
-		if(ha_wait_mod_init() < 0)
-			return -1;
-	}
+	if(ha_wait_mod_init() < 0)
+		return -1;
 	return ha_route_mod_init();
 }
 
@@ -358,7 +361,7 @@ static int mod_init(void)
 	LM_INFO("%d pairs from %.*s\n", ls.pairs, _ha_pairs_file.len,
 			_ha_pairs_file.s);
 	if(ha_probe_mod_init() < 0 || ha_event_mod_init(ls.pairs) < 0
-			|| ha_dmq_mod_init() < 0)
+			|| ha_dmq_mod_init(ha_dmq_handle) < 0)
 		return -1;
 	if(_ha_dns_refresh > 0 && register_basic_timers(1) < 0) {
 		LM_ERR("cannot reserve the DNS refresh process\n");
@@ -413,10 +416,7 @@ static void mod_destroy(void)
 	ha_store_destroy();
 	ha_event_destroy();
 	ha_dmq_destroy();
-	if(_ha_prober) {
-		shm_free(_ha_prober);
-		_ha_prober = NULL;
-	}
+	ha_sched_destroy();
 }
 
 static int ki_ha_failover(struct sip_msg *msg)

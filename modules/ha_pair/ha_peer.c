@@ -6,6 +6,7 @@
 #include <inttypes.h>
 
 #include "ha_peer.h"
+#include "ha_fsm.h"
 
 const char *ha_peer_op_names[HA_PEER_OP_COUNT] = {
 		[HA_PEER_CHANGE] = "change",

@@ -16,8 +16,18 @@
 #include "../../core/parser/parse_via.h"
 #include "../../core/tcp_conn.h"
 
+#include "ha_probe.h"
+#include "ha_actions.h"
+#include "ha_addr.h"
+#include "ha_dns.h"
+#include "ha_fsm.h"
 #include "ha_pair.h"
+#include "ha_sched.h"
+#include "ha_store.h"
+#include "ha_table.h"
+#include "ha_time.h"
 #include "ha_token.h"
+#include "ha_uri.h"
 
 /* probe_conn_alive() relies on tcpconn_get() having this form, as in 5.6
  * and 6.x (tcpconn_exists(), used before, is in no header and gained an
@@ -39,68 +49,9 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(&tcpconn_get),
 #define HA_PROBE_BURST 128
 #define HA_PROBE_BUF 4096 /* two URIs of HA_URI_MAX, probe_from, headers */
 
-ha_prober_shm_t *_ha_prober = NULL;
-
 static const char *proto_via(int proto)
 {
 	return ha_transports[ha_proto_transport(proto)].via;
-}
-
-/* When p must be run next (p locked): its state machine's next event, or
- * every tick while a TCP/TLS probe is in flight (its connection is
- * watched, see probe_conn_alive()). */
-static int64_t pair_due(ha_pair_t *p)
-{
-	int i;
-
-	for(i = 0; i < HA_ROLE_COUNT; i++) {
-		if(p->m[i].proto != PROTO_UDP && p->st->fsm.m[i].probe.token != 0)
-			return 0;
-	}
-	return ha_fsm_next_due(&p->st->fsm);
-}
-
-/* The prober's next wake-up, wake_at_ms, is only ever lowered by the
- * other processes, and the prober resets it to "never" before each scan
- * and lowers it to what the scan found after. Every access to it and to
- * the due times is sequentially consistent (__atomic builtins, so a
- * 64-bit value is read and written whole: one mov / lock cmpxchg on
- * x86_64, which is what we build for; a 32-bit target needs a double-word
- * cmpxchg, as GCC gives on i586 and later). So, between a process that
- * makes pair p due at d and a scan of the prober:
- * - the process stores p's due time, then reads wake_at_ms;
- * - the prober stores "never" in wake_at_ms, then reads p's due time;
- * one of the two sees the other's store (the store-buffer pattern with
- * seq_cst): either the scan sees d and counts it, or the process sees
- * "never" (or a value that a later reset or lowering left) and lowers
- * wake_at_ms to d itself, which the prober's own lowering after the scan
- * cannot raise. A wake-up can't be lost, whatever the interleaving. */
-static void prober_lower_next(int64_t d)
-{
-	int64_t cur;
-
-	cur = __atomic_load_n(&_ha_prober->wake_at_ms, __ATOMIC_SEQ_CST);
-	while(d < cur
-			&& !__atomic_compare_exchange_n(&_ha_prober->wake_at_ms, &cur, d, 0,
-					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		; /* cur now holds the value that won: try again against it */
-}
-
-void ha_pair_reschedule(ha_pair_t *p)
-{
-	p->st->run_at_ms = pair_due(p);
-	__atomic_store_n(p->run_at_slot, p->st->run_at_ms, __ATOMIC_SEQ_CST);
-	if(_ha_prober == NULL)
-		return;
-	if(p->gen != __atomic_load_n(&_ha_store->gen, __ATOMIC_SEQ_CST)) {
-		/* a pair of a table a reload replaced (or is replacing: the load
-		 * raises the flag itself once it installed its table), whose due
-		 * time the running table's copy does not have: the prober runs
-		 * every pair */
-		atomic_set(&_ha_prober->wake, 1);
-		membar();
-	}
-	prober_lower_next(p->st->run_at_ms);
 }
 
 /* Build the OPTIONS of probe token to member role of pair p, sent from
@@ -194,7 +145,7 @@ static void probe_failed_now(ha_pair_t *p, int role, uint32_t token)
 	lock_get(&p->st->lock);
 	ha_fsm_send_failed(&p->st->fsm, role, token, ha_now_ms(), &acts);
 	/* what the failure makes due is sent by a later tick */
-	ha_pair_reschedule(p);
+	ha_sched_update(p);
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
 }
@@ -213,7 +164,7 @@ static void probe_conn_lost(ha_pair_t *p, int role, uint32_t token, int *sent)
 	ha_actions_reset(&acts);
 	lock_get(&p->st->lock);
 	rc = ha_fsm_conn_lost(&p->st->fsm, role, token, ha_now_ms(), &acts);
-	ha_pair_reschedule(p);
+	ha_sched_update(p);
 	lock_release(&p->st->lock);
 	if(rc == 1)
 		LM_DBG("pair '%.*s': connection to %.*s lost before the answer, "
@@ -294,7 +245,7 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 				&& p->st->fsm.m[i].probe.tx_ms < now)
 			conn_tok[i] = p->st->fsm.m[i].probe.token;
 	}
-	p->st->run_at_ms = pair_due(p);
+	p->st->run_at_ms = ha_sched_pair_due(p);
 	__atomic_store_n(p->run_at_slot, p->st->run_at_ms, __ATOMIC_SEQ_CST);
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
@@ -308,7 +259,7 @@ static int64_t prober_run_pair(ha_pair_t *p, int64_t now, int *sent)
 		}
 	}
 
-	/* a failure above refreshed it (ha_pair_reschedule()) */
+	/* a failure above refreshed it (ha_sched_update()) */
 	return p->st->run_at_ms;
 }
 
@@ -327,7 +278,7 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 	(void)ticks;
 	(void)param;
 	now = ha_now_ms();
-	if(now - last_reap >= 1000) {
+	if(now - last_reap >= HA_REAP_EVERY_MS) {
 		/* tables replaced by a reload, once nobody can be using them */
 		last_reap = now;
 		ha_store_reap(now);
@@ -368,19 +319,13 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 		atomic_set(&_ha_prober->wake, 1); /* the rest of the run: next tick */
 	ha_table_unpin(t);
 	/* lower, never store: a process may have lowered it during the scan */
-	prober_lower_next(next);
+	ha_sched_lower(next);
 }
 
 int ha_probe_mod_init(void)
 {
-	_ha_prober = shm_malloc(sizeof(*_ha_prober));
-	if(_ha_prober == NULL) {
-		SHM_MEM_ERROR;
+	if(ha_sched_init() < 0)
 		return -1;
-	}
-	memset(_ha_prober, 0, sizeof(*_ha_prober));
-	atomic_set(&_ha_prober->wake, 1);
-	_ha_prober->wake_at_ms = 0;
 	/* reserve the prober process */
 	if(register_basic_timers(1) < 0) {
 		LM_ERR("cannot reserve the prober process\n");
@@ -432,7 +377,7 @@ static void probe_reply(struct sip_msg *msg, ha_table_t *t, unsigned int idx,
 	rc = ha_fsm_reply(&p->st->fsm, (ha_role_t)role, token,
 			msg->first_line.u.reply.statuscode, ha_now_ms(), &acts);
 	if(rc == 0)
-		ha_pair_reschedule(p);
+		ha_sched_update(p);
 	lock_release(&p->st->lock);
 	if(rc < 0)
 		LM_DBG("pair '%.*s': late or stale reply from %.*s ignored\n",
@@ -454,7 +399,10 @@ int ha_probe_reply_cb(struct sip_msg *msg, unsigned int flags, void *param)
 	if(msg->first_line.type != SIP_REPLY || msg->via1 == NULL)
 		return 1;
 	br = msg->via1->branch;
+	/* every reply goes by here: the bytes that tell a probe's branch from
+	 * others ("hap." after the magic cookie) are looked at first */
 	if(br == NULL || br->value.len <= (int)HA_BRANCH_PREFIX_LEN
+			|| br->value.s[HA_BRANCH_COOKIE_LEN] != 'h'
 			|| memcmp(br->value.s, HA_BRANCH_PREFIX, HA_BRANCH_PREFIX_LEN) != 0)
 		return 1;
 	if(ha_probe_id_read(br->value.s + HA_BRANCH_PREFIX_LEN,

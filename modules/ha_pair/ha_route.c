@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ha_route.c - ha_route() (SPEC 3): which pair a request belongs to (the
+/* ha_route.c - ha_route() (docs/ha_pair.md): which pair a request belongs to (the
  * named pair, the pair tag, the R-URI as a domain or a member's address,
  * $du, the only pair), a request from a pair member (passive switchover,
  * member_trust, X-Genesys-Route), and the active member as $du. */
@@ -16,8 +16,19 @@
 #include "../../core/parser/parse_uri.h"
 #include "../../modules/rr/api.h"
 
-#include "ha_pair.h"
+#include "ha_route.h"
+#include "ha_actions.h"
+#include "ha_addr.h"
+#include "ha_config.h"
+#include "ha_dns.h"
+#include "ha_fsm.h"
+#include "ha_genesys_route.h"
 #include "ha_msg.h"
+#include "ha_pair.h"
+#include "ha_sched.h"
+#include "ha_store.h"
+#include "ha_table.h"
+#include "ha_time.h"
 
 str _ha_passive_methods = STR_NULL;
 str _ha_member_trust = STR_NULL;
@@ -46,9 +57,12 @@ static str _ha_tag_name = str_init("hapair");
 static unsigned int _ha_refused_msg_id = 0;
 static unsigned int _ha_routed_msg_id = 0;
 static unsigned int _ha_genesys_route_msg_id = 0;
-/* the pair ha_route() found for the request being routed, for ha_wait() */
+/* the pair ha_route() found for the request being routed, for ha_wait():
+ * its table's generation and its index there (no copy of its name on
+ * every request's path) */
 static unsigned int _ha_found_msg_id = 0;
-static char _ha_found_pair[HA_NAME_MAX + 1];
+static unsigned int _ha_found_gen = 0;
+static int _ha_found_idx = -1;
 
 int ha_route_mod_init(void)
 {
@@ -98,12 +112,26 @@ void ha_route_tag(struct sip_msg *msg, ha_pair_t *p)
 				p->name.len, p->name.s);
 }
 
-int ha_route_found(const struct sip_msg *msg, str *name)
+int ha_route_found(const struct sip_msg *msg, ha_table_t *t, ha_pair_t **p)
 {
-	if(msg->id != _ha_found_msg_id)
+	ha_table_t *old;
+
+	if(msg->id != _ha_found_msg_id || _ha_found_idx < 0)
 		return -1;
-	name->s = _ha_found_pair;
-	name->len = strlen(_ha_found_pair);
+	*p = NULL;
+	if(t == NULL)
+		return 0;
+	if(t->gen == _ha_found_gen) {
+		if(_ha_found_idx < t->npairs)
+			*p = &t->pairs[_ha_found_idx];
+		return 0;
+	}
+	/* a reload between ha_route() and ha_wait(): the pair of the same name
+	 * in the running table, while the replaced one is kept */
+	old = ha_table_pin_gen(_ha_found_gen);
+	if(old != NULL && _ha_found_idx < old->npairs)
+		*p = ha_table_by_name(t, &old->pairs[_ha_found_idx].name);
+	ha_table_unpin(old);
 	return 0;
 }
 
@@ -149,7 +177,8 @@ static ha_pair_t *pair_by_member_uri(ha_table_t *t, str *uri)
 	return pair_by_parsed_uri(t, &pu);
 }
 
-/* Find the pair of a request that did not come from a member (SPEC 3):
+/* Find the pair of a request that did not come from a member (docs/ha_pair.md,
+ * ha_route()):
  * the pair tag, the R-URI host as a <domain> or a member address, $du as a
  * member address (in-dialog), the only pair. */
 static ha_pair_t *pair_of_request(struct sip_msg *msg, ha_table_t *t)
@@ -216,7 +245,8 @@ static int trust_udp(ha_pair_t **from_pairs, int *from_roles, int *nfrom)
 }
 
 /* A request from a member (the pair's outbound traffic): apply passive
- * switchover where SPEC 2 says so. named is the pair the script names, or
+ * switchover where docs/ha_pair.md says so (How it
+ * decides, passive switchover). named is the pair the script names, or
  * NULL (then the pair tag, if any, names it). */
 static void from_member(struct sip_msg *msg, ha_table_t *t,
 		ha_pair_t **from_pairs, int *from_roles, int nfrom, ha_pair_t *named,
@@ -253,7 +283,7 @@ static void from_member(struct sip_msg *msg, ha_table_t *t,
 	} else {
 		ha_fsm_passive(&p->st->fsm, (ha_role_t)role, ha_now_ms(), &acts);
 	}
-	ha_pair_reschedule(p);
+	ha_sched_update(p);
 	lock_release(&p->st->lock);
 	/* once per claim, so at most once per probe: forged requests cannot
 	 * flood the log */
@@ -324,8 +354,8 @@ static int from_room(int n)
 }
 
 /* A request from the members from_pairs/from_roles (nfrom of them; p: the
- * pair the script named, or NULL): passive switchover where SPEC 2 says
- * so, and the next hop its X-Genesys-Route names. Returns 2, or -3 on an
+ * pair the script named, or NULL): passive switchover where
+ * docs/ha_pair.md says so, and the next hop its X-Genesys-Route names. Returns 2, or -3 on an
  * error. */
 static int route_from_member(struct sip_msg *msg, ha_table_t *t,
 		ha_pair_t **from_pairs, int *from_roles, int nfrom, ha_pair_t *p,
@@ -369,15 +399,16 @@ static int request_members(struct sip_msg *msg, ha_table_t *t)
 	return nfrom;
 }
 
-/* $du to pair p's active member (SPEC 3: 1), or -2 when it has none right
+/* $du to pair p's active member (docs/ha_pair.md, ha_route(): 1), or -2 when it has none right
  * now, -3 on an error. */
-static int route_to_active(struct sip_msg *msg, ha_pair_t *p, int indialog)
+static int route_to_active(
+		struct sip_msg *msg, ha_table_t *t, ha_pair_t *p, int indialog)
 {
 	ha_role_t active;
 
 	if(ha_msg_first(&_ha_found_msg_id, msg)) {
-		memcpy(_ha_found_pair, p->name.s, p->name.len);
-		_ha_found_pair[p->name.len] = '\0';
+		_ha_found_gen = t->gen;
+		_ha_found_idx = (int)(p - t->pairs);
 	}
 	lock_get(&p->st->lock);
 	active = ha_fsm_routable(&p->st->fsm);
@@ -409,7 +440,10 @@ static int route_request(struct sip_msg *msg, ha_table_t *t, str *name)
 
 	if(t == NULL || msg->first_line.type != SIP_REQUEST)
 		return -3;
-	if(parse_headers(msg, HDR_TO_F, 0) < 0 || msg->to == NULL
+	/* the To header: parsed already on most requests (a parsed To header
+	 * has its body parsed too) */
+	if((msg->to == NULL
+			   && (parse_headers(msg, HDR_TO_F, 0) < 0 || msg->to == NULL))
 			|| get_to(msg) == NULL) {
 		LM_ERR("cannot parse the To header\n");
 		return -3;
@@ -435,7 +469,7 @@ static int route_request(struct sip_msg *msg, ha_table_t *t, str *name)
 		p = pair_of_request(msg, t);
 	if(p == NULL)
 		return -1;
-	return route_to_active(msg, p, indialog);
+	return route_to_active(msg, t, p, indialog);
 }
 
 int ha_route_request(struct sip_msg *msg, str *name)

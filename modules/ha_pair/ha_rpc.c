@@ -7,9 +7,19 @@
 #include "../../core/rpc_lookup.h"
 #include "../../core/dprint.h"
 
-#include "ha_pair.h"
+#include "ha_rpc.h"
+#include "ha_actions.h"
+#include "ha_config.h"
 #include "ha_dmq.h"
 #include "ha_dmq_sec.h"
+#include "ha_fsm.h"
+#include "ha_pair.h"
+#include "ha_route.h"
+#include "ha_sched.h"
+#include "ha_seal.h"
+#include "ha_store.h"
+#include "ha_table.h"
+#include "ha_time.h"
 
 /* How long ago member role of f's last probe ended (answered, or failed:
  * no alive answer by its deadline, a send failure), in ms; -1: none has
@@ -295,7 +305,7 @@ static void ha_rpc_switchover(rpc_t *rpc, void *ctx, ha_table_t *t)
 	if(role != HA_ROLE_NONE) {
 		rc = ha_fsm_switch(
 				&p->st->fsm, role, HA_RSN_MANUAL, ha_now_ms(), &acts);
-		ha_pair_reschedule(p);
+		ha_sched_update(p);
 	}
 	lock_release(&p->st->lock);
 	ha_actions_run(p, &acts);
@@ -348,7 +358,7 @@ static void ha_rpc_hold(rpc_t *rpc, void *ctx, ha_table_t *t)
 	lock_get(&p->st->lock);
 	was = p->st->fsm.held;
 	ha_fsm_hold(&p->st->fsm, on);
-	ha_pair_reschedule(p);
+	ha_sched_update(p);
 	lock_release(&p->st->lock);
 	if(was != on)
 		LM_NOTICE("pair '%.*s': maintenance hold %s\n", p->name.len, p->name.s,
@@ -378,7 +388,7 @@ static void ha_rpc_probe(rpc_t *rpc, void *ctx, ha_table_t *t)
 	lock_get(&p->st->lock);
 	ha_fsm_probe_now(&p->st->fsm, ha_now_ms());
 	state = p->st->fsm.state;
-	ha_pair_reschedule(p);
+	ha_sched_update(p);
 	lock_release(&p->st->lock);
 	msg = state == HA_ST_CHECK
 				  ? "probing both members now; see ha_pair.show"

@@ -6,8 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ha_hmac.h"
 #include "ha_seal.h"
+#include "ha_fsm.h"
+#include "ha_hmac.h"
 
 /* "HAP2 <keyid> <mac>\n" */
 #define HA_SEAL_MAGIC_LEN (sizeof(HA_SEAL_MAGIC) - 1)

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ha_settings.h"
+#include "ha_codes.h"
+#include "ha_config.h"
 
 int ha_pair_settings(const ha_cfg_pair_t *cp, const ha_mod_defaults_t *mod,
 		ha_pair_settings_t *out, char *err, size_t errlen)

@@ -15,7 +15,14 @@
 #include "../../core/mem/shm_mem.h"
 
 #include "ha_store.h"
-#include "ha_pair.h"
+#include "ha_addr.h"
+#include "ha_config.h"
+#include "ha_dns.h"
+#include "ha_fsm.h"
+#include "ha_sched.h"
+#include "ha_settings.h"
+#include "ha_table.h"
+#include "ha_time.h"
 
 ha_store_t *_ha_store = NULL;
 
@@ -68,8 +75,11 @@ int ha_store_pins_init(int nprocs)
 }
 
 /* How deep each of this process's slots is pinned (private memory: only
- * this process uses its slots). */
+ * this process uses its slots), and how many of them are in use: a SIP
+ * worker pins one table per request, and with none pinned before, slot 0
+ * is free and nothing need be searched (the request path's cost). */
 static int _ha_pin_depth[HA_PINS];
+static int _ha_pins_used = 0;
 
 /* This process's slots, or NULL before they exist (only the main process
  * runs then, and nothing is freed). */
@@ -117,11 +127,17 @@ ha_table_t *ha_table_pin(void)
 		return NULL;
 	t = __atomic_load_n(&_ha_store->cur, __ATOMIC_SEQ_CST);
 	s = pin_slots();
-	if(s == NULL || t == NULL || pin_again(s, t))
+	if(s == NULL || t == NULL)
 		return t;
-	i = pin_free_slot();
-	if(i < 0)
-		return NULL;
+	if(_ha_pins_used == 0) {
+		i = 0;
+	} else {
+		if(pin_again(s, t))
+			return t;
+		i = pin_free_slot();
+		if(i < 0)
+			return NULL;
+	}
 	/* publish, then check it is still the running table: a table replaced
 	 * before the store is not used, one replaced after it is seen pinned
 	 * by the reaper (both sides sequentially consistent: the swap comes
@@ -134,6 +150,7 @@ ha_table_t *ha_table_pin(void)
 		t = again;
 	}
 	_ha_pin_depth[i] = 1;
+	_ha_pins_used++;
 	return t;
 }
 
@@ -170,6 +187,7 @@ ha_table_t *ha_table_pin_gen(unsigned int gen)
 		} else {
 			__atomic_store_n(&s->t[i], t, __ATOMIC_SEQ_CST);
 			_ha_pin_depth[i] = 1;
+			_ha_pins_used++;
 		}
 	}
 	lock_release(&_ha_store->lock);
@@ -185,8 +203,10 @@ void ha_table_unpin(ha_table_t *t)
 		return;
 	for(i = 0; i < HA_PINS; i++) {
 		if(_ha_pin_depth[i] > 0 && s->t[i] == t) {
-			if(--_ha_pin_depth[i] == 0)
+			if(--_ha_pin_depth[i] == 0) {
 				__atomic_store_n(&s->t[i], NULL, __ATOMIC_SEQ_CST);
+				_ha_pins_used--;
+			}
 			return;
 		}
 	}
@@ -265,7 +285,7 @@ int ha_store_load(const char *path, const ha_mod_defaults_t *mod,
 		snprintf(err, errlen, "%s:0: out of shared memory", path);
 		return -1;
 	}
-	res = ha_cfg_resolve(defs->cfg, err, errlen);
+	res = ha_dns_resolve(defs->cfg, err, errlen);
 	lock_get(&_ha_store->lock);
 	if(res == NULL) {
 		ha_defs_put(defs, &ha_alloc_shm);
@@ -353,7 +373,7 @@ int ha_store_refresh(char *err, size_t errlen)
 	defs->refs++;
 	lock_release(&_ha_store->lock);
 	/* the DNS lookups, with no lock held */
-	res = ha_cfg_resolve(defs->cfg, err, errlen);
+	res = ha_dns_resolve(defs->cfg, err, errlen);
 	lock_get(&_ha_store->lock);
 	old = _ha_store->cur;
 	if(res == NULL || old == NULL || old->gen != gen) {
@@ -403,15 +423,6 @@ void ha_store_refresh_timer(unsigned int ticks, void *param)
 				err);
 	} else if(rc > 0) {
 		LM_NOTICE("member host names resolve to new addresses: now in use\n");
-		if(_ha_prober != NULL)
-			atomic_set(&_ha_prober->wake, 1);
+		ha_sched_wake_all();
 	}
-}
-
-int64_t ha_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -12,9 +12,12 @@
 #include "../../core/ip_addr.h"
 #include "../../core/mem/shm_mem.h"
 
-#include "ha_store.h"
-#include "ha_pair.h"
+#include "ha_table.h"
+#include "ha_addr.h"
+#include "ha_config.h"
+#include "ha_fsm.h"
 #include "ha_hash.h"
+#include "ha_settings.h"
 
 /* address index entries by port, address (ha_addr_t is memcmp-able:
  * zeroed before it is filled), then pair */
@@ -72,6 +75,14 @@ static void shm_release_fn(void *ptr)
 
 const ha_alloc_t ha_alloc_shm = {shm_alloc_fn, shm_release_fn};
 
+/* set at start-up, before any table is freed (mod_init) */
+static ha_state_free_f _ha_state_free = NULL;
+
+void ha_table_on_state_free(ha_state_free_f f)
+{
+	_ha_state_free = f;
+}
+
 void ha_table_free(ha_table_t *t)
 {
 	int i, j;
@@ -99,7 +110,8 @@ void ha_table_free(ha_table_t *t)
 				shm_free(p->domains);
 			}
 			if(p->st != NULL && --p->st->refs <= 0) {
-				ha_wait_orphan(p->st);
+				if(_ha_state_free != NULL)
+					_ha_state_free(p->st);
 				shm_free(p->st);
 			}
 		}
@@ -229,7 +241,7 @@ static int pair_copy(
 
 /* Pair p's state: the state of old's pair of the same identity (its new
  * timings are applied when the table is installed), or a new one that
- * starts at now_ms (SPEC 2) with p marked fresh. Returns 0, or -1 with err
+ * starts at now_ms (docs/ha_pair.md, How it decides) with p marked fresh. Returns 0, or -1 with err
  * filled. */
 static int pair_state(ha_pair_t *p, const ha_cfg_pair_t *cp,
 		const ha_table_t *old, int64_t now_ms, char *err, size_t errlen)

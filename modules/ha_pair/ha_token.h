@@ -13,6 +13,8 @@
  * then ours) */
 #define HA_BRANCH_PREFIX "z9hG4bKhap."
 #define HA_BRANCH_PREFIX_LEN (sizeof(HA_BRANCH_PREFIX) - 1)
+/* the length of RFC 3261's magic cookie that HA_BRANCH_PREFIX starts with */
+#define HA_BRANCH_COOKIE_LEN 7
 
 /* four fields of at most 8 hex digits, three dots, the NUL */
 #define HA_PROBE_ID_SIZE 36

@@ -9,8 +9,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "ha_text.h"
 #include "ha_uri.h"
+#include "ha_text.h"
 
 const ha_transport_info_t ha_transports[HA_TR_COUNT] = {
 		[HA_TR_UDP] = {"udp", "UDP", "_sip._udp.", 5060},

@@ -10,13 +10,19 @@
 #include "../../core/kemi.h"
 #include "../../core/timer_proc.h"
 #include "../../core/timer_ticks.h"
-#include "../../core/data_lump_rpl.h"
+#include "../../core/parser/parse_to.h"
 #include "../../core/mem/shm_mem.h"
 #include "../../core/sr_module.h"
 
-#include "ha_pair.h"
 #include "ha_wait.h"
+#include "ha_config.h"
+#include "ha_fsm.h"
 #include "ha_msg.h"
+#include "ha_pair.h"
+#include "ha_route.h"
+#include "ha_store.h"
+#include "ha_table.h"
+#include "ha_time.h"
 
 #define HA_WAIT_TICK_US 5000 /* the continue process looks this often */
 #define HA_WAIT_BATCH 64	 /* transactions continued per pair and look */
@@ -45,6 +51,8 @@ typedef struct ha_waits
 } ha_waits_t;
 
 static ha_waits_t *_ha_waits = NULL;
+int _ha_tm_loaded = 0; /* tm is loaded and _ha_tmb bound */
+struct tm_binds _ha_tmb;
 int _ha_max_wait = 0;
 int _ha_wait_cap = 1000;
 int _ha_retry_after = 5;
@@ -68,8 +76,17 @@ int ha_wait_bound_ms(const ha_pair_t *p)
 	return b > HA_WAIT_MAX_MS ? HA_WAIT_MAX_MS : b;
 }
 
+static void wait_orphan(ha_pstate_t *st);
+
 int ha_wait_mod_init(void)
 {
+	if(find_export("load_tm", NO_SCRIPT, 0) == NULL)
+		return 0; /* no waiting without tm: ha_wait() says so */
+	if(load_tm_api(&_ha_tmb) < 0) {
+		LM_ERR("cannot bind the tm module's API\n");
+		return -1;
+	}
+	_ha_tm_loaded = 1;
 	if(_ha_max_wait < 0 || _ha_max_wait > HA_WAIT_MAX_MS) {
 		LM_ERR("max_wait %d ms: 0 (2 x oos-force + %d ms) or up to %d ms\n",
 				_ha_max_wait, HA_WAIT_MARGIN_MS, HA_WAIT_MAX_MS);
@@ -94,6 +111,8 @@ int ha_wait_mod_init(void)
 		return -1;
 	}
 	atomic_set(&_ha_waits->total, 0);
+	/* a pair state freed with a table lets its waiting transactions go */
+	ha_table_on_state_free(wait_orphan);
 	/* reserve the continue process */
 	if(register_basic_timers(1) < 0) {
 		LM_ERR("cannot reserve the continue process\n");
@@ -147,7 +166,7 @@ static void waiter_unlink(ha_waiter_t *w)
 
 /* Nothing once ha_wait_destroy() ran: at shutdown the records are the
  * transactions' to free, the lists nobody's to walk. */
-void ha_wait_orphan(ha_pstate_t *st)
+static void wait_orphan(ha_pstate_t *st)
 {
 	if(_ha_waits == NULL || st->waiters == NULL)
 		return;
@@ -495,15 +514,70 @@ int ha_wait_fork(void)
 	return 0;
 }
 
-int ha_reply_503(struct sip_msg *msg)
+/* ha_wait() with table tbl pinned. */
+static int wait_request(struct sip_msg *msg, ha_table_t *tbl)
 {
-	char ra[48];
-	int n;
+	struct cell *t;
+	ha_pair_t *p;
+	ha_role_t active;
+	str name;
+	int rc;
 
-	if(_ha_retry_after > 0) {
-		n = snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", _ha_retry_after);
-		if(add_lump_rpl(msg, ra, n, LUMP_RPL_HDR) == NULL)
-			LM_WARN("cannot add Retry-After to the reply\n");
+	if(!_ha_tm_loaded) {
+		LM_ERR("ha_wait() needs tm\n");
+		return -3;
 	}
-	return _ha_tmb.t_reply(msg, 503, "Service Unavailable");
+	if(msg->first_line.type != SIP_REQUEST
+			|| msg->first_line.u.request.method_value
+					   & (METHOD_ACK | METHOD_CANCEL))
+		return -1; /* no transaction of its own to suspend */
+	if(ha_route_found(msg, tbl, &p) < 0) {
+		LM_ERR("ha_wait(): call ha_route() for the request first\n");
+		return -3;
+	}
+	if(p == NULL)
+		return -2;
+	name = p->name;
+	lock_get(&p->st->lock);
+	active = ha_fsm_routable(&p->st->fsm);
+	lock_release(&p->st->lock);
+	if(active != HA_ROLE_NONE) {
+		if(set_dst_uri(msg, &p->m[active].uri) < 0)
+			return -3;
+		return 1;
+	}
+	t = _ha_tmb.t_gett();
+	if(t == NULL || t == T_UNDEFINED) {
+		if(_ha_tmb.t_newtran(msg) < 0) {
+			LM_ERR("pair '%.*s': cannot create the transaction\n", name.len,
+					name.s);
+			return -3;
+		}
+		t = _ha_tmb.t_gett();
+		if(t == NULL || t == T_UNDEFINED)
+			return -3;
+	}
+	if(t->on_failure == 0) {
+		LM_ERR("ha_wait(): arm the failure route that calls ha_failover() "
+			   "first (t_on_failure)\n");
+		return -3;
+	}
+	if(get_to(msg)->tag_value.len == 0)
+		ha_route_tag(msg, p);
+	rc = ha_wait_suspend(msg, p, NULL, NULL, t->on_failure);
+	if(rc == 0)
+		return 0;
+	if(rc == 1)
+		return 0; /* canceled meanwhile: tm answers it */
+	return -2;
+}
+
+int ha_wait_request(struct sip_msg *msg)
+{
+	ha_table_t *t = ha_table_pin();
+	int rc;
+
+	rc = wait_request(msg, t);
+	ha_table_unpin(t);
+	return rc;
 }

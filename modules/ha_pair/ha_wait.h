@@ -71,7 +71,15 @@ int ha_wait_take(struct cell *t, const str *pair, int timeout);
 /* The pair a waiting transaction waits on (its AVP), or NULL. */
 str *ha_wait_pair_avp(str *out);
 
-/* Answer msg's transaction 503 with Retry-After. */
-int ha_reply_503(struct sip_msg *msg);
+/* ha_wait(): in a request_route after ha_route() returned -2, the request
+ * waits (its transaction suspended, no worker held) until the pair has an
+ * active member, then tm runs the failure route armed with t_on_failure(),
+ * where ha_failover() sets $du to that member (1); at the bound, or over
+ * the pair's cap, ha_failover() / ha_wait() answer 503 themselves. Returns
+ * 0 when it waits (the script ends), 1 when the pair has an active member
+ * already ($du set), -1 for an ACK or CANCEL (they never wait), -2 when it
+ * cannot wait (the cap: the caller is answered 503 by the script), -3 on
+ * an error (no ha_route() before, no failure route armed). */
+int ha_wait_request(struct sip_msg *msg);
 
 #endif

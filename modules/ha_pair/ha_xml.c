@@ -27,6 +27,8 @@
 #include <libxml/xmlversion.h>
 
 #include "ha_xml.h"
+#include "ha_config.h"
+#include "ha_text.h"
 #include "ha_xsd.h"
 
 /* libxml2 2.12 made the structured error handler take a const pointer. */
@@ -45,8 +47,8 @@ static const char *_ha_phase_prefix[HA_PH_COUNT] = {
 
 /* Record the first error as "<name>:<line>: <reason>"; later ones are
  * dropped. Control characters are replaced so that the message stays one
- * line. Returns -1 so that callers can "return ha_fail(...)". */
-int ha_fail(ha_loading_t *ld, int line, const char *fmt, ...)
+ * line. Returns -1 so that callers can "return ha_xml_fail(...)". */
+int ha_xml_fail(ha_loading_t *ld, int line, const char *fmt, ...)
 {
 	char reason[HA_ERR_MAX];
 	va_list ap;
@@ -69,15 +71,15 @@ int ha_fail(ha_loading_t *ld, int line, const char *fmt, ...)
 	return -1;
 }
 
-int ha_oom(ha_loading_t *ld)
+int ha_xml_oom(ha_loading_t *ld)
 {
-	return ha_fail(ld, 0, "out of memory");
+	return ha_xml_fail(ld, 0, "out of memory");
 }
 
 /* Start a load named name: clear err and *out. Returns 0, or -1 when there
  * is no place for the result. */
-int ha_load_begin(ha_loading_t *ld, const char *name, ha_cfg_t **out, char *err,
-		size_t errlen)
+int ha_xml_load_begin(ha_loading_t *ld, const char *name, ha_cfg_t **out,
+		char *err, size_t errlen)
 {
 	memset(ld, 0, sizeof(*ld));
 	ld->name = name;
@@ -86,12 +88,12 @@ int ha_load_begin(ha_loading_t *ld, const char *name, ha_cfg_t **out, char *err,
 	if(err != NULL && errlen > 0)
 		err[0] = '\0';
 	if(out == NULL)
-		return ha_fail(ld, 0, "internal error: no place for the result");
+		return ha_xml_fail(ld, 0, "internal error: no place for the result");
 	*out = NULL;
 	return 0;
 }
 
-int ha_node_line(const xmlNode *node)
+int ha_xml_node_line(const xmlNode *node)
 {
 	long l;
 
@@ -122,8 +124,8 @@ static void ha_xml_error(void *data, HA_XML_ERROR_T e)
 		msg[--n] = '\0';
 	line = e->line;
 	if(line <= 0)
-		line = ha_node_line(e->node);
-	ha_fail(ld, line, "%s%s", _ha_phase_prefix[ld->phase], msg);
+		line = ha_xml_node_line(e->node);
+	ha_xml_fail(ld, line, "%s%s", _ha_phase_prefix[ld->phase], msg);
 }
 
 /* Generic error handler: libxml2 must not print anything. */
@@ -145,7 +147,7 @@ static void ha_xml_doctype(void *ctx, const xmlChar *name,
 	(void)name;
 	(void)external_id;
 	(void)system_id;
-	ha_fail(ld, ctxt->input ? ctxt->input->line : 0,
+	ha_xml_fail(ld, ctxt->input ? ctxt->input->line : 0,
 			"DOCTYPE not allowed (no DTD, no entities)");
 	xmlStopParser(ctxt);
 }
@@ -160,7 +162,7 @@ static xmlDocPtr ha_xml_parse(ha_loading_t *ld, const char *buf, size_t len)
 	ld->phase = HA_PH_PARSE;
 	ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
 	if(ctxt == NULL) {
-		ha_oom(ld);
+		ha_xml_oom(ld);
 		return NULL;
 	}
 	/* no NOENT, DTDLOAD, DTDATTR or DTDVALID: entities stay unexpanded and
@@ -176,7 +178,7 @@ static xmlDocPtr ha_xml_parse(ha_loading_t *ld, const char *buf, size_t len)
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
 	if(!ctxt->wellFormed || ld->failed || doc == NULL) {
-		ha_fail(ld, ctxt->input ? ctxt->input->line : 0,
+		ha_xml_fail(ld, ctxt->input ? ctxt->input->line : 0,
 				"XML: not well-formed");
 		if(doc != NULL)
 			xmlFreeDoc(doc);
@@ -198,7 +200,7 @@ static int ha_xml_validate(ha_loading_t *ld, xmlDocPtr doc)
 	ld->phase = HA_PH_SCHEMA;
 	pctxt = xmlSchemaNewMemParserCtxt(ha_xsd, (int)(sizeof(ha_xsd) - 1));
 	if(pctxt == NULL)
-		return ha_oom(ld);
+		return ha_xml_oom(ld);
 	xmlSchemaSetParserStructuredErrors(pctxt, ha_xml_error, ld);
 	schema = xmlSchemaParse(pctxt);
 	xmlSchemaFreeParserCtxt(pctxt);
@@ -207,24 +209,24 @@ static int ha_xml_validate(ha_loading_t *ld, xmlDocPtr doc)
 	 * and do not free it either: xmlSchemaFree() crashes on it. Leaking it
 	 * once memory has already run out beats crashing Kamailio. */
 	if(schema == NULL || ld->failed)
-		return ha_fail(ld, 0, "internal error: cannot compile the schema");
+		return ha_xml_fail(ld, 0, "internal error: cannot compile the schema");
 
 	ld->phase = HA_PH_VALIDATE;
 	vctxt = xmlSchemaNewValidCtxt(schema);
 	if(vctxt == NULL) {
 		xmlSchemaFree(schema);
-		return ha_oom(ld);
+		return ha_xml_oom(ld);
 	}
 	xmlSchemaSetValidStructuredErrors(vctxt, ha_xml_error, ld);
 	rc = xmlSchemaValidateDoc(vctxt, doc);
 	xmlSchemaFreeValidCtxt(vctxt);
 	xmlSchemaFree(schema);
 	if(rc != 0 || ld->failed)
-		return ha_fail(ld, 0, "schema: validation failed");
+		return ha_xml_fail(ld, 0, "schema: validation failed");
 	return 0;
 }
 
-int ha_is_elem(const xmlNode *n, const char *name)
+int ha_xml_is_elem(const xmlNode *n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns == NULL
 		   && xmlStrEqual(n->name, (const xmlChar *)name);
@@ -233,7 +235,7 @@ int ha_is_elem(const xmlNode *n, const char *name)
 /* Value of the attribute name of node (no namespace). Returns 1 and a new
  * string in *val (xmlFree() it), 0 when the attribute is absent, -1 out of
  * memory. */
-int ha_attr(const xmlNode *node, const char *name, char **val)
+int ha_xml_attr(const xmlNode *node, const char *name, char **val)
 {
 	const xmlAttr *a;
 	xmlChar *v;
@@ -256,7 +258,8 @@ int ha_attr(const xmlNode *node, const char *name, char **val)
 /* Read a whole regular file of at most HA_FILE_MAX_BYTES into a new buffer.
  * Returns 0 with *buf (free() it) and *len > 0, or -1 with the error in ld
  * (line 0) and nothing allocated. */
-int ha_read_file(ha_loading_t *ld, const char *path, char **buf, size_t *len)
+int ha_xml_read_file(
+		ha_loading_t *ld, const char *path, char **buf, size_t *len)
 {
 	struct stat st;
 	size_t want, got = 0;
@@ -266,37 +269,37 @@ int ha_read_file(ha_loading_t *ld, const char *path, char **buf, size_t *len)
 	/* O_NONBLOCK: opening a FIFO must not hang; it is refused below */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if(fd < 0)
-		return ha_fail(ld, 0, "%s", strerror(errno));
+		return ha_xml_fail(ld, 0, "%s", strerror(errno));
 	if(fstat(fd, &st) < 0) {
-		ha_fail(ld, 0, "%s", strerror(errno));
+		ha_xml_fail(ld, 0, "%s", strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if(!S_ISREG(st.st_mode)) {
 		close(fd);
-		return ha_fail(ld, 0, "not a regular file");
+		return ha_xml_fail(ld, 0, "not a regular file");
 	}
 	if(st.st_size > HA_FILE_MAX_BYTES) {
 		close(fd);
-		return ha_fail(ld, 0, "file too large (more than %d bytes)",
+		return ha_xml_fail(ld, 0, "file too large (more than %d bytes)",
 				HA_FILE_MAX_BYTES);
 	}
 	if(st.st_size == 0) {
 		close(fd);
-		return ha_fail(ld, 0, "empty file");
+		return ha_xml_fail(ld, 0, "empty file");
 	}
 	want = (size_t)st.st_size;
 	b = malloc(want);
 	if(b == NULL) {
 		close(fd);
-		return ha_oom(ld);
+		return ha_xml_oom(ld);
 	}
 	while(got < want) {
 		ssize_t r = read(fd, b + got, want - got);
 		if(r < 0 && errno == EINTR)
 			continue;
 		if(r < 0) {
-			ha_fail(ld, 0, "%s", strerror(errno));
+			ha_xml_fail(ld, 0, "%s", strerror(errno));
 			free(b);
 			close(fd);
 			return -1;
@@ -308,7 +311,7 @@ int ha_read_file(ha_loading_t *ld, const char *path, char **buf, size_t *len)
 	close(fd);
 	if(got == 0) {
 		free(b);
-		return ha_fail(ld, 0, "empty file");
+		return ha_xml_fail(ld, 0, "empty file");
 	}
 	*buf = b;
 	*len = got;

@@ -48,21 +48,23 @@ typedef struct ha_xml_handlers
 
 /* Record the first error as "<name>:<line>: <reason>"; later ones are
  * dropped. Control characters are replaced so that the message stays one
- * line. Returns -1 so that callers can "return ha_fail(...)". */
-int ha_fail(ha_loading_t *ld, int line, const char *fmt, ...) HA_PRINTF(3, 4);
+ * line. Returns -1 so that callers can "return ha_xml_fail(...)". */
+int ha_xml_fail(ha_loading_t *ld, int line, const char *fmt, ...)
+		HA_PRINTF(3, 4);
 
-/* ha_fail() with "out of memory" (line 0). Returns -1. */
-int ha_oom(ha_loading_t *ld);
+/* ha_xml_fail() with "out of memory" (line 0). Returns -1. */
+int ha_xml_oom(ha_loading_t *ld);
 
 /* Start a load named name: clear err and *out. Returns 0, or -1 when there
  * is no place for the result. */
-int ha_load_begin(ha_loading_t *ld, const char *name, ha_cfg_t **out, char *err,
-		size_t errlen);
+int ha_xml_load_begin(ha_loading_t *ld, const char *name, ha_cfg_t **out,
+		char *err, size_t errlen);
 
 /* Read a whole regular file of at most HA_FILE_MAX_BYTES into a new buffer.
  * Returns 0 with *buf (free() it) and *len > 0, or -1 with the error in ld
  * (line 0) and nothing allocated. */
-int ha_read_file(ha_loading_t *ld, const char *path, char **buf, size_t *len);
+int ha_xml_read_file(
+		ha_loading_t *ld, const char *path, char **buf, size_t *len);
 
 /* Route libxml2's global error handlers (some errors go there whatever a
  * context says) to ld until ha_xml_errors_restore(saved). */
@@ -75,14 +77,14 @@ void ha_xml_errors_restore(const ha_xml_handlers_t *saved);
 xmlDocPtr ha_xml_load(ha_loading_t *ld, const char *buf, size_t len);
 
 /* Line of node in the file (an attribute: its element's); 0 if unknown. */
-int ha_node_line(const xmlNode *node);
+int ha_xml_node_line(const xmlNode *node);
 
 /* Is n the element name (no namespace)? */
-int ha_is_elem(const xmlNode *n, const char *name);
+int ha_xml_is_elem(const xmlNode *n, const char *name);
 
 /* Value of the attribute name of node (no namespace). Returns 1 and a new
  * string in *val (xmlFree() it), 0 when the attribute is absent, -1 out of
  * memory. */
-int ha_attr(const xmlNode *node, const char *name, char **val);
+int ha_xml_attr(const xmlNode *node, const char *name, char **val);
 
 #endif

@@ -4,20 +4,21 @@ header removed), stripped from every other request, a malformed value
 removed and ignored."""
 
 import socket
+from pathlib import Path
 
 import pytest
 
-from conftest import Kamailio, Peer, pairs_xml, port_free, send_request
+from conftest import CFG, Kamailio, Peer, pairs_xml, port_free, send_request
 
 PAIRS = pairs_xml([("sipserver1", "sip:127.0.0.2:5060", "sip:127.0.0.3:5060",
                     {"oos-check": "1s", "oos-force": "500ms"})])
 
 
-def start_pair(procs, logdir):
+def start_pair(procs, logdir, cfg=CFG):
     bak = Peer(procs, logdir, "backup", "127.0.0.3")
     far = Peer(procs, logdir, "far", "127.0.0.5")
     other = Peer(procs, logdir, "other", "127.0.0.6")
-    kam = Kamailio(procs, logdir, PAIRS)
+    kam = Kamailio(procs, logdir, PAIRS, cfg=cfg)
     # the primary is not there: the pair runs on the backup, and requests
     # "from the primary" are sent by the test from its address
     assert kam.wait(lambda: kam.show("sipserver1")["active"] == "backup",
@@ -39,7 +40,7 @@ def test_x_genesys_route_stripped_from_others(procs, logdir):
 def test_x_genesys_route_from_member(procs, logdir):
     bak, far, other, kam = start_pair(procs, logdir)
     # from the primary's own address (a member): honoured and removed
-    # any SIP URI with an IP host, as RFC 3261 allows (SPEC: issue 14)
+    # any SIP URI with an IP host, as RFC 3261 allows (docs/ha_pair.md, ha_route())
     for n, value in enumerate(["sip:127.0.0.5:5060",
                                "<sip:127.0.0.5:5060;transport=udp>",
                                "<sip:out@127.0.0.5:5060>",
@@ -107,3 +108,83 @@ def message(user, xgr):
             f"CSeq: 1 MESSAGE\r\n"
             f"X-Genesys-Route: {xgr}\r\n"
             f"Content-Length: 0\r\n\r\n").encode()
+
+
+def raw_message(src, user, headers, body="", ctype="text/plain"):
+    """A MESSAGE from src (ip, port) to 127.0.0.6, with header lines and a
+    body, as bytes."""
+    head = [f"MESSAGE sip:{user}@127.0.0.6:5060 SIP/2.0",
+            f"Via: SIP/2.0/UDP {src[0]}:{src[1]};branch=z9hG4bK-{user}",
+            "Max-Forwards: 70",
+            f"From: <sip:gw@{src[0]}:{src[1]}>;tag={user}",
+            f"To: <sip:{user}@127.0.0.6:5060>",
+            f"Call-ID: scan-{user}@{src[0]}",
+            "CSeq: 1 MESSAGE"] + list(headers)
+    if body:
+        head.append(f"Content-Type: {ctype}")
+    head.append(f"Content-Length: {len(body.encode())}")
+    return ("\r\n".join(head) + "\r\n\r\n" + body).encode()
+
+
+def send_raw(src, data):
+    """Send data from src (ip, port) to the proxy; the status of the final
+    reply that comes back (probes of src's address are skipped)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(src)
+    s.settimeout(5)
+    try:
+        s.sendto(data, ("127.0.0.1", 5060))
+        while True:
+            reply = s.recv(65535).decode(errors="replace")
+            if reply.startswith("SIP/2.0 ") and int(reply[8:11]) >= 200:
+                return int(reply[8:11])
+    finally:
+        s.close()
+
+
+LEAN_CFG = Path(__file__).parent / "lean_proxy.cfg"
+
+
+@pytest.mark.parametrize("cfg", ["lean", "example"])
+def test_x_genesys_route_found_wherever_it_is(procs, logdir, cfg):
+    """The header is found however many x the request has elsewhere
+    (mid-line, in values, in the body), in any case and as the last header;
+    a line of the body that looks like it is body, left alone. "lean": a
+    proxy that parsed no header before ha_route(), which then looks at the
+    raw message; "example": the example config, whose loose_route() has
+    parsed them all."""
+    bak, far, other, kam = start_pair(
+        procs, logdir, cfg=LEAN_CFG if cfg == "lean" else CFG)
+    xs = "x" * 40 + "X" * 40
+    client = ("127.0.0.10", 5091)
+    # from a client: stripped, though it is the last header, in lower
+    # case, after many x and X mid-line, with a body full of them
+    data = raw_message(client, "c1", [f"Subject: {xs}", f"X-Tag: {xs}",
+                                      "x-genesys-route: sip:127.0.0.5:5060"],
+                       body=f"{xs}\r\nx{xs}\r\n")
+    assert send_raw(client, data) == 200
+    assert bak.received("MESSAGE sip:c1@") == 1
+    assert far.received("MESSAGE sip:c1@") == 0
+    text = bak.msgs.read_text(errors="replace")
+    assert "genesys" not in text.lower(), text
+    assert f"X-Tag: {xs}" in text and f"x{xs}" in text
+
+    # from a client: a line of a message/sipfrag body that reads like the
+    # header is the body's: forwarded as it came, routed by the pair
+    frag = ("SIP/2.0 200 OK\r\n"
+            "X-Genesys-Route: sip:127.0.0.5:5060\r\n")
+    data = raw_message(client, "c2", [], body=frag, ctype="message/sipfrag")
+    assert send_raw(client, data) == 200
+    assert bak.received("MESSAGE sip:c2@") == 1
+    assert far.received("MESSAGE sip:c2@") == 0
+    assert "X-Genesys-Route: sip:127.0.0.5:5060" in bak.msgs.read_text()
+
+    # from the primary (a member): found after the x, honoured, removed
+    member = ("127.0.0.2", 5060)
+    data = raw_message(member, "m1", [f"Subject: {xs}",
+                                      "X-GENESYS-ROUTE: sip:127.0.0.5:5060",
+                                      f"X-After: {xs}"], body=xs)
+    assert send_raw(member, data) == 200
+    assert far.received("MESSAGE sip:m1@127.0.0.6") == 1
+    assert other.received("MESSAGE sip:m1@") == 0
+    assert "genesys" not in far.msgs.read_text().lower()
