@@ -166,6 +166,13 @@ def test_passive_switchover_adopted_by_the_pool_within_100ms(
     members = {"primary": udp_member(*PRI), "backup": udp_member(*BAK)}
     kams = start_pool(procs, logdir, transport=transport)
     assert all_on(kams, "primary")
+    # every proxy's start probes answered (the backup's too): a proxy whose
+    # prober had not yet run when round 0 began (once in a repeat run on a
+    # loaded machine) probed the backup for its start, then again for the
+    # claim, and counted two probes where the round expects its one
+    assert kams[0].wait(lambda: all(
+        [m["state"] for m in show(k)["members"]] == ["up", "up"]
+        for k in kams), 5) is not None, [show(k) for k in kams]
     times = []
     role = "primary"
     for rnd in range(20):
