@@ -259,17 +259,56 @@ static void store_install(ha_table_t *t, ha_table_t *old, int64_t now)
 	}
 }
 
+/* The one build of loads and DNS refreshes: resolve the members of defs
+ * with no lock held (DNS may wait), then take the store's lock and build a
+ * table from defs over the running table, given in *oldp. With any_gen 0,
+ * the running table must still be of generation gen (a refresh: a reload
+ * that installed a table meanwhile makes it moot, *moot 1). Consumes the
+ * caller's reference to defs. Returns the table with the store's lock
+ * held (the caller installs it, or frees it, and releases the lock), or
+ * NULL with the lock released: err filled on failure, nothing when moot. */
+static ha_table_t *build_locked(ha_defs_t *defs, int any_gen, unsigned int gen,
+		ha_table_t **oldp, int64_t *nowp, int *moot, char *err, size_t errlen)
+{
+	ha_member_t *res;
+	ha_table_t *t, *old;
+
+	*moot = 0;
+	res = ha_dns_resolve(defs->cfg, err, errlen);
+	lock_get(&_ha_store->lock);
+	old = _ha_store->cur;
+	if(res == NULL || (!any_gen && (old == NULL || old->gen != gen))) {
+		*moot = res != NULL;
+		ha_defs_put(defs, &ha_alloc_shm);
+		lock_release(&_ha_store->lock);
+		if(res != NULL)
+			free(res);
+		return NULL;
+	}
+	*nowp = ha_now_ms();
+	/* every pair gets the settings its definitions give it, whichever
+	 * build runs */
+	t = ha_table_build(defs, res, old, _ha_store->gen + 1, *nowp, err, errlen);
+	ha_defs_put(defs, &ha_alloc_shm); /* the table's reference remains */
+	free(res);
+	if(t == NULL) {
+		lock_release(&_ha_store->lock);
+		return NULL;
+	}
+	*oldp = old;
+	return t;
+}
+
 int ha_store_load(const char *path, const ha_mod_defaults_t *mod,
 		ha_pairs_counts_t *ls, void (*started)(ha_pair_t *p), char *err,
 		size_t errlen)
 {
 	ha_cfg_t *cfg = NULL;
 	ha_defs_t *defs;
-	ha_member_t *res;
-	ha_table_t *t, *old;
+	ha_table_t *t, *old = NULL;
 	ha_pair_t *p;
-	int64_t now;
-	int i;
+	int64_t now = 0;
+	int i, moot;
 
 	memset(ls, 0, sizeof(*ls));
 	/* parsing and resolving with no lock held: a slow DNS answer holds up
@@ -285,22 +324,9 @@ int ha_store_load(const char *path, const ha_mod_defaults_t *mod,
 		snprintf(err, errlen, "%s:0: out of shared memory", path);
 		return -1;
 	}
-	res = ha_dns_resolve(defs->cfg, err, errlen);
-	lock_get(&_ha_store->lock);
-	if(res == NULL) {
-		ha_defs_put(defs, &ha_alloc_shm);
-		lock_release(&_ha_store->lock);
+	t = build_locked(defs, 1, 0, &old, &now, &moot, err, errlen);
+	if(t == NULL)
 		return -1;
-	}
-	old = _ha_store->cur;
-	now = ha_now_ms();
-	t = ha_table_build(defs, res, old, _ha_store->gen + 1, now, err, errlen);
-	ha_defs_put(defs, &ha_alloc_shm); /* the table's reference remains */
-	free(res);
-	if(t == NULL) {
-		lock_release(&_ha_store->lock);
-		return -1;
-	}
 	_ha_store->gen++;
 	for(i = 0; i < t->npairs; i++) {
 		p = &t->pairs[i];
@@ -351,11 +377,10 @@ static int same_addresses(const ha_table_t *a, const ha_table_t *b)
 int ha_store_refresh(char *err, size_t errlen)
 {
 	ha_defs_t *defs;
-	ha_member_t *res;
 	ha_table_t *t, *old;
 	unsigned int gen;
-	int64_t now;
-	int i, j, names = 0;
+	int64_t now = 0;
+	int i, j, moot, names = 0;
 
 	/* the running table's definitions, held (a reload may retire that
 	 * table meanwhile); they never change, so they are read unlocked */
@@ -372,31 +397,12 @@ int ha_store_refresh(char *err, size_t errlen)
 	defs = old->defs;
 	defs->refs++;
 	lock_release(&_ha_store->lock);
-	/* the DNS lookups, with no lock held */
-	res = ha_dns_resolve(defs->cfg, err, errlen);
-	lock_get(&_ha_store->lock);
-	old = _ha_store->cur;
-	if(res == NULL || old == NULL || old->gen != gen) {
-		/* failed; or a reload installed a table meanwhile, with names it
-		 * resolved itself: this refresh is moot (the next one looks at
-		 * it) */
-		ha_defs_put(defs, &ha_alloc_shm);
-		lock_release(&_ha_store->lock);
-		if(res == NULL)
-			return -1;
-		free(res);
-		return 0;
-	}
-	now = ha_now_ms();
-	/* the load's build, from the load's definitions: every pair gets the
-	 * settings it has, whatever they are */
-	t = ha_table_build(defs, res, old, _ha_store->gen + 1, now, err, errlen);
-	ha_defs_put(defs, &ha_alloc_shm);
-	free(res);
-	if(t == NULL) {
-		lock_release(&_ha_store->lock);
-		return -1;
-	}
+	/* the load's build, from the load's definitions; a reload that
+	 * installed a table meanwhile, with names it resolved itself, makes
+	 * this refresh moot (the next one looks at it) */
+	t = build_locked(defs, 0, gen, &old, &now, &moot, err, errlen);
+	if(t == NULL)
+		return moot ? 0 : -1;
 	if(same_addresses(old, t)) {
 		ha_table_free(t);
 		lock_release(&_ha_store->lock);
