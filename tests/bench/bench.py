@@ -83,10 +83,16 @@ MODES = {
     "ha_route": {"MODE_HA": None},
     "ds_select_dst": {"MODE_DS": None},
 }
+# measured by make bench-cost only: ha_route() with its result tested
+# through $rc (tests/bench/bench.cfg, RC_TEST), the script's own cost
+RC_MODES = {"ha_route_rc": {"MODE_HA": None, "RC_TEST": None}}
+# the requests bench-cost sends: (result key, sipp scenario)
+CG_REQUESTS = (("callgrind", "uac.xml"),
+               ("callgrind_options", "uac_options.xml"))
 
 
 def mode_defines(mode, wd, oos_check=300000, ds_interval=300):
-    d = dict(MODES[mode])
+    d = dict(MODES[mode] if mode in MODES else RC_MODES[mode])
     pf, dl = wd / "pairs.xml", wd / "ds.list"
     pairs_file(pf, [("sipserver1", "sip:127.0.0.2:5070",
                      "sip:127.0.0.3:5070")], oos_check, 30000)
@@ -101,7 +107,8 @@ CALLGRIND = ["valgrind", "--tool=callgrind", "--trace-children=yes"]
 
 
 def callgrind_per_request(wd, defines, alloc, n, user="svc",
-                          ruri_host="127.0.0.1", windows=2):
+                          ruri_host="127.0.0.1", windows=2,
+                          scenario="uac.xml"):
     """Instructions the SIP worker spends per request (and its reply):
     callgrind counters zeroed after a warm-up, dumped after n requests."""
     with Procs() as procs:
@@ -112,7 +119,7 @@ def callgrind_per_request(wd, defines, alloc, n, user="svc",
                            f"--callgrind-out-file={wd}/cg.%p"])
         worker = kam.pid_of("udp receiver child=0")
         kam.wait_idle(worker)
-        c = sipp_client(procs, wd, "warm", "uac.xml", 300, 300, user=user,
+        c = sipp_client(procs, wd, "warm", scenario, 300, 300, user=user,
                         ruri_host=ruri_host)
         c.wait(120)
         out, alloc = [], []
@@ -120,7 +127,7 @@ def callgrind_per_request(wd, defines, alloc, n, user="svc",
             kam.wait_idle(worker, quiet=0.01, step=0.5)
             subprocess.run(["callgrind_control", "-z", str(worker)],
                            check=True, capture_output=True, timeout=60)
-            c = sipp_client(procs, wd, f"win{w}", "uac.xml", n, 400,
+            c = sipp_client(procs, wd, f"win{w}", scenario, n, 400,
                             user=user, ruri_host=ruri_host,
                             src=("127.0.0.9", 6001 + w))
             c.wait(600)
@@ -137,7 +144,13 @@ def callgrind_per_request(wd, defines, alloc, n, user="svc",
                     sys.exit("bench: callgrind wrote no dump")
                 time.sleep(0.2)
             dump = sorted(set(wd.glob(f"cg.{worker}.*")) - before)[-1]
-            time.sleep(0.5)
+            # the file is there before callgrind has written it all: its
+            # last line is "totals:" (an early read lost the allocator's
+            # lines of the bigger dumps)
+            while "\ntotals:" not in dump.read_text()[-200:]:
+                if time.time() > deadline:
+                    sys.exit(f"bench: callgrind dump {dump} incomplete")
+                time.sleep(0.2)
             m = re.search(r"^summary: (\d+)", dump.read_text(), re.M)
             out.append(int(m.group(1)) / n)
             alloc.append(allocator_ir(dump) / n)
@@ -149,9 +162,12 @@ ALLOC_FUNCS = ("qm_malloc", "qm_free", "tlsf_malloc", "tlsf_free")
 
 def allocator_ir(dump):
     """Instructions spent inside the memory allocator (inclusive)."""
+    # from the dump's folder: callgrind_annotate shortens the file names
+    # under its working folder, and then lists a function's cost split
+    # over two names (dispatcher's dumps lost most of the allocator so)
     r = subprocess.run(["callgrind_annotate", "--inclusive=yes",
-                        "--threshold=100", str(dump)], capture_output=True,
-                       text=True, timeout=120)
+                        "--threshold=100", dump.name], capture_output=True,
+                       text=True, timeout=120, cwd=dump.parent)
     tot = 0
     for line in r.stdout.splitlines():
         # "???:f" without debugging symbols (Debian's package), "file.c:f"
@@ -163,8 +179,18 @@ def allocator_ir(dump):
 
 
 def bench_callgrind(prof, res):
-    """The callgrind part of cost alone, tlsf only (the version table)."""
-    bench_cost(prof, res, allocs=("tlsf",), rate_runs=False)
+    """The callgrind part of cost alone, tlsf only (the version table): a
+    MESSAGE and an OPTIONS, each with every mode and with ha_route()'s
+    result tested through $rc."""
+    r = res.setdefault("cost", {})
+    for key, scenario in CG_REQUESTS:
+        for mode in list(MODES) + list(RC_MODES):
+            wd = clean_dir(WORK / "cost" / f"cg-{key}-{mode}")
+            log(f"cost: callgrind {mode}, {scenario}, tlsf allocator")
+            v, a = callgrind_per_request(wd, mode_defines(mode, wd), "tlsf",
+                                         prof["cg_n"], scenario=scenario)
+            r.setdefault(key, {}).setdefault("tlsf", {})[mode] = v
+            r.setdefault(key + "_alloc", {}).setdefault("tlsf", {})[mode] = a
 
 
 def bench_cost(prof, res, allocs=("tlsf", "qm"), rate_runs=True):
@@ -586,15 +612,18 @@ def main():
         (COSTS / f"cost-{KAMAILIO_TARGET}.json").write_text(json.dumps(dict(
             target=KAMAILIO_TARGET, machine=res["machine"],
             started=res["started"], cg_n=res["cg_n"],
-            callgrind=res["cost"]["callgrind"]["tlsf"],
-            callgrind_alloc=res["cost"]["callgrind_alloc"]["tlsf"]),
+            **{k: res["cost"][k]["tlsf"] for k in
+               ("callgrind", "callgrind_alloc", "callgrind_options",
+                "callgrind_options_alloc") if k in res["cost"]}),
             indent=1))
     if a.out:
         text = report.render(res, WORK, COSTS)
-        # the sections tests/bench/wait.py wrote and the pool's agreement
-        # times (make bench-pool, written by hand from its figures) stay
+        # the sections tests/bench/wait.py wrote, the pool's agreement
+        # times (make bench-pool, written by hand from its figures) and the
+        # breakdown of ha_route()'s cost (by hand, from make bench-cost's
+        # callgrind dumps) stay
         old = Path(a.out).read_text() if Path(a.out).exists() else ""
-        for sec in ("wait", "pool"):
+        for sec in ("wait", "pool", "cost-breakdown"):
             b, e = f"<!-- {sec}:begin -->", f"<!-- {sec}:end -->"
             if b in old and e in old:
                 text += ("\n" + old[old.index(b):old.index(e) + len(e)]

@@ -84,6 +84,20 @@ class Kamailio:
                 sys.exit("bench: kamailio did not start:\n"
                          + self.log.read_text(errors="replace")[-3000:])
             time.sleep(0.1)
+        # the socket file is there from its bind(), a moment before ctl
+        # listens on it (seconds under valgrind on a loaded machine): a
+        # connect in between is refused
+        while True:
+            r = subprocess.run([KAMCMD, "-s", f"unix:{self.ctl}",
+                                "core.version"], capture_output=True,
+                               text=True, timeout=60)
+            if r.returncode == 0 and "ERROR" not in r.stdout + r.stderr:
+                break
+            if self.proc.poll() is not None or time.time() > deadline:
+                sys.exit("bench: kamailio does not answer on its ctl "
+                         f"socket: {r.stdout}{r.stderr}\n"
+                         + self.log.read_text(errors="replace")[-3000:])
+            time.sleep(0.1)
 
     def rpc(self, *args, timeout=60):
         r = subprocess.run([KAMCMD, "-s", f"unix:{self.ctl}"]

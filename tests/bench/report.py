@@ -119,6 +119,13 @@ plot {plots}
 VERSIONS_BEGIN = "<!-- cost by Kamailio version (make bench-cost) -->"
 VERSIONS_END = "<!-- end of cost by Kamailio version -->"
 MODES = ("static", "ha_route", "ds_select_dst")
+# how the script of each mode picks the destination (tests/bench/bench.cfg)
+MODE_LABELS = {
+    "static": "`$du = \"sip:...\"`",
+    "ha_route": "`if(!ha_route())`",
+    "ds_select_dst": "`if(!ds_select_dst(\"1\", \"8\"))`",
+    "ha_route_rc": "`ha_route(); if($rc < 0)`",
+}
 
 
 def versions_section(costs):
@@ -135,15 +142,22 @@ def versions_section(costs):
         return ""
     rows = []
     for d in runs:
-        cg, ca = d["callgrind"], d.get("callgrind_alloc", {})
-        base = statistics.mean(cg["static"])
-        basex = base - statistics.mean(ca["static"]) if ca else None
-        for mode in MODES:
-            v = statistics.mean(cg[mode])
-            x = v - statistics.mean(ca[mode]) if ca else None
-            rows.append((d["target"], f"`{mode}`", fmt(v),
-                         f"{(v / base - 1) * 100:+.2f} %", fmt(x),
-                         f"{(x / basex - 1) * 100:+.2f} %" if ca else "-"))
+        for key, request in (("callgrind", "MESSAGE"),
+                             ("callgrind_options", "OPTIONS")):
+            cg, ca = d.get(key), d.get(key + "_alloc", {})
+            if not cg:
+                continue
+            base = statistics.mean(cg["static"])
+            basex = base - statistics.mean(ca["static"]) if ca else None
+            for mode in MODES + ("ha_route_rc",):
+                if mode not in cg:
+                    continue
+                v = statistics.mean(cg[mode])
+                x = v - statistics.mean(ca[mode]) if ca else None
+                rows.append((d["target"], request, MODE_LABELS[mode], fmt(v),
+                             f"{(v / base - 1) * 100:+.2f} %", fmt(x),
+                             f"{(x / basex - 1) * 100:+.2f} %" if ca
+                             else "-"))
     L = [VERSIONS_BEGIN,
          "\n### Cost per request by Kamailio version\n",
          "The same callgrind measurement (tlsf, windows of "
@@ -151,10 +165,10 @@ def versions_section(costs):
          "is Debian 12's package, 6.0 is Debian 13's source package built "
          "by `make KAMAILIO=6.0 deps` with Debian's compile flags. Made "
          "with `make bench-cost` and `make KAMAILIO=6.0 bench-cost` (each "
-         "about a minute); each version's row is from its own latest run "
+         "about three minutes); each version's row is from its own latest run "
          "(" + "; ".join(f"{d['target']}: {d['machine']['kamailio']}, "
                          f"{d['started']}" for d in runs) + ").\n",
-         table(["kamailio", "destination chosen by",
+         table(["kamailio", "request", "destination chosen by",
                 "instructions / request", "vs static $du",
                 "without the allocator", "vs static"], rows),
          VERSIONS_END + "\n"]
@@ -313,8 +327,8 @@ def render(res, work, costs=None):
                      f"probes at the primaries: {h['probes_primaries']:,}, "
                      f"at the backups: {h['probes_backups']} (the start-up "
                      f"probe of each backup is one).\n")
-        L.append("\nThe ha_pair bound is 2 × oos-check + oos-force (SPEC "
-                 "§2). Dispatcher marks a destination down only when a "
+        L.append("\nThe ha_pair bound is 2 × oos-check + oos-force "
+                 "([ha_pair.md](ha_pair.md), How it decides). Dispatcher marks a destination down only when a "
                  "ping's transaction ends without an answer, after tm's "
                  "`fr_timer`, and pings every `ds_ping_interval` (1 s, its "
                  "minimum): its time to switch is about fr_timer + up to "
