@@ -41,8 +41,12 @@ typedef struct ha_pstate
 	ha_fsm_t fsm;
 	int64_t run_at_ms; /* when the prober must run it, a hint read unlocked */
 	int refs;		   /* tables holding it; changed under the store's lock */
-	/* transactions waiting on the pair (ha_wait.c) */
+	/* transactions waiting on the pair (ha_wait.c: a list linked both
+	 * ways, and what the continue process last saw of the pair, so that
+	 * it walks the list only when a waiter may have a verdict) */
 	struct ha_waiter *waiters;
+	uint64_t wait_seen; /* the verdict inputs at the last walk */
+	int wait_dirty;		/* a waiter came since, or the walk was cut */
 	/* how many are in the list: changed under the lock, atomically, read
 	 * unlocked as a hint (ha_wait_hint) */
 	int nwait;

@@ -17,6 +17,7 @@
 #include "ha_wait.h"
 #include "ha_config.h"
 #include "ha_fsm.h"
+#include "ha_hash.h"
 #include "ha_msg.h"
 #include "ha_pair.h"
 #include "ha_route.h"
@@ -33,7 +34,7 @@
  * st and the list change only under _ha_waits->lock, then the pair's. */
 typedef struct ha_waiter
 {
-	struct ha_waiter *next;
+	struct ha_waiter *next, *prev; /* prev NULL: the first */
 	ha_pstate_t *st;
 	int suspended; /* t_suspend() done: it may be continued */
 	unsigned int tindex, tlabel;
@@ -146,20 +147,18 @@ static inline int ha_wait_hint(ha_pstate_t *st)
 	return __atomic_load_n(&st->nwait, __ATOMIC_RELAXED);
 }
 
-/* Take w out of its pair's list. Both locks held. */
+/* Take w out of its pair's list, in O(1). Both locks held. */
 static void waiter_unlink(ha_waiter_t *w)
 {
-	ha_waiter_t **pp;
-
-	for(pp = &w->st->waiters; *pp != NULL; pp = &(*pp)->next) {
-		if(*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
+	if(w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		w->st->waiters = w->next;
+	if(w->next != NULL)
+		w->next->prev = w->prev;
 	__atomic_sub_fetch(&w->st->nwait, 1, __ATOMIC_RELAXED);
 	w->st = NULL;
-	w->next = NULL;
+	w->next = w->prev = NULL;
 	atomic_dec(&_ha_waits->total);
 	update_stat(_ha_stat_waiting, -1);
 }
@@ -275,7 +274,10 @@ static int waiter_link(ha_pair_t *p, ha_waiter_t *w, int *sync_left)
 	 * such a request waits for its end, and a margin */
 	*sync_left = p->st->fsm.syncing ? (int)(p->st->fsm.sync_until_ms - now) : 0;
 	w->st = p->st;
+	w->prev = NULL;
 	w->next = p->st->waiters;
+	if(w->next != NULL)
+		w->next->prev = w;
 	p->st->waiters = w;
 	__atomic_add_fetch(&p->st->nwait, 1, __ATOMIC_RELAXED);
 	p->st->waited++;
@@ -329,6 +331,7 @@ static void waiter_suspended(
 			w->tindex = hi;
 			w->tlabel = lb;
 			w->suspended = 1;
+			st->wait_dirty = 1; /* its verdict is still to be looked at */
 		} else {
 			waiter_unlink(w);
 		}
@@ -405,19 +408,49 @@ static void continue_one(const ha_cont_t *c)
 				c->pair, c->tindex, c->tlabel, rc);
 }
 
+/* What a waiter's verdict is made of (ha_fsm_wait_verdict() reads
+ * nothing else of the pair): while it is unchanged, no waiter that had
+ * none can have one. With the pair's lock held. */
+static uint64_t verdict_inputs(const ha_fsm_t *f)
+{
+	const int64_t v[] = {f->state, f->syncing, f->active, f->held,
+			(int64_t)f->force_runs, f->m[0].last_ok_ms, f->m[1].last_ok_ms,
+			f->m[0].last_fail_ms, f->m[1].last_fail_ms};
+
+	return ha_fnv1a(v, sizeof(v), 0);
+}
+
 void ha_wait_kick(ha_pair_t *p)
 {
 	ha_cont_t todo[HA_WAIT_BATCH];
 	ha_waiter_t *w, *next;
 	ha_verdict_t v;
 	ha_role_t retry;
+	uint64_t seen;
 	int n = 0, i;
 
 	if(_ha_waits == NULL || ha_wait_hint(p->st) <= 0)
 		return;
 	lock_get(&_ha_waits->lock);
 	lock_get(&p->st->lock);
-	for(w = p->st->waiters; w != NULL && n < HA_WAIT_BATCH; w = next) {
+	/* the walk costs what it ends: none while the pair hunts or syncs
+	 * (every waiter waits), none while nothing a verdict reads changed
+	 * and no waiter came (in an outage, the waiters of a silent member
+	 * are not looked at every 5 ms) */
+	seen = verdict_inputs(&p->st->fsm);
+	if(ha_fsm_routable(&p->st->fsm) == HA_ROLE_NONE
+			|| (seen == p->st->wait_seen && !p->st->wait_dirty)) {
+		lock_release(&p->st->lock);
+		lock_release(&_ha_waits->lock);
+		return;
+	}
+	p->st->wait_seen = seen;
+	p->st->wait_dirty = 0;
+	for(w = p->st->waiters; w != NULL; w = next) {
+		if(n == HA_WAIT_BATCH) {
+			p->st->wait_dirty = 1; /* the rest at the next look */
+			break;
+		}
 		next = w->next;
 		if(!w->suspended)
 			continue;
