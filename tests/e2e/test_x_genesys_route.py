@@ -3,6 +3,7 @@
 header removed), stripped from every other request, a malformed value
 removed and ignored."""
 
+import re
 import socket
 from pathlib import Path
 
@@ -126,6 +127,14 @@ def raw_message(src, user, headers, body="", ctype="text/plain"):
     return ("\r\n".join(head) + "\r\n\r\n" + body).encode()
 
 
+def received_messages(peer):
+    """The messages peer's sipp logged, each from its first line on."""
+    text = peer.msgs.read_text(errors="replace")
+    return [m.split(":\n", 1)[1].lstrip("\n") if ":\n" in m else m
+            for m in re.split(r"^-{20,}[^\n]*\n", text, flags=re.M)
+            if m.strip()]
+
+
 def send_raw(src, data):
     """Send data from src (ip, port) to the proxy; the status of the final
     reply that comes back (probes of src's address are skipped)."""
@@ -179,8 +188,29 @@ def test_x_genesys_route_found_wherever_it_is(procs, logdir, cfg):
     assert far.received("MESSAGE sip:c2@") == 0
     assert "X-Genesys-Route: sip:127.0.0.5:5060" in bak.msgs.read_text()
 
-    # from the primary (a member): found after the x, honoured, removed
+    # wherever its line starts in the raw message (the scan reads 16 bytes
+    # at a time): a padding header 1 to 16 bytes longer each time, from a
+    # client (stripped) and from the primary (honoured)
     member = ("127.0.0.2", 5060)
+    for n in range(16):
+        pad = f"X-Pad: {'p' * n}"
+        data = raw_message(client, f"o{n}", [pad, "Subject: x",
+                                             "X-Genesys-Route: "
+                                             "sip:127.0.0.5:5060"])
+        assert send_raw(client, data) == 200
+        assert bak.received(f"MESSAGE sip:o{n}@") == 1, n
+        data = raw_message(member, f"h{n}", [pad, "X-Genesys-Route: "
+                                             "sip:127.0.0.5:5060"])
+        assert send_raw(member, data) == 200
+        assert far.received(f"MESSAGE sip:h{n}@127.0.0.6") == 1, n
+    assert far.received("MESSAGE sip:o") == 0
+    for peer, user in ((bak, "o"), (far, "h")):
+        got = [m for m in received_messages(peer)
+               if m.startswith(f"MESSAGE sip:{user}")]
+        assert len(got) == 16 and not any("genesys" in m.lower()
+                                          for m in got), got
+
+    # from the primary (a member): found after the x, honoured, removed
     data = raw_message(member, "m1", [f"Subject: {xs}",
                                       "X-GENESYS-ROUTE: sip:127.0.0.5:5060",
                                       f"X-After: {xs}"], body=xs)
