@@ -119,7 +119,7 @@ def callgrind_per_request(wd, defines, alloc, n, user="svc",
                            f"--callgrind-out-file={wd}/cg.%p"])
         worker = kam.pid_of("udp receiver child=0")
         kam.wait_idle(worker)
-        c = sipp_client(procs, wd, "warm", scenario, 300, 300, user=user,
+        c = sipp_client(procs, wd, "warm", scenario, 300, 200, user=user,
                         ruri_host=ruri_host)
         c.wait(120)
         out, alloc = [], []
@@ -127,7 +127,11 @@ def callgrind_per_request(wd, defines, alloc, n, user="svc",
             kam.wait_idle(worker, quiet=0.01, step=0.5)
             subprocess.run(["callgrind_control", "-z", str(worker)],
                            check=True, capture_output=True, timeout=60)
-            c = sipp_client(procs, wd, f"win{w}", scenario, n, 400,
+            # 200/s: kamailio under callgrind on a loaded two-core machine
+            # fell behind 400/s (sipp retransmitted, then gave up on a
+            # quarter of a window); the count per request does not depend
+            # on the rate
+            c = sipp_client(procs, wd, f"win{w}", scenario, n, 200,
                             user=user, ruri_host=ruri_host,
                             src=("127.0.0.9", 6001 + w))
             c.wait(600)
