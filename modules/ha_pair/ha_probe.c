@@ -292,7 +292,7 @@ static void ha_prober_tick(unsigned int ticks, void *param)
 		return;
 	/* take the flag: one raised from here on runs the next tick */
 	woken = atomic_get_and_set(&_ha_prober->wake, 0);
-	/* "never" before reading any due time (see prober_lower_next()) */
+	/* "never" before reading any due time (see ha_sched_lower()) */
 	__atomic_store_n(&_ha_prober->wake_at_ms, INT64_MAX, __ATOMIC_SEQ_CST);
 	if(first >= t->npairs)
 		first = 0; /* a reload made the table smaller */

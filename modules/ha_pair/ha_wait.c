@@ -124,7 +124,7 @@ int ha_wait_mod_init(void)
 
 /* The main process, once every other one has ended (mod_destroy). First
  * of the module's frees: from here on the lists are dead, so neither the
- * tables' free (ha_wait_orphan()) nor a transaction tm destroys later
+ * tables' free (wait_orphan()) nor a transaction tm destroys later
  * (5.6 frees what its table still holds in its own destroy, which comes
  * after ours) touches a lock or a pair state: a child may have ended
  * holding a lock (SIGTERM ends them at any point), and the states go with
