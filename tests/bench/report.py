@@ -147,13 +147,14 @@ def versions_section(costs):
             cg, ca = d.get(key), d.get(key + "_alloc", {})
             if not cg:
                 continue
-            base = statistics.mean(cg["static"])
-            basex = base - statistics.mean(ca["static"]) if ca else None
+            # the median of the starts' means (bench_callgrind())
+            base = statistics.median(cg["static"])
+            basex = base - statistics.median(ca["static"]) if ca else None
             for mode in MODES + ("ha_route_rc",):
                 if mode not in cg:
                     continue
-                v = statistics.mean(cg[mode])
-                x = v - statistics.mean(ca[mode]) if ca else None
+                v = statistics.median(cg[mode])
+                x = v - statistics.median(ca[mode]) if ca else None
                 rows.append((d["target"], request, MODE_LABELS[mode], fmt(v),
                              f"{(v / base - 1) * 100:+.2f} %", fmt(x),
                              f"{(x / basex - 1) * 100:+.2f} %" if ca
@@ -161,11 +162,13 @@ def versions_section(costs):
     L = [VERSIONS_BEGIN,
          "\n### Cost per request by Kamailio version\n",
          "The same callgrind measurement (tlsf, windows of "
-         f"{runs[0]['cg_n']:,} requests) with each supported Kamailio: 5.6 "
+         f"{runs[0]['cg_n']:,} requests, the median of "
+         f"{max(len(v) for v in runs[0]['callgrind'].values())} starts of "
+         "kamailio for each mode) with each supported Kamailio: 5.6 "
          "is Debian 12's package, 6.0 is Debian 13's source package built "
          "by `make KAMAILIO=6.0 deps` with Debian's compile flags. Made "
          "with `make bench-cost` and `make KAMAILIO=6.0 bench-cost` (each "
-         "about three minutes); each version's row is from its own latest run "
+         "about eight minutes); each version's row is from its own latest run "
          "(" + "; ".join(f"{d['target']}: {d['machine']['kamailio']}, "
                          f"{d['started']}" for d in runs) + ").\n",
          table(["kamailio", "request", "destination chosen by",
