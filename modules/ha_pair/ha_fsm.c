@@ -199,12 +199,31 @@ static void attempt_failed(ha_fsm_t *f, int64_t now, ha_actions_t *out)
 
 void ha_fsm_probe_within_force(ha_fsm_t *f, ha_role_t m, int64_t now)
 {
-	ha_probe_t *p = &f->m[m].probe;
+	ha_mfsm_t *mm = &f->m[m];
+	ha_probe_t *p = &mm->probe;
+	int gap;
 
 	if(p->deadline_ms > now + f->cfg.oos_force_ms) {
 		p->deadline_ms = now + f->cfg.oos_force_ms;
 		if(p->rtx_ms >= p->deadline_ms)
 			p->rtx_ms = 0;
+	}
+	/* over UDP the datagram out may have been lost, or sent while the
+	 * member was silent, and its next retransmission may be far (T1
+	 * doubling) or past the new deadline: unless it went within the last
+	 * quarter of oos-force, it goes again at the next tick, same token,
+	 * its retransmissions starting over a quarter of oos-force apart (a
+	 * claim taking over a start probe sent long before waited for a
+	 * retransmission 166 ms away, or for none) */
+	if(mm->reliable || p->token == 0)
+		return;
+	gap = f->cfg.oos_force_ms / 4;
+	if(gap < 2)
+		gap = 2;
+	if(now - p->tx_ms >= gap && now + 1 < p->deadline_ms
+			&& (p->rtx_ms == 0 || p->rtx_ms > now + 1)) {
+		p->rtx_ms = now + 1;	 /* the next tick (a time ahead, as always) */
+		p->rtx_gap_ms = gap / 2; /* doubled when it is sent */
 	}
 }
 

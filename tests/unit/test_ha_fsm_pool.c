@@ -198,6 +198,40 @@ START_TEST(claim_ticked_with_an_earlier_clock_ends_within_oos_force)
 }
 END_TEST
 
+/* A claim taking over a UDP probe sent long before (the standby's start
+ * probe, unanswered while the member was silent) sends it again at once,
+ * same token, instead of waiting for its next retransmission (T1 doubling:
+ * 500 ms away there) or, past the claim's oos-force deadline, for none: in
+ * a repeat run a pool proxy adopted a switchover 166 ms late so. */
+START_TEST(claim_on_an_old_udp_probe_resends_it_at_once)
+{
+	uint32_t tok;
+
+	sim_setup(&S, 20000, 200, 0, NULL, 0, 0);
+	S.peer[B].mode = PEER_SILENT;
+	sim_start(&S, 0);
+	sim_run(&S, 3000);
+	/* the backup's start probe: out since 0, resent at 500 and 1500, the
+	 * next resend due at 3500 */
+	tok = S.f.m[B].probe.token;
+	ck_assert_uint_ne(tok, 0);
+	ck_assert_int_eq(S.f.m[B].probe.rtx_ms, 3500);
+	/* it is back, and answers (the resends; a first datagram lost) */
+	S.peer[B].mode = PEER_ANSWER;
+	S.peer[B].drop_first = 1;
+	ck_assert_int_eq(sim_peer(&S, B, 1, "sip:peer", 0), HA_PEERV_CLAIM);
+	ck_assert_int_le(S.f.m[B].probe.deadline_ms, 3000 + 200);
+	sim_run(&S, 3100);
+	ck_assert_int_eq(nact(&S, HA_ACT_SEND, B, 1, 3000, 3005), 1);
+	ck_assert_int_eq(S.f.m[B].probe.token == tok || S.f.active == B, 1);
+	/* answered 20 ms after the resend: adopted well within oos-force */
+	ck_assert_pair(&S, HA_ST_CHECK, B);
+	ck_assert_int_le(nth(&S, HA_ACT_SWITCH, 1)->t, 3030);
+	ck_assert_int_eq(nth(&S, HA_ACT_SWITCH, 1)->a.reason, HA_RSN_PEER);
+	sim_check_counters(&S);
+}
+END_TEST
+
 /* A state (an answer, a sync) refused is answered once: the peer then
  * records the disagreement too. The same state again is no new refusal:
  * neither counted nor answered. */
@@ -909,6 +943,7 @@ Suite *ha_fsm_pool_suite(void)
 	tcase_add_test(tc, peer_claim_brings_probe_in_flight_within_oos_force);
 	tcase_add_test(
 			tc, claim_ticked_with_an_earlier_clock_ends_within_oos_force);
+	tcase_add_test(tc, claim_on_an_old_udp_probe_resends_it_at_once);
 	tcase_add_test(tc, peer_state_refused_is_answered_once);
 	tcase_add_test(tc, peer_ties_broken_by_origin);
 	tcase_add_test(tc, peer_change_beaten_by_a_local_change_meanwhile);
